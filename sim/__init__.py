@@ -1,7 +1,16 @@
-"""gxsim: hourly energy matching for Japan's Decarbonization Leading Areas."""
+"""gxsim: hourly energy matching for Japan's Decarbonization Leading Areas.
 
+>>> import sim
+>>> sc = sim.load_scenario("scenarios/island_demo.toml")   # doctest: +SKIP
+>>> res = sim.simulate(sc)                                  # doctest: +SKIP
+"""
+
+from sim.dispatch import match
+from sim.engine import Result, simulate
 from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "__version__"]
+__all__ = ["InputError", "Result", "Scenario", "__version__", "load_scenario", "match",
+           "simulate"]

@@ -1,0 +1,123 @@
+"""``sim.match``: the array interface to the matching kernel (design.md §3–4).
+
+This is the one place that checks arrays and allocates the outputs before the
+compiled kernel (:mod:`sim.kernel`) runs; everything that matches energy
+(``simulate``, sweeps, the 2030–2050 study, verification) goes through it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernel
+from sim.errors import InputError
+
+#: per consumer and hour, shape (R, T) [kWh]; ``soc`` is the end-of-hour state
+CONSUMER_OUTPUTS = ("demand", "onsite", "direct", "charge", "discharge", "export",
+                    "pooled", "community", "grid", "soc")
+#: per hour, shape (T,) [kWh]
+HOURLY_OUTPUTS = ("offsite", "must_run", "pool", "spill", "community_charge",
+                  "community_discharge", "community_soc")
+
+
+def _as_array(name, value, shape, dtype):
+    arr = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), shape)
+                               if np.ndim(value) == 0 else np.asarray(value, dtype=dtype))
+    if arr.shape != shape:
+        raise InputError(f"expected shape {shape}, got {arr.shape}", field=name)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise InputError(f"expected finite values, found {arr[tuple(bad)]} at index "
+                         f"{tuple(int(i) for i in bad)}", field=name)
+    if arr.size and arr.min() < 0:
+        bad = np.argwhere(arr < 0)[0]
+        raise InputError(f"expected values >= 0, found {arr[tuple(bad)]} at index "
+                         f"{tuple(int(i) for i in bad)}", field=name)
+    return arr
+
+
+def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
+          efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
+          share_onsite_surplus=True, must_run=0.0, dtype=np.float64):
+    """Match renewable supply to demand hour by hour (design.md section 4).
+
+    Parameters
+    ----------
+    demand : array_like (R, T)
+        Demand of each consumer after savings in each hour. [kWh]
+    onsite : array_like (R, T)
+        On-site renewable generation of each consumer. [kWh]
+    offsite : array_like (T,)
+        Off-site renewable generation feeding the regional pool. [kWh]
+    battery_kwh, battery_kw : array_like (R,) or scalar, optional
+        On-site battery energy capacity [kWh] and power limit [kW] of each
+        consumer; none by default.
+    efficiency : float, default 0.9
+        Round-trip efficiency of every battery; charge and discharge each
+        lose ``sqrt(efficiency)``. [-]
+    soc_initial : float, default 0.0
+        State of charge at the start of the first hour, as a share of each
+        battery's capacity. [-]
+    community_kwh, community_kw : float, default 0.0
+        Community battery energy capacity [kWh] and power limit [kW].
+    share_onsite_surplus : bool, default True
+        Whether consumers' exports join the regional pool.
+    must_run : float or array_like (T,), default 0.0
+        Minimum output of the island's thermal units in each hour; the grid
+        takes at most ``sum residual - must_run`` of renewable energy. [kWh]
+    dtype : numpy dtype, default float64
+        Storage type of the (R, T) arrays; float32 halves memory for large
+        regions at about 7 significant digits.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``demand, onsite, direct, charge, discharge, export, pooled,
+        community, grid, soc`` of shape (R, T) and ``offsite, must_run, pool,
+        spill, community_charge, community_discharge, community_soc`` of
+        shape (T,), all in kWh (``soc`` is the state at the end of the hour).
+
+    Raises
+    ------
+    sim.InputError
+        For wrong shapes, negative or non-finite inputs, or an efficiency or
+        initial state of charge outside (0, 1] and [0, 1].
+    """
+    dtype = np.dtype(dtype)
+    demand_arr = np.asarray(demand)
+    if demand_arr.ndim != 2:
+        raise InputError(f"expected a 2-d array (consumer, time), got {demand_arr.ndim}-d",
+                         field="demand")
+    n_r, n_t = demand_arr.shape
+    demand_arr = _as_array("demand", demand_arr, (n_r, n_t), dtype)
+    onsite_arr = _as_array("onsite", onsite, (n_r, n_t), dtype)
+    offsite_arr = _as_array("offsite", offsite, (n_t,), np.float64)
+    must_run_arr = _as_array("must_run", must_run, (n_t,), np.float64)
+    e_cap = _as_array("battery_kwh", 0.0 if battery_kwh is None else battery_kwh,
+                      (n_r,), np.float64)
+    p_cap = _as_array("battery_kw", 0.0 if battery_kw is None else battery_kw,
+                      (n_r,), np.float64)
+    if not 0.0 < efficiency <= 1.0:
+        raise InputError(f"expected a round-trip efficiency in (0, 1], got {efficiency}",
+                         field="efficiency")
+    if not 0.0 <= soc_initial <= 1.0:
+        raise InputError(f"expected a share in [0, 1], got {soc_initial}",
+                         field="soc_initial")
+    for name, value in (("community_kwh", community_kwh), ("community_kw", community_kw)):
+        if not (np.isfinite(value) and value >= 0):
+            raise InputError(f"expected a number >= 0, got {value}", field=name)
+
+    out = {name: np.empty((n_r, n_t), dtype=dtype)
+           for name in CONSUMER_OUTPUTS if name not in ("demand", "onsite")}
+    hourly = {name: np.empty(n_t) for name in HOURLY_OUTPUTS
+              if name not in ("offsite", "must_run")}
+    kernel.match_kernel(
+        demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
+        kernel.sqrt_efficiency(efficiency), float(soc_initial),
+        float(community_kwh), float(community_kw), bool(share_onsite_surplus),
+        out["direct"], out["charge"], out["discharge"], out["export"], out["pooled"],
+        out["community"], out["grid"], out["soc"],
+        hourly["pool"], hourly["community_charge"], hourly["community_discharge"],
+        hourly["community_soc"], hourly["spill"])
+    return {"demand": demand_arr, "onsite": onsite_arr, **out,
+            "offsite": offsite_arr, "must_run": must_run_arr, **hourly}

@@ -1,0 +1,435 @@
+"""``sim.simulate``: from a scenario to hourly per-consumer results.
+
+The one orchestrator (like pvlib's ModelChain): weather → generation and
+demand arrays → the matching kernel → an hourly :class:`xarray.Dataset` and
+annual totals. The building blocks are public so that sweeps and the
+2030–2050 study can compute profiles once and call the kernel many times:
+
+* :func:`calendar_index` — the simulated year's hours;
+* :func:`build_inputs` — weather, demand (R, T) and generation (G, T) arrays;
+* :func:`run_inputs` — the kernel on those arrays, wrapped in a :class:`Result`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from sim import demand as demand_mod
+from sim.dispatch import CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
+from sim.errors import InputError
+from sim.scenario import Scenario
+
+UNITS = {name: "kWh" for name in CONSUMER_OUTPUTS + HOURLY_OUTPUTS}
+DESCRIPTIONS = {
+    "demand": "demand after savings",
+    "onsite": "on-site renewable generation",
+    "direct": "on-site generation used directly",
+    "charge": "on-site battery charge (energy taken in)",
+    "discharge": "on-site battery discharge (energy delivered)",
+    "export": "on-site surplus exported to the regional pool",
+    "pooled": "renewable energy delivered from the regional pool",
+    "community": "renewable energy delivered from the community battery",
+    "grid": "non-renewable grid supply",
+    "soc": "on-site battery state of charge at the end of the hour",
+    "offsite": "off-site renewable generation into the pool",
+    "must_run": "minimum output of thermal units (caps renewable intake)",
+    "pool": "energy in the regional pool (off-site + shared exports)",
+    "spill": "pool energy not used in the area (exported or curtailed)",
+    "community_charge": "community battery charge (energy taken in)",
+    "community_discharge": "community battery discharge (energy delivered)",
+    "community_soc": "community battery state of charge at the end of the hour",
+    "generation": "hourly output of each generator",
+    "renewable": "renewable energy delivered: direct + discharge + pooled + community",
+}
+
+
+def calendar_index(year: int, timezone: str = "Asia/Tokyo") -> pd.DatetimeIndex:
+    """The hours of a calendar year, labelled by the start of each hour.
+
+    Parameters
+    ----------
+    year : int
+    timezone : str, default "Asia/Tokyo"
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        8760 hours, or 8784 in a leap year (the real calendar, never trimmed).
+    """
+    return pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="h", tz=timezone,
+                         inclusive="left", name="time")
+
+
+@dataclass
+class Inputs:
+    """Arrays the kernel needs, built once from a scenario.
+
+    Attributes
+    ----------
+    index : pandas.DatetimeIndex (T,)
+    weather : pandas.DataFrame
+    demand_gross : ndarray (R, T) [kWh], demand before savings
+    demand : ndarray (R, T) [kWh], demand after savings
+    generation : ndarray (G, T) [kWh], output of each generator
+    site_index : ndarray (G,) int, row of the consumer a generator is on, -1 off-site
+    battery_kwh, battery_kw : ndarray (R,) [kWh], [kW]
+    community_kwh, community_kw : float [kWh], [kW]
+    must_run : ndarray (T,) [kWh]
+    notes : list of str, what the run assumed or repaired (shown in summaries)
+    timings : dict, seconds per stage
+    """
+
+    index: pd.DatetimeIndex
+    weather: pd.DataFrame
+    demand_gross: np.ndarray
+    demand: np.ndarray
+    generation: np.ndarray
+    site_index: np.ndarray
+    battery_kwh: np.ndarray
+    battery_kw: np.ndarray
+    community_kwh: float
+    community_kw: float
+    must_run: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def onsite(self) -> np.ndarray:
+        """On-site generation of each consumer, (R, T) [kWh]."""
+        n_r = self.demand.shape[0]
+        out = np.zeros((n_r, self.generation.shape[1]))
+        for g, r in enumerate(self.site_index):
+            if r >= 0:
+                out[r] += self.generation[g]
+        return out
+
+    def offsite(self) -> np.ndarray:
+        """Off-site generation feeding the pool, (T,) [kWh]."""
+        mask = self.site_index < 0
+        return self.generation[mask].sum(axis=0) if mask.any() else np.zeros(len(self.index))
+
+
+def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
+                    weather: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Hourly demand of every consumer row before savings, (R, T) [kWh].
+
+    Rows with ``annual_kwh`` take their archetype shape; rows with a
+    ``meter_file`` take the metered kWh (30-minute data summed to hours, which
+    is reported in the returned notes). A meter with gaps is an error: gxsim
+    does not fill demand silently.
+    """
+    temp_air = weather["temp_air"].to_numpy()
+    out = np.empty((len(scenario.consumers), len(index)))
+    notes: list[str] = []
+    for i, c in enumerate(scenario.consumers):
+        if c.annual_kwh is not None:
+            out[i] = demand_mod.demand_kwh(
+                c.annual_kwh, c.shape, index, temp_air=temp_air,
+                temperature_sensitivity=c.temperature_sensitivity)
+        else:
+            out[i], meter_notes = _metered_demand(scenario, i, index)
+            notes += meter_notes
+    return out, notes
+
+
+def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
+    from sim import meter  # only scenarios with meter files need it
+
+    c = scenario.consumers[i]
+    path = scenario.resolve(c.meter_file)
+    field_name = f"consumers[{i}].meter_file"
+    data = meter.read_meter(path, year=scenario.region.year, label=c.meter_label,
+                            timezone=scenario.region.timezone)
+    columns = list(data.kwh.columns)
+    meter_id = c.meter_id or (columns[0] if len(columns) == 1 else None)
+    if meter_id is None or meter_id not in columns:
+        raise InputError(f"expected meter_id to name one of the file's meters "
+                         f"{columns[:5]}, got {c.meter_id!r}", source=scenario.path,
+                         field=f"consumers[{i}].meter_id")
+    series = data.kwh[meter_id].reindex(index)
+    missing = int(series.isna().sum())
+    if missing:
+        raise InputError(f"{path.name}: meter {meter_id!r} has {missing} missing or invalid "
+                         f"hours; repair the data first (see `gxsim verify`)",
+                         source=scenario.path, field=field_name)
+    notes = [f"{c.id}: {r}" for r in data.repairs]
+    return series.to_numpy(dtype=float), notes
+
+
+def generator_output(scenario: Scenario, weather: pd.DataFrame) -> np.ndarray:
+    """Hourly output of every generator row, (G, T) [kWh].
+
+    PV and wind profiles are computed once per distinct orientation or turbine
+    set-up and scaled by capacity.
+    """
+    # pvlib and windpowerlib are imported here, not at start-up: array users
+    # of ``sim.match`` need neither.
+    from sim.generation import biomass, solar, waste, wind
+
+    reg = scenario.region
+    index = weather.index
+    out = np.zeros((len(scenario.generators), len(index)))
+    profiles: dict[tuple, np.ndarray] = {}
+    for i, g in enumerate(scenario.generators):
+        if g.kind == "pv":
+            key = ("pv", g.tilt, g.azimuth, g.losses_percent, g.dc_ac_ratio)
+            if key not in profiles:
+                profiles[key] = solar.pv_kwh_per_kwp(
+                    weather, latitude=reg.latitude, longitude=reg.longitude,
+                    altitude=reg.altitude_m, tilt=g.tilt, azimuth=g.azimuth,
+                    losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio)
+            out[i] = profiles[key] * g.capacity_kw
+        elif g.kind == "wind":
+            key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m)
+            if key not in profiles:
+                try:
+                    profiles[key] = wind.wind_kwh_per_kw(
+                        weather, hub_height=g.hub_height_m, turbine_type=g.turbine_type,
+                        roughness_length=g.roughness_length_m)
+                except InputError as exc:
+                    raise InputError(exc.reason, source=scenario.path,
+                                     field=f"generators[{i}].turbine_type") from None
+            out[i] = profiles[key] * g.capacity_kw
+        elif g.kind == "biomass":
+            out[i] = biomass.biomass_kwh(index, capacity_kw=g.capacity_kw,
+                                         availability=g.availability,
+                                         outage_weeks=g.outage_weeks,
+                                         load_factor=g.load_factor)
+        else:  # waste
+            out[i] = waste.waste_kwh(index, capacity_kw=g.capacity_kw,
+                                     weekly_schedule=g.weekly_schedule,
+                                     shutdown_weeks=g.shutdown_weeks,
+                                     load_factor=g.load_factor)
+    return out
+
+
+def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> Inputs:
+    """Weather, demand and generation arrays for a scenario (computed once).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    weather : pandas.DataFrame, optional
+        Hourly weather to use instead of the scenario's source (as returned
+        by :func:`sim.weather.load_weather`).
+
+    Returns
+    -------
+    Inputs
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    reg = scenario.region
+    index = calendar_index(reg.year, reg.timezone)
+    if weather is None:
+        from sim import weather as weather_mod
+
+        src = scenario.weather.source
+        weather = weather_mod.load_weather(
+            None if src == "default" else scenario.resolve(src),
+            latitude=reg.latitude, longitude=reg.longitude, altitude=reg.altitude_m,
+            year=reg.year, timezone=reg.timezone)
+    if len(weather) != len(index) or not weather.index.equals(index):
+        raise InputError(f"weather must cover the hours of {reg.year} in {reg.timezone} "
+                         f"({len(index)} h), got {len(weather)} rows",
+                         source=scenario.path, field="weather.source")
+    notes = [f"weather: {weather.attrs.get('source', 'given')}"]
+    notes += [f"weather: {r}" for r in weather.attrs.get("repairs", [])]
+    timings["weather"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    gross, demand_notes = consumer_demand(scenario, index, weather)
+    savings = np.array([c.savings for c in scenario.consumers])
+    net = gross * (1.0 - savings)[:, None]
+    notes += demand_notes
+    timings["demand"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    generation = generator_output(scenario, weather)
+    timings["generation"] = time.perf_counter() - t0
+
+    row = {c.id: i for i, c in enumerate(scenario.consumers)}
+    site_index = np.array([row[g.site] if g.site is not None else -1
+                           for g in scenario.generators], dtype=np.int64)
+    n_r = len(scenario.consumers)
+    e = np.zeros(n_r)
+    p = np.zeros(n_r)
+    e_c = p_c = 0.0
+    for b in scenario.storage:
+        if b.site == "community":
+            e_c += b.capacity_kwh
+            p_c += b.power_kw
+        else:
+            e[row[b.site]] += b.capacity_kwh
+            p[row[b.site]] += b.power_kw
+    must_run = np.full(len(index), scenario.grid.must_run_kw)
+    return Inputs(index=index, weather=weather, demand_gross=gross, demand=net,
+                  generation=generation, site_index=site_index, battery_kwh=e,
+                  battery_kw=p, community_kwh=e_c, community_kw=p_c,
+                  must_run=must_run, notes=notes, timings=timings)
+
+
+@dataclass
+class Result:
+    """A simulated year.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    hourly : xarray.Dataset
+        Flows per consumer and hour (dims ``consumer, time``), per hour
+        (``time``) and generator output (``generator, time``), all [kWh].
+    annual : pandas.DataFrame
+        One row per consumer: annual sums of the hourly flows [kWh], plus
+        ``demand_gross``, ``savings`` and ``renewable`` (delivered).
+    notes : list of str
+        What the run assumed or repaired (e.g. synthetic weather).
+    timings : dict
+        Seconds per stage.
+    """
+
+    scenario: Scenario
+    hourly: xr.Dataset
+    annual: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def kpis(self) -> dict[str, float]:
+        """Region totals and shares (see :func:`region_kpis`)."""
+        return region_kpis(self)
+
+
+def _consumer_coords(scenario: Scenario) -> dict:
+    cs = scenario.consumers
+    return {
+        "consumer": [c.id for c in cs],
+        "sector": ("consumer", [c.sector for c in cs]),
+        "civil": ("consumer", [c.is_civil for c in cs]),
+        "owner": ("consumer", [c.owner for c in cs]),
+        "area": ("consumer", [c.area for c in cs]),
+        "count": ("consumer", [c.count for c in cs]),
+    }
+
+
+def _generator_coords(scenario: Scenario) -> dict:
+    gs = scenario.generators
+    return {
+        "generator": [g.id for g in gs],
+        "kind": ("generator", [g.kind for g in gs]),
+        "site": ("generator", [g.site or "" for g in gs]),
+        "capacity_kw": ("generator", [g.capacity_kw for g in gs]),
+    }
+
+
+def run_inputs(scenario: Scenario, inputs: Inputs) -> Result:
+    """Run the matching kernel on prepared inputs and wrap the result.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : Inputs
+        From :func:`build_inputs` (possibly modified: scaled demand or
+        generation, other batteries).
+
+    Returns
+    -------
+    Result
+    """
+    opt = scenario.options
+    t0 = time.perf_counter()
+    out = match(inputs.demand, inputs.onsite(), inputs.offsite(),
+                battery_kwh=inputs.battery_kwh, battery_kw=inputs.battery_kw,
+                efficiency=opt.battery_efficiency, soc_initial=opt.soc_initial,
+                community_kwh=inputs.community_kwh, community_kw=inputs.community_kw,
+                share_onsite_surplus=opt.share_onsite_surplus,
+                must_run=inputs.must_run, dtype=opt.dtype)
+    timings = dict(inputs.timings, kernel=time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    data_vars = {name: (("consumer", "time"), out[name]) for name in CONSUMER_OUTPUTS}
+    data_vars.update({name: (("time",), out[name]) for name in HOURLY_OUTPUTS})
+    data_vars["generation"] = (("generator", "time"), inputs.generation)
+    # xarray and NetCDF want tz-naive times: keep the zone in an attribute.
+    coords = {"time": inputs.index.tz_localize(None), **_consumer_coords(scenario),
+              **_generator_coords(scenario)}
+    ds = xr.Dataset(data_vars, coords=coords)
+    for name in ds.data_vars:
+        ds[name].attrs.update(units="kWh", description=DESCRIPTIONS.get(name, name))
+    ds["time"].attrs.update(timezone=scenario.region.timezone,
+                            description="start of the hour (local time)")
+    ds.attrs.update(region=scenario.region.name, year=scenario.region.year,
+                    timezone=scenario.region.timezone,
+                    battery_efficiency=opt.battery_efficiency,
+                    notes="; ".join(inputs.notes))
+
+    sums = {name: out[name].sum(axis=1, dtype=np.float64)
+            for name in CONSUMER_OUTPUTS if name != "soc"}
+    annual = pd.DataFrame(sums, index=pd.Index(ds["consumer"].values, name="consumer"))
+    annual.insert(0, "demand_gross", inputs.demand_gross.sum(axis=1))
+    annual.insert(1, "savings", annual["demand_gross"] - annual["demand"])
+    annual["renewable"] = (annual["direct"] + annual["discharge"] + annual["pooled"]
+                           + annual["community"])
+    for key in ("sector", "civil", "owner", "area", "count"):
+        annual[key] = ds[key].values
+    timings["wrap"] = time.perf_counter() - t0
+    return Result(scenario=scenario, hourly=ds, annual=annual, notes=list(inputs.notes),
+                  timings=timings)
+
+
+def simulate(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> Result:
+    """Simulate a scenario's year hour by hour for every consumer.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`sim.load_scenario`.
+    weather : pandas.DataFrame, optional
+        Hourly weather to use instead of the scenario's source.
+
+    Returns
+    -------
+    Result
+        ``hourly`` (xarray.Dataset), ``annual`` (DataFrame per consumer),
+        ``kpis`` (region totals), ``notes`` and ``timings``.
+    """
+    return run_inputs(scenario, build_inputs(scenario, weather=weather))
+
+
+def region_kpis(result: Result) -> dict[str, float]:
+    """Region totals [kWh] and shares [-] of a simulated year.
+
+    Returns
+    -------
+    dict
+        ``demand`` (after savings), ``savings``, ``generation`` (on-site +
+        off-site renewable), ``renewable_delivered`` (direct + discharge +
+        pooled + community), ``hourly_matched_share`` (delivered / demand),
+        ``annual_netting_share`` (generation / demand), ``self_consumed``
+        (direct + on-site discharge), ``pooled``, ``community``, ``grid``,
+        ``spill`` and ``unshared_export`` (exports kept out of the pool).
+    """
+    a = result.annual
+    ds = result.hourly
+    demand = float(a["demand"].sum())
+    generation = float(ds["generation"].sum())
+    delivered = float(a["renewable"].sum())
+    unshared = 0.0 if result.scenario.options.share_onsite_surplus else float(a["export"].sum())
+    return {
+        "demand": demand,
+        "savings": float(a["savings"].sum()),
+        "generation": generation,
+        "renewable_delivered": delivered,
+        "hourly_matched_share": delivered / demand if demand > 0 else float("nan"),
+        "annual_netting_share": generation / demand if demand > 0 else float("nan"),
+        "self_consumed": float(a["direct"].sum() + a["discharge"].sum()),
+        "pooled": float(a["pooled"].sum()),
+        "community": float(a["community"].sum()),
+        "grid": float(a["grid"].sum()),
+        "spill": float(ds["spill"].sum()),
+        "unshared_export": unshared,
+    }

@@ -1,0 +1,473 @@
+"""The scenario schema (pydantic), TOML loading and one-line validation errors.
+
+A scenario file describes one region for one calendar year: where it is, the
+weather, its consumers, its generators and storage, and options. Conventions
+that hold for every row:
+
+* every quantity on a row is the row's **total**: a group of 2,000 identical
+  households with ``count = 2000`` has ``annual_kwh`` of all 2,000 together,
+  and a generator ``capacity_kw`` is the whole installed capacity;
+* units are in the field names (``_kw``, ``_kwh``, ``_m``, ``_jpy``); shares
+  are fractions in [0, 1], never percent, except ``losses_percent``;
+* file paths are relative to the scenario file.
+
+Sections other modules extend (accounting, finance, score, future, sweep) are
+declared here so that one schema validates the whole file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator, model_validator)
+
+from sim.errors import InputError
+
+SECTORS = ("household", "commercial", "public", "waste_plant", "water_works",
+           "industry", "transport")
+#: sectors of the civil sector (民生 = 家庭 + 業務その他) unless a row says otherwise
+CIVIL_SECTORS = frozenset({"household", "commercial", "public", "waste_plant",
+                           "water_works"})
+#: archetype used when a consumer names none
+DEFAULT_ARCHETYPE = {"household": "household", "commercial": "commerce",
+                     "public": "public_hall", "waste_plant": "waste_plant",
+                     "water_works": "water_works", "industry": "flat",
+                     "transport": "flat"}
+
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Week = Annotated[int, Field(ge=1, le=53)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True,
+                              str_strip_whitespace=True)
+
+
+class Region(_Model):
+    """Where and when: the proposing municipality and the simulated year."""
+
+    name: str
+    municipality: str = Field(description="the proposing municipality (提案団体)")
+    prefecture: str
+    co_proposers: list[str] = Field(default_factory=list,
+                                    description="co-proposing municipalities (共同提案者)")
+    prefecture_led: bool = Field(False, description="a prefecture-led plan (問26)")
+    latitude: float = Field(ge=20, le=46, description="[°N], Japan's range")
+    longitude: float = Field(ge=122, le=154, description="[°E], Japan's range")
+    altitude_m: float = Field(0.0, ge=-10, le=4000)
+    timezone: str = "Asia/Tokyo"
+    year: int = Field(ge=1990, le=2100, description="calendar year simulated")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone such as 'Asia/Tokyo', got {value!r}")
+        return value
+
+
+class WeatherSpec(_Model):
+    """Weather source: ``"default"`` (the embedded synthetic island year) or a file."""
+
+    source: str = "default"
+
+
+class GridSpec(_Model):
+    """The grid the area sits on."""
+
+    isolated: bool = Field(False, description="an island grid (問46: hourly matching)")
+    must_run_kw: NonNeg = Field(0.0, description="minimum output of the island's thermal "
+                                "units (下げ代 limit) [kW]")
+
+
+class Consumer(_Model):
+    """One consumer, or a group of ``count`` identical ones (totals on the row)."""
+
+    id: str = Field(min_length=1)
+    sector: Literal[SECTORS]  # type: ignore[valid-type]
+    civil: bool | None = Field(None, description="civil sector (民生); default from sector")
+    owner: Literal["public", "private", "municipal"] = "private"
+    area: Literal["main", "added"] = Field("main", description="inside the main area, or "
+                                           "a facility added outside it (問24)")
+    model_case: bool = Field(False, description="accepted as a model case: counts 100 % (問24)")
+    municipality: str | None = Field(None, description="where it is; default: the region's")
+    count: int = Field(1, ge=1)
+    annual_kwh: NonNeg | None = Field(None, description="annual demand of the row before "
+                                      "savings [kWh]")
+    meter_file: str | None = Field(None, description="hourly or 30-minute kWh of this consumer")
+    meter_id: str | None = None
+    meter_label: Literal["start", "end"] = "start"
+    archetype: str | None = None
+    savings: float = Field(0.0, ge=0, lt=1, description="share of demand saved [-]")
+    temperature_sensitivity: float = Field(0.0, ge=0, le=0.2,
+                                           description="demand change per °C beyond comfort [1/°C]")
+
+    @model_validator(mode="after")
+    def _one_demand_source(self):
+        if (self.annual_kwh is None) == (self.meter_file is None):
+            raise ValueError("expected exactly one of annual_kwh or meter_file")
+        return self
+
+    @property
+    def is_civil(self) -> bool:
+        """Whether the row belongs to the civil sector (民生部門)."""
+        return self.sector in CIVIL_SECTORS if self.civil is None else self.civil
+
+    @property
+    def shape(self) -> str:
+        """The demand archetype used for the row."""
+        return self.archetype or DEFAULT_ARCHETYPE[self.sector]
+
+
+class _GeneratorBase(_Model):
+    id: str = Field(min_length=1)
+    capacity_kw: Pos = Field(description="installed capacity of the row [kW] (kWp DC for PV)")
+    site: str | None = Field(None, description="id of the consumer it is on-site at; "
+                             "none = off-site, feeding the regional pool")
+    municipality: str | None = Field(None, description="where it is; default: the region's")
+    prefecture: str | None = Field(None, description="where it is; default: the region's")
+    inside_area: bool = Field(True, description="sited inside the target area")
+    owner: Literal["public", "private", "municipal", "prefecture"] = "private"
+    status: Literal["new", "existing", "repowered"] = "new"
+    existing_kw: NonNeg = Field(0.0, description="capacity before repowering (問42) [kW]")
+    support: Literal["non_fit", "fit", "fip"] = "non_fit"
+    environmental_value: bool | None = Field(
+        None, description="environmental value bought back and attached (問27); "
+        "required for FIT and FIP plants")
+    capex_jpy_per_kw: NonNeg | None = None
+    opex_jpy_per_kw_year: NonNeg | None = None
+    useful_life_years: Pos | None = None
+
+    @model_validator(mode="after")
+    def _status_and_support(self):
+        if self.status == "repowered":
+            if self.existing_kw <= 0:
+                raise ValueError("a repowered plant needs existing_kw > 0 (問42)")
+        elif self.existing_kw:
+            raise ValueError(f"existing_kw applies to repowered plants only; "
+                             f"status is {self.status!r}")
+        if self.support in ("fit", "fip") and self.environmental_value is None:
+            raise ValueError(f"a {self.support.upper()} plant needs environmental_value = "
+                             "true or false (問27)")
+        return self
+
+
+class PvGenerator(_GeneratorBase):
+    """Photovoltaics, modelled with pvlib (PVWatts)."""
+
+    kind: Literal["pv"]
+    tilt: float = Field(20.0, ge=0, le=90, description="[°] from horizontal")
+    azimuth: float = Field(180.0, ge=0, lt=360, description="[°] clockwise from north")
+    losses_percent: float = Field(14.0, ge=0, lt=100, description="system losses [%]")
+    dc_ac_ratio: float = Field(1.15, gt=0.5, le=2.0)
+
+
+class WindGenerator(_GeneratorBase):
+    """Wind turbines: hub-height extrapolation and a real power curve."""
+
+    kind: Literal["wind"]
+    hub_height_m: Pos = Field(le=200)
+    turbine_type: str = Field("E-53/800", description="a power curve in windpowerlib's "
+                              "turbine library")
+    roughness_length_m: Pos = Field(0.15, le=3)
+
+
+class BiomassGenerator(_GeneratorBase):
+    """Steam-cycle biomass: availability and planned outage weeks."""
+
+    kind: Literal["biomass"]
+    availability: float = Field(0.85, gt=0, le=1)
+    load_factor: float = Field(1.0, gt=0, le=1)
+    outage_weeks: list[Week] = Field(default_factory=list)
+
+
+class WasteGenerator(_GeneratorBase):
+    """Waste-to-energy: weekly throughput, shutdown weeks and the biomass ratio (問31)."""
+
+    kind: Literal["waste"]
+    biomass_ratio: Share = Field(description="1 - plastic share, from the waste "
+                                 "composition survey (問31) [-]")
+    load_factor: float = Field(0.8, gt=0, le=1)
+    weekly_schedule: list[Share] | None = Field(None, description="throughput Mon..Sun [-]")
+    shutdown_weeks: list[Week] = Field(default_factory=list)
+
+    @field_validator("weekly_schedule")
+    @classmethod
+    def _seven_days(cls, value):
+        if value is not None and len(value) != 7:
+            raise ValueError(f"expected 7 daily shares Mon..Sun, got {len(value)}")
+        return value
+
+
+Generator = Annotated[Union[PvGenerator, WindGenerator, BiomassGenerator, WasteGenerator],
+                      Field(discriminator="kind")]
+
+
+class Battery(_Model):
+    """A battery on-site at a consumer, or the community battery (``site = "community"``)."""
+
+    id: str = Field(min_length=1)
+    site: str = Field(description="a consumer id, or 'community'")
+    capacity_kwh: Pos
+    power_kw: Pos
+    status: Literal["new", "existing"] = "new"
+    owner: Literal["public", "private", "municipal", "prefecture"] = "private"
+    capex_jpy_per_kwh: NonNeg | None = None
+    opex_jpy_per_kwh_year: NonNeg | None = None
+    useful_life_years: Pos | None = None
+
+
+class Options(_Model):
+    """Dispatch options (design.md section 4)."""
+
+    share_onsite_surplus: bool = True
+    battery_efficiency: float = Field(0.9, gt=0, le=1, description="round trip [-]")
+    soc_initial: Share = 0.0
+    dtype: Literal["float64", "float32"] = "float64"
+
+
+class _Open(_Model):
+    """A section owned by a module that extends it (accounting, finance, …)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Scenario(_Model):
+    """A whole scenario file. Build with :func:`load_scenario`."""
+
+    region: Region
+    weather: WeatherSpec = Field(default_factory=WeatherSpec)
+    grid: GridSpec = Field(default_factory=GridSpec)
+    options: Options = Field(default_factory=Options)
+    consumers: list[Consumer] = Field(min_length=1)
+    generators: list[Generator] = Field(default_factory=list)
+    storage: list[Battery] = Field(default_factory=list)
+    accounting: _Open = Field(default_factory=_Open)
+    finance: _Open = Field(default_factory=_Open)
+    score: _Open = Field(default_factory=_Open)
+    future: _Open = Field(default_factory=_Open)
+    sweep: _Open = Field(default_factory=_Open)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cross_references(self):
+        _unique("consumers", [c.id for c in self.consumers])
+        _unique("generators", [g.id for g in self.generators])
+        _unique("storage", [b.id for b in self.storage])
+        ids = {c.id for c in self.consumers}
+        for i, g in enumerate(self.generators):
+            if g.site is not None and g.site not in ids:
+                raise _FieldError(f"generators[{i}].site",
+                                  f"expected a consumer id, got {g.site!r}{_hint(g.site, ids)}")
+        for i, b in enumerate(self.storage):
+            if b.site != "community" and b.site not in ids:
+                raise _FieldError(f"storage[{i}].site", f"expected a consumer id or "
+                                  f"'community', got {b.site!r}{_hint(b.site, ids)}")
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        """The file the scenario was read from, if any."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the scenario are resolved against."""
+        return self._path.parent if self._path is not None else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in the scenario, resolved against the scenario's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def local_municipalities(self) -> set[str]:
+        """The proposing municipality and its co-proposers (問26)."""
+        return {self.region.municipality, *self.region.co_proposers}
+
+
+class _FieldError(ValueError):
+    """A cross-reference error that knows its field path."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+def _unique(section: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i, x in enumerate(ids):
+        if x in seen:
+            raise _FieldError(f"{section}[{i}].id", f"expected unique ids, {x!r} appears twice")
+        seen.add(x)
+
+
+def _hint(value: str, choices) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# -- loading -----------------------------------------------------------------
+
+_UNIT_HINTS = {"_mw": "kW (…_kw)", "_w": "kW (…_kw)", "_mwh": "kWh (…_kwh)",
+               "_gwh": "kWh (…_kwh)", "_wh": "kWh (…_kwh)", "_percent": "a share in [0, 1]",
+               "_pct": "a share in [0, 1]", "_ft": "metres (…_m)", "_yen": "JPY (…_jpy)"}
+
+
+def _loc_to_field(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("pv", "wind", "biomass", "waste") and out.startswith("generators"):
+            continue  # the discriminator tag pydantic puts in the path
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _model_at(loc: tuple):
+    """The model class whose field list applies at an error location."""
+    kinds = {"pv": PvGenerator, "wind": WindGenerator, "biomass": BiomassGenerator,
+             "waste": WasteGenerator}
+    lists = {"consumers": Consumer, "storage": Battery}
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int) or part == "generators":
+            continue  # the generator's class comes from its kind tag, next
+        if part in kinds:
+            model = kinds[part]
+        elif part in lists:
+            model = lists[part]
+        else:
+            ann = getattr(model, "model_fields", {}).get(part)
+            ann = getattr(ann, "annotation", None)
+            if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+                return None
+            model = ann
+    return model
+
+
+def _describe(err: dict) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        model = _model_at(loc)
+        known = list(getattr(model, "model_fields", {})) if model else []
+        unit = next((hint for suffix, hint in _UNIT_HINTS.items() if name.endswith(suffix)), None)
+        msg = f"unknown field {name!r}"
+        if unit:
+            msg += f"; gxsim expects {unit}"
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            msg += f" (did you mean {close[0]!r}?)"
+        elif known:
+            msg += f"; expected one of: {', '.join(known)}"
+        return msg
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return (f"expected kind one of 'pv', 'wind', 'biomass', 'waste', "
+                f"got {got.get('kind') if isinstance(got, dict) else got!r}")
+    if kind == "union_tag_not_found":
+        return "expected a field 'kind': one of 'pv', 'wind', 'biomass', 'waste'"
+    msg = err["msg"]
+    msg = msg.removeprefix("Value error, ")
+    if kind in {"float_parsing", "float_type", "int_parsing", "int_type"} and isinstance(got, str):
+        msg += " (write a plain number; units are in the field name)"
+    if kind not in ("value_error",) and got is not None and not isinstance(got, (dict, list)):
+        msg += f", got {got!r}"
+    return msg
+
+
+def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scenario:
+    """Validate a scenario given as a mapping (as read from TOML).
+
+    Parameters
+    ----------
+    data : dict
+        The scenario's sections.
+    source : str or Path, optional
+        Where it came from, for error messages and relative paths.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    sim.InputError
+        The first problem, in one line naming the file and field (and how
+        many more problems there are).
+    """
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        ctx_err = first.get("ctx", {}).get("error")
+        if isinstance(ctx_err, _FieldError):
+            field, reason = ctx_err.field, str(ctx_err)
+        else:
+            field, reason = _loc_to_field(first["loc"]), _describe(first)
+        if len(errors) > 1:
+            reason += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        raise InputError(reason, source=source, field=field or None) from None
+    if source is not None:
+        scenario._path = Path(source)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (TOML).
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario; relative paths in it resolve against the
+        file's folder.
+
+    Raises
+    ------
+    sim.InputError
+        If the file is missing, is not TOML, or fails validation; the message
+        names the file and the field.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file ({exc.__class__.__name__}: {exc})",
+                         source=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", source=path) from None
+    scenario = scenario_from_dict(data, source=path)
+    for i, c in enumerate(scenario.consumers):
+        if c.meter_file is not None and not scenario.resolve(c.meter_file).exists():
+            raise InputError(f"meter file not found: {c.meter_file}", source=path,
+                             field=f"consumers[{i}].meter_file")
+    src = scenario.weather.source
+    if src != "default" and not scenario.resolve(src).exists():
+        raise InputError(f"weather file not found: {src}", source=path, field="weather.source")
+    return scenario
