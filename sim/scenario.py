@@ -241,6 +241,133 @@ class _Open(_Model):
     model_config = ConfigDict(extra="allow")
 
 
+# -- [future]: the 2030-2050 sensitivity study (sim/future.py) ------------------
+# Defaults and the reason for each are documented in sim/future.py and README.md.
+
+Year = Annotated[int, Field(ge=1990, le=2100)]
+
+
+class FutureSeriesRow(_Model):
+    """One municipality-year of a projection given in the scenario itself."""
+
+    municipality: str = Field(min_length=1)
+    year: Year
+    population: Pos
+    households: Pos | None = Field(None, description="default: population / the "
+                                   "shipped projection's household size path")
+    share_65plus: Share | None = None
+
+
+class FutureDemandResponse(_Model):
+    """How each sector's demand follows the projection (exponents on ratios)."""
+
+    household_elasticity: float = Field(1.0, ge=0, le=3, description="on households")
+    household_size_elasticity: float = Field(0.0, ge=0, le=3, description="on persons "
+                                             "per household")
+    commercial_elasticity: float = Field(1.0, ge=0, le=3, description="on population")
+    public_elasticity: float = Field(0.5, ge=0, le=3, description="on population")
+    water_works_elasticity: float = Field(1.0, ge=0, le=3, description="on population")
+    waste_plant_elasticity: float = Field(1.0, ge=0, le=3, description="on population")
+    ageing_coefficient: float = Field(1.0, ge=0, le=5, description="daytime_shift per "
+                                      "unit rise of the 65+ share")
+
+
+class FutureConsumer(_Model):
+    """Override of one consumer row's driver and elasticity."""
+
+    driver: Literal["households", "population", "none"] | None = None
+    elasticity: float | None = Field(None, ge=0, le=3)
+    ageing: bool | None = Field(None, description="shift a household shape to daytime")
+
+
+class FutureClosure(_Model):
+    """A facility that closes, or merges into another, from ``year`` on."""
+
+    consumer: str = Field(min_length=1)
+    year: Year
+    share: float = Field(1.0, gt=0, le=1, description="share of the row that closes "
+                         "(1 of 6 schools: 1/6)")
+    into: str | None = Field(None, description="consumer that takes the users over (merger)")
+    transfer: Share = Field(0.0, description="share of the closed demand moved to `into`")
+
+    @model_validator(mode="after")
+    def _transfer_needs_target(self):
+        if self.transfer > 0 and self.into is None:
+            raise ValueError("transfer > 0 needs `into`, the consumer that takes it over")
+        return self
+
+
+class FutureDegradation(_Model):
+    """Output lost per year of age, compounding [1/yr]."""
+
+    pv: float = Field(0.005, ge=0, lt=0.2)
+    wind: float = Field(0.0, ge=0, lt=0.2)
+    biomass: float = Field(0.0, ge=0, lt=0.2)
+    waste: float = Field(0.0, ge=0, lt=0.2)
+    battery: float = Field(0.02, ge=0, lt=0.5, description="capacity fade [1/yr]")
+
+
+class FutureLives(_Model):
+    """Useful lives [years] used for retirements (statutory, rules.md)."""
+
+    pv: Pos = 17
+    wind: Pos = 17
+    biomass: Pos = 15
+    waste: Pos = 15
+    battery_onsite: Pos = 6
+    battery_community: Pos = 17
+
+
+class FuturePlant(_Model):
+    """Age and life of one generator or battery (keyed by its id)."""
+
+    commissioned: Year | None = Field(None, description="default: the base year")
+    life_years: Pos | None = None
+    replace: bool | None = Field(None, description="renewed like for like at end of life")
+    degradation_per_year: float | None = Field(None, ge=0, lt=0.5)
+
+
+class FutureAddition(_Model):
+    """Generators and batteries commissioned in a later year."""
+
+    year: Year
+    generators: list[Generator] = Field(default_factory=list)
+    storage: list[Battery] = Field(default_factory=list)
+
+
+class FutureThresholds(_Model):
+    """Thresholds of the findings."""
+
+    utilisation_min: Share = Field(0.8, description="delivered / generated")
+    spill_share_max: Share = Field(0.2, description="spill / generated")
+
+
+class FutureSpec(_Model):
+    """The ``[future]`` section: the 2030-2050 sensitivity study (問37)."""
+
+    years: list[Year] | None = Field(None, description="default 2020..2050 every 5 years")
+    base_year: Year | None = Field(None, description="year the scenario's demand "
+                                   "describes; default region.year")
+    projection: str = Field("default", description="'default' (profiles/population) "
+                            "or a CSV file in the same format")
+    series: list[FutureSeriesRow] = Field(default_factory=list)
+    variants: list[Literal["reference", "harsher", "milder"]] = Field(
+        default_factory=lambda: ["reference", "harsher", "milder"], min_length=1)
+    harsher_factor: float = Field(1.5, ge=1, le=5, description="x the projected decline")
+    milder_factor: float = Field(0.5, ge=0, le=1, description="x the projected decline")
+    demand: FutureDemandResponse = Field(default_factory=FutureDemandResponse)
+    consumers: dict[str, FutureConsumer] = Field(default_factory=dict)
+    closures: list[FutureClosure] = Field(default_factory=list)
+    degradation: FutureDegradation = Field(default_factory=FutureDegradation)
+    lives: FutureLives = Field(default_factory=FutureLives)
+    replace: bool = Field(False, description="renew every plant at end of life")
+    plants: dict[str, FuturePlant] = Field(default_factory=dict)
+    additions: list[FutureAddition] = Field(default_factory=list)
+    waste_throughput_elasticity: float = Field(1.0, ge=0, le=3, description="waste "
+                                               "power output on population")
+    thresholds: FutureThresholds = Field(default_factory=FutureThresholds)
+
+
 class Scenario(_Model):
     """A whole scenario file. Build with :func:`load_scenario`."""
 
@@ -254,7 +381,7 @@ class Scenario(_Model):
     accounting: _Open = Field(default_factory=_Open)
     finance: _Open = Field(default_factory=_Open)
     score: _Open = Field(default_factory=_Open)
-    future: _Open = Field(default_factory=_Open)
+    future: FutureSpec = Field(default_factory=FutureSpec)
     sweep: _Open = Field(default_factory=_Open)
 
     _path: Path | None = PrivateAttr(default=None)
