@@ -18,6 +18,7 @@ declared here so that one schema validates the whole file.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -368,6 +369,111 @@ class FutureSpec(_Model):
     thresholds: FutureThresholds = Field(default_factory=FutureThresholds)
 
 
+_SWEEP_TARGET = re.compile(r"^(?:(?:generators|consumers|storage)\[[^\[\]]+\]\.\w+"
+                           r"|(?:community|grid|options)\.\w+"
+                           r"|(?:finance|accounting|score)(?:\.\w+)+)$")
+_SWEEP_CONSTRAINT = re.compile(r"^\s*(\w+)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+
+
+class SweepParameter(_Model):
+    """One swept parameter of ``[sweep]``: a target and its values (docs/sweep.md)."""
+
+    target: str = Field(description="e.g. 'generators[solar_farm].scale', "
+                        "'generators[kind=pv].scale', 'consumers[households_pv].battery_kwh', "
+                        "'community.capacity_kwh', 'finance.grant_rate'")
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="dimension name; default from the target")
+    values: list[Annotated[float, Field(allow_inf_nan=False)]] | None = None
+    start: float | None = Field(None, allow_inf_nan=False)
+    stop: float | None = Field(None, allow_inf_nan=False)
+    step: float | None = Field(None, gt=0, allow_inf_nan=False)
+    num: int | None = Field(None, ge=1)
+
+    @field_validator("target")
+    @classmethod
+    def _target_syntax(cls, value: str) -> str:
+        if not _SWEEP_TARGET.match(value):
+            raise ValueError(f"expected a target like 'generators[ID].scale', "
+                             f"'consumers[ID].battery_kwh', 'community.capacity_kwh' or "
+                             f"'finance.KEY', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _values_or_range(self):
+        ranged = self.start is not None or self.stop is not None
+        if self.values is not None and (ranged or self.step or self.num):
+            raise ValueError("expected either values or start/stop, not both")
+        if self.values is not None and not self.values:
+            raise ValueError("empty list of values")
+        if (self.step or self.num) and not ranged:
+            raise ValueError("step and num need start and stop")
+        if ranged and (self.start is None or self.stop is None):
+            raise ValueError("expected both start and stop")
+        if self.step is not None and self.num is not None:
+            raise ValueError("expected step or num, not both")
+        if ranged and self.start > self.stop:
+            raise ValueError(f"empty range: start {self.start} > stop {self.stop}")
+        return self
+
+
+class SweepSpec(_Model):
+    """The ``[sweep]`` section: what to vary and how to pick cases (docs/sweep.md)."""
+
+    mode: Literal["product", "table", "lhs"] | None = Field(
+        None, description="default: 'table' with a table, 'lhs' with samples, else 'product'")
+    parameters: list[SweepParameter] = Field(default_factory=list)
+    table: str | None = Field(None, description="CSV of cases, one column per parameter")
+    samples: int | None = Field(None, ge=1, description="Latin hypercube sample size")
+    seed: int = Field(0, ge=0)
+    chunk_size: int = Field(32, ge=1, le=100_000, description="cases per stored chunk")
+    objective: str | None = Field(None, description="figure ranked in best.csv; default: "
+                                  "total cost per t-CO2 if evaluated, else hourly share")
+    sense: Literal["min", "max"] | None = None
+    constraints: list[str] = Field(default_factory=list,
+                                   description="e.g. 'hourly_matched_share >= 0.9'")
+    best: int = Field(20, ge=1, description="rows in best.csv")
+    hourly_cases: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list, description="cases whose hourly results are written")
+    format: Literal["zarr", "netcdf"] = "zarr"
+    retries: int = Field(2, ge=0, le=20, description="Dask retries of a failed chunk")
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraint_syntax(cls, value: list[str]) -> list[str]:
+        for c in value:
+            if not _SWEEP_CONSTRAINT.match(c):
+                raise ValueError(f"expected a constraint like 'hourly_matched_share >= 0.9', "
+                                 f"got {c!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _mode_needs(self):
+        mode = self.resolved_mode
+        if mode == "table" and self.table is None:
+            raise ValueError("mode 'table' needs table = 'FILE.csv'")
+        if mode == "lhs" and self.samples is None:
+            raise ValueError("mode 'lhs' needs samples = N")
+        for i, p in enumerate(self.parameters):
+            has = p.values is not None or p.start is not None
+            if mode == "table" and has:
+                raise ValueError(f"parameters[{i}] ({p.target}): values come from the table "
+                                 f"in mode 'table'")
+            if mode != "table" and not has:
+                raise ValueError(f"parameters[{i}] ({p.target}): expected values or "
+                                 f"start/stop")
+            if mode == "lhs" and (p.step is not None or p.num is not None):
+                raise ValueError(f"parameters[{i}] ({p.target}): mode 'lhs' samples "
+                                 f"start..stop; step and num do not apply")
+        return self
+
+    @property
+    def resolved_mode(self) -> str:
+        """The mode, inferred from ``table``/``samples`` when not given."""
+        if self.mode is not None:
+            return self.mode
+        return "table" if self.table else "lhs" if self.samples else "product"
+
+
 class Scenario(_Model):
     """A whole scenario file. Build with :func:`load_scenario`."""
 
@@ -382,7 +488,7 @@ class Scenario(_Model):
     finance: _Open = Field(default_factory=_Open)
     score: _Open = Field(default_factory=_Open)
     future: FutureSpec = Field(default_factory=FutureSpec)
-    sweep: _Open = Field(default_factory=_Open)
+    sweep: SweepSpec = Field(default_factory=SweepSpec)
 
     _path: Path | None = PrivateAttr(default=None)
 
