@@ -153,6 +153,11 @@ class _GeneratorBase(_Model):
         if self.status == "repowered":
             if self.existing_kw <= 0:
                 raise ValueError("a repowered plant needs existing_kw > 0 (問42)")
+            if self.capacity_kw <= self.existing_kw:
+                raise ValueError(f"a repowered plant must be larger than before: capacity_kw "
+                                 f"{self.capacity_kw:g} <= existing_kw {self.existing_kw:g}; "
+                                 "output kept or reduced earns nothing (問42): use status = "
+                                 "'existing'")
         elif self.existing_kw:
             raise ValueError(f"existing_kw applies to repowered plants only; "
                              f"status is {self.status!r}")
@@ -474,6 +479,75 @@ class SweepSpec(_Model):
         return "table" if self.table else "lhs" if self.samples else "product"
 
 
+def _kg_per_kwh(value: float | None) -> float | None:
+    """An emission factor in kg-CO2/kWh, with a hint when the unit is wrong."""
+    if value is None:
+        return value
+    if value >= 2:
+        raise ValueError(f"expected kg-CO2/kWh (0 < x < 2), got {value:g}: that looks like "
+                         f"g-CO2/kWh; write {value / 1000:g}")
+    if value <= 0:
+        raise ValueError(f"expected kg-CO2/kWh (0 < x < 2), got {value:g}")
+    if value < 0.001:
+        raise ValueError(f"expected kg-CO2/kWh (0 < x < 2), got {value:g}: that looks like "
+                         f"t-CO2/kWh; write {value * 1000:g}")
+    return value
+
+
+class AccountingSpec(_Model):
+    """The ``[accounting]`` section: how the programme's figures are counted.
+
+    See docs/figures.md (sim.rules, sim.evaluate) for every figure and rule.
+    """
+
+    emission_factor_kg_per_kwh: float | None = Field(
+        None, allow_inf_nan=False, description="CO2 factor of the grid power displaced "
+        "[kg-CO2/kWh]; default 0.496 on an isolated grid, 0.438 otherwise (Kyushu Electric "
+        "FY2017; docs/figures.md)")
+    plastic_co2_kg_per_kwh: float | None = Field(
+        None, allow_inf_nan=False, description="CO2 to offset per kWh of the waste plastic "
+        "share supplied (問31) [kg-CO2/kWh]; default: the emission factor")
+    certificates_kwh: NonNeg = Field(0.0, description="renewable certificates bought and "
+                                     "attached to civil supply (再エネ等) [kWh/yr]")
+    co2_basis: Literal["hourly", "annual"] | None = Field(
+        None, description="supply that displaces grid power: 'hourly' (delivered) or "
+        "'annual' (netted); default hourly on an isolated grid, else annual")
+    waste_plant_discount: Literal["demand", "self_consumption"] = Field(
+        "demand", description="what a municipal waste plant's ×0 applies to (問25): its "
+        "whole demand, or only the part met by its own generation")
+
+    _ef = field_validator("emission_factor_kg_per_kwh", "plastic_co2_kg_per_kwh")(
+        classmethod(lambda cls, v: _kg_per_kwh(v)))
+
+
+class FinanceSpec(_Model):
+    """The ``[finance]`` section: grant, prices and periods (sim.finance)."""
+
+    grant_rate: Share = Field(2 / 3, description="grant (交付金) share of capital cost [-]")
+    grant_rates: dict[str, Share] = Field(default_factory=dict,
+                                          description="per-project grant share [-]")
+    standard_grant_rate: Share = Field(2 / 3, description="the programme's rate, to tell "
+                                       "a lower rate (scoring (3)) [-]")
+    purchase_price_jpy_per_kwh: NonNeg = Field(30.0, description="grid purchase avoided "
+                                               "[JPY/kWh]")
+    sale_price_jpy_per_kwh: NonNeg = Field(8.0, description="price of spilled energy sold "
+                                           "[JPY/kWh]")
+    period_years: Pos | None = Field(None, description="period of the cost per t-CO2 "
+                                     "[yr]; default: capital-weighted useful life")
+    payback_basis: Literal["net_of_grant", "total"] = "net_of_grant"
+    costs: str | None = Field(None, description="CSV of default costs and lives per kind "
+                              "(default profiles/finance/defaults.csv)")
+
+
+class ScoreSpec(_Model):
+    """The ``[score]`` section: the rubric and the judgement points declared."""
+
+    rubric: str | None = Field(None, description="rubric TOML (default "
+                               "profiles/rubric/default.toml)")
+    declared: dict[str, NonNeg] = Field(default_factory=dict,
+                                        description="points declared per judgement item id")
+
+
 class Scenario(_Model):
     """A whole scenario file. Build with :func:`load_scenario`."""
 
@@ -484,9 +558,9 @@ class Scenario(_Model):
     consumers: list[Consumer] = Field(min_length=1)
     generators: list[Generator] = Field(default_factory=list)
     storage: list[Battery] = Field(default_factory=list)
-    accounting: _Open = Field(default_factory=_Open)
-    finance: _Open = Field(default_factory=_Open)
-    score: _Open = Field(default_factory=_Open)
+    accounting: AccountingSpec = Field(default_factory=AccountingSpec)
+    finance: FinanceSpec = Field(default_factory=FinanceSpec)
+    score: ScoreSpec = Field(default_factory=ScoreSpec)
     future: FutureSpec = Field(default_factory=FutureSpec)
     sweep: SweepSpec = Field(default_factory=SweepSpec)
 
