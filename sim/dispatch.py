@@ -21,10 +21,15 @@ HOURLY_OUTPUTS = ("offsite", "must_run", "pool", "spill", "community_charge",
 
 
 def _as_array(name, value, shape, dtype):
-    arr = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), shape)
-                               if np.ndim(value) == 0 else np.asarray(value, dtype=dtype))
+    if np.ndim(value) == 0:
+        arr = np.full(shape, value, dtype=dtype)
+    else:
+        # No copy when the caller's array already has the dtype and C order.
+        arr = np.ascontiguousarray(value, dtype=dtype)
     if arr.shape != shape:
         raise InputError(f"expected shape {shape}, got {arr.shape}", field=name)
+    if arr.ndim == 2 and arr.size and kernel.rows_valid(arr).all():
+        return arr  # the common case for large arrays: one compiled pass
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise InputError(f"expected finite values, found {arr[tuple(bad)]} at index "
