@@ -54,8 +54,9 @@ def write_result(result: Result, folder: Path) -> list[str]:
     """Write a result's files into ``folder`` (which must exist).
 
     Files: ``hourly.nc`` (the Dataset, NetCDF4), ``annual.csv`` and
-    ``annual.parquet`` (per consumer, kWh), ``kpis.json`` and
-    ``summary.txt``. Returns the file names written.
+    ``annual.parquet`` (per consumer, kWh), ``kpis.json``, ``summary.txt``
+    and ``supply.png`` (monthly supply by route, a summer and a winter
+    week). Returns the file names written.
     """
     folder = Path(folder)
     result.hourly.to_netcdf(folder / "hourly.nc", engine="h5netcdf")
@@ -63,10 +64,65 @@ def write_result(result: Result, folder: Path) -> list[str]:
     result.annual.to_parquet(folder / "annual.parquet")
     write_json(folder / "kpis.json", result.kpis)
     (folder / "summary.txt").write_text(summary_text(result) + "\n", encoding="utf-8")
-    return ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt"]
+    plot_supply(result, folder / "supply.png")
+    return ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt",
+            "supply.png"]
 
 
 def per_sector(result: Result) -> pd.DataFrame:
     """Annual totals by sector [kWh]."""
     cols = ["demand", "direct", "discharge", "pooled", "community", "grid", "renewable"]
     return result.annual.groupby("sector")[cols].sum()
+
+
+def _supply_by_hour(ds):
+    """Region supply by route per hour [kWh] (civil and non-civil together)."""
+    import numpy as np
+
+    routes = {"on site": ds["direct"] + ds["discharge"], "pool": ds["pooled"],
+              "community battery": ds["community"], "grid": ds["grid"]}
+    return {k: np.asarray(v.sum("consumer")) for k, v in routes.items()}
+
+
+def plot_supply(result: Result, path: Path) -> Path:
+    """PNG: monthly supply by route, and the summer and winter weeks hour by hour.
+
+    Parameters
+    ----------
+    result : Result
+    path : Path
+        The PNG file to write.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ds = result.hourly
+    routes = _supply_by_hour(ds)
+    time = pd.DatetimeIndex(ds["time"].values)
+    colors = {"on site": "#e69f00", "pool": "#56b4e9", "community battery": "#009e73",
+              "grid": "#999999"}
+    fig, axes = plt.subplots(3, 1, figsize=(10, 10), constrained_layout=True)
+    monthly = pd.DataFrame(routes, index=time).resample("MS").sum() / 1000
+    monthly.index = monthly.index.strftime("%b")
+    monthly.plot.bar(stacked=True, ax=axes[0], color=[colors[c] for c in monthly.columns],
+                     width=0.8, rot=0)
+    axes[0].set(ylabel="MWh", title="Supply by route, per month")
+    axes[0].legend(ncol=4, loc="lower center", fontsize="small", framealpha=0.9)
+    demand = ds["demand"].sum("consumer").values
+    for ax, (label, start) in zip(axes[1:], (("summer week", "08-07"),
+                                              ("winter week", "01-09"))):
+        first = pd.Timestamp(f"{result.scenario.region.year}-{start}")
+        sel = (time >= first) & (time < first + pd.Timedelta(days=7))
+        ax.stackplot(time[sel], *[routes[k][sel] for k in routes], labels=list(routes),
+                     colors=[colors[k] for k in routes], step="post")
+        ax.step(time[sel], demand[sel], where="post", color="k", lw=1, label="demand")
+        ax.step(time[sel], ds["spill"].values[sel], where="post", color="#d55e00", lw=1,
+                ls="--", label="spill")
+        ax.set(ylabel="kWh per hour", title=f"A {label}, hour by hour")
+        ax.legend(loc="upper left", ncol=6, fontsize="small")
+    fig.suptitle(f"{result.scenario.region.name} {result.scenario.region.year}")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return Path(path)

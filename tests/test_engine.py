@@ -128,7 +128,8 @@ def test_run_command_writes_results(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "hourly-matched share" in printed and "synthetic" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt"])
+        ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt",
+         "supply.png"])
     ds = xr.open_dataset(out / "hourly.nc", engine="h5netcdf")
     assert_balanced(ds)
     kpis = json.loads((out / "kpis.json").read_text())
