@@ -8,6 +8,7 @@
 from sim.dispatch import match
 from sim.engine import Result, simulate
 from sim.errors import InputError
+from sim.evaluate import Evaluation, evaluate  # noqa: F401  (issue 3)
 from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
