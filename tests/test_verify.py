@@ -1,0 +1,410 @@
+"""Tests for sim.verify: an island claim checked against generated meter data.
+
+The meter data are generated here with known true values (30-minute kWh with
+three decimals, so that CSV round trips are exact); the true figures come from
+the kernel run on the true arrays, independently of the file reader.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+
+import sim
+from sim.errors import InputError
+from sim.verify import claim_from_dict, claim_scenario, load_claim, metered_result, verify
+
+YEAR = 2023
+TZ = "Asia/Tokyo"
+CONSUMERS = [  # id, sector, meter, mean kW, shape, savings
+    ("homes", "household", "C-001", 40.0, "evening", 0.05),
+    ("shops", "commercial", "C-002", 25.0, "day", 0.0),
+    ("school", "public", "C-003", 10.0, "day", 0.10),
+    ("factory", "industry", "C-004", 15.0, "flat", 0.0),
+]
+PLANTS = [  # id, kind, meter, capacity kW, site, municipality
+    ("roof_pv", "pv", "G-001", 30.0, "homes", None),
+    ("farm_pv", "pv", "G-002", 220.0, None, None),
+    ("biomass", "biomass", "G-003", 12.0, None, "隣町"),
+]
+
+
+# --------------------------------------------------------------------------
+# generated data with known truth
+# --------------------------------------------------------------------------
+def half_hours(year=YEAR) -> pd.DatetimeIndex:
+    return pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="30min",
+                         inclusive="left")
+
+
+def true_half_hourly(seed=0, pv_scale=1.0) -> pd.DataFrame:
+    """True 30-minute kWh per meter (naive Japan-time interval starts)."""
+    idx = half_hours()
+    rng = np.random.default_rng(seed)
+    h = idx.hour + idx.minute / 60
+    doy = idx.day_of_year.to_numpy()
+    cols = {}
+    for _, _, meter, kw, shape, _ in CONSUMERS:
+        if shape == "evening":
+            s = 0.6 + 0.8 * np.exp(-((h - 19.5) ** 2) / 8) + 0.3 * np.exp(-((h - 7) ** 2) / 3)
+        elif shape == "day":
+            s = 0.3 + 1.2 * ((h >= 8) & (h < 19))
+        else:
+            s = np.ones(len(idx))
+        s = s * (1 + 0.15 * np.cos(2 * np.pi * (doy - 210) / 365))
+        cols[meter] = np.round(kw * 0.5 * s * rng.uniform(0.85, 1.15, len(idx)), 3)
+    sun = np.clip(np.sin(np.pi * (h - 6) / 13), 0, None) * (
+        0.75 + 0.25 * np.cos(2 * np.pi * (doy - 172) / 365))
+    cloud = np.repeat(rng.uniform(0.3, 1.0, len(idx) // 48), 48)
+    for _, kind, meter, cap, _, _ in PLANTS:
+        if kind == "pv":
+            cols[meter] = np.round(np.minimum(cap * 0.5 * 0.8 * pv_scale * sun * cloud,
+                                              cap * 0.5), 3)
+        else:
+            on = np.ones(len(idx))
+            on[(doy >= 140) & (doy < 154)] = 0  # two weeks of outage
+            cols[meter] = np.round(cap * 0.5 * 0.85 * on, 3)
+    return pd.DataFrame(cols, index=idx)
+
+
+def to_hourly(hh: pd.DataFrame) -> pd.DataFrame:
+    return hh.groupby(np.arange(len(hh)) // 2).sum().set_index(hh.index[::2])
+
+
+def write_long(df: pd.DataFrame, path: Path, *, minutes=30, label="start") -> Path:
+    ts = df.index + pd.Timedelta(minutes=minutes) if label == "end" else df.index
+    n, m = df.shape
+    out = pd.DataFrame({"timestamp": np.repeat(ts.strftime("%Y-%m-%d %H:%M").to_numpy(), m),
+                        "meter_id": np.tile(df.columns.to_numpy(dtype=object), n),
+                        "kwh": df.to_numpy().reshape(-1)})
+    out.to_csv(path, index=False)
+    return path
+
+
+def write_wide(df: pd.DataFrame, path: Path) -> Path:
+    out = df.copy()
+    out.index = pd.Index(df.index.strftime("%Y-%m-%d %H:%M"), name="timestamp")
+    if str(path).endswith(".parquet"):
+        out.reset_index().to_parquet(path)
+    else:
+        out.to_csv(path)
+    return path
+
+
+def claim_dict(figures: dict, **over) -> dict:
+    d = {
+        "region": {"name": "Test island", "municipality": "本町", "prefecture": "鹿児島県",
+                   "latitude": 27.4, "longitude": 128.6, "year": YEAR},
+        "grid": {"isolated": True, "must_run_kw": 5.0},
+        "claimed": figures,
+        "tolerance": {"relative": 0.01, "absolute_share": 0.005},
+        "meter_data": {"label": "start", "unit": "kWh"},
+        "consumers": [{"id": i, "sector": s, "meter": m, "savings": sv}
+                      for i, s, m, _, _, sv in CONSUMERS],
+        "generators": [dict({"id": i, "kind": k, "meter": m, "capacity_kw": cap},
+                            **({"site": site} if site else {}),
+                            **({"municipality": mu} if mu else {}))
+                       for i, k, m, cap, site, mu in PLANTS],
+        "storage": [{"id": "home_batt", "site": "homes", "capacity_kwh": 40.0,
+                     "power_kw": 10.0}],
+    }
+    for k, v in over.items():
+        d[k] = dict(d[k], **v) if isinstance(v, dict) and isinstance(d.get(k), dict) else v
+    return d
+
+
+def write_claim(tmp: Path, figures: dict, name="claim.toml", **over) -> Path:
+    p = tmp / name
+    p.write_text(tomli_w.dumps(claim_dict(figures, **over)), encoding="utf-8")
+    return p
+
+
+PLACEHOLDER = {"civil_demand_kwh": 1.0, "renewable_supply_kwh": 1.0}
+
+
+@pytest.fixture(scope="module")
+def truth():
+    """True half-hourly data and the true figures from the kernel on true arrays."""
+    hh = true_half_hourly()
+    h = to_hourly(hh)
+    claim = claim_from_dict(claim_dict(PLACEHOLDER))
+    n_c = len(CONSUMERS)
+    arr = h[claim.meters].to_numpy().T
+    sc = claim_scenario(claim)
+    res = metered_result(sc, np.ascontiguousarray(arr[:n_c]), np.ascontiguousarray(arr[n_c:]))
+    from sim.verify import _evaluation
+    figs, _ = _evaluation(res)
+    civil = np.array([s not in ("industry",) for _, s, *_ in CONSUMERS])
+    figs["hourly_matched_share"] = float(res.annual["renewable"][civil].sum()
+                                         / res.annual["demand"][civil].sum())
+    return {"hh": hh, "h": h, "figures": figs, "result": res}
+
+
+def consistent(truth) -> dict:
+    f = truth["figures"]
+    return {"civil_demand_kwh": round(f["civil_demand_kwh"]),
+            "renewable_supply_kwh": round(f["renewable_supply_hourly_kwh"]),
+            "savings_kwh": round(f["savings_kwh"]),
+            "self_consumption_rate": round(f["self_consumption_rate"], 3),
+            "local_production_rate": round(f["local_production_rate"], 3),
+            "hourly_matched_share": round(f["hourly_matched_share"], 3),
+            "balance": bool(f["balance_hourly_ok"])}
+
+
+@pytest.fixture(scope="module")
+def files(truth, tmp_path_factory):
+    d = tmp_path_factory.mktemp("meters")
+    return {"long30": write_long(truth["hh"], d / "long30.csv"),
+            "wide60": write_wide(truth["h"], d / "wide60.csv"),
+            "dir": d}
+
+
+# --------------------------------------------------------------------------
+# the truth is independent of the reader: civil delivered equals sim.match
+# --------------------------------------------------------------------------
+def test_truth_is_the_kernel(truth):
+    h = truth["h"]
+    n_c = len(CONSUMERS)
+    meters = [c[2] for c in CONSUMERS] + [p[2] for p in PLANTS]
+    arr = h[meters].to_numpy().T
+    dem, gen = arr[:n_c], arr[n_c:]
+    onsite = np.zeros_like(dem)
+    onsite[0] = gen[0]
+    out = sim.match(dem, onsite, gen[1:].sum(axis=0), battery_kwh=[40, 0, 0, 0],
+                    battery_kw=[10, 0, 0, 0], must_run=5.0)
+    delivered = out["direct"] + out["discharge"] + out["pooled"] + out["community"]
+    assert truth["figures"]["renewable_supply_hourly_kwh"] == pytest.approx(
+        delivered[:3].sum(), rel=1e-9)
+    gross = (dem[:3] / (1 - np.array([0.05, 0.0, 0.10]))[:, None]).sum()
+    assert truth["figures"]["civil_demand_kwh"] == pytest.approx(gross, rel=1e-9)
+    # the scenario of the inflated test really has an hourly shortfall
+    assert truth["figures"]["renewable_supply_annual_kwh"] > \
+        truth["figures"]["renewable_supply_hourly_kwh"] * 1.1
+
+
+# --------------------------------------------------------------------------
+# verdicts
+# --------------------------------------------------------------------------
+def test_consistent_claim_passes(truth, files, tmp_path):
+    claim = write_claim(tmp_path, consistent(truth))
+    v = verify(claim, [files["long30"]])
+    assert v.verdict == "pass", v.reasons
+    assert v.table["within"].all()
+    assert len(v.table) == 6
+    assert v.meter.interval_minutes == 30
+    assert not v.meter.problems
+    for key, ev_key in (("civil_demand_kwh", "civil_demand_kwh"),
+                        ("renewable_supply_kwh", "renewable_supply_hourly_kwh")):
+        assert v.table.loc[key, "recomputed"] == pytest.approx(truth["figures"][ev_key],
+                                                               rel=1e-9)
+
+
+def test_inflated_claim_fails_with_reason(truth, files, tmp_path):
+    figs = dict(consistent(truth))
+    annual = truth["figures"]["renewable_supply_annual_kwh"]
+    figs["renewable_supply_kwh"] = round(annual)
+    v = verify(write_claim(tmp_path, figs), [files["long30"]])
+    assert v.verdict == "fail"
+    assert not v.table.loc["renewable_supply_kwh", "within"]
+    text = " ".join(v.reasons)
+    assert "annual netting" in text and "hour by hour" in text and "問46" in text
+    # the same figure on the annual basis (configurable) is within tolerance
+    v2 = verify(write_claim(tmp_path, figs, name="annual.toml",
+                            rules={"supply_basis": "annual"}), [files["long30"]])
+    assert v2.table.loc["renewable_supply_kwh", "within"]
+
+
+def test_balance_claimed_but_not_met_hourly(truth, files, tmp_path):
+    assert not truth["figures"]["balance_hourly_ok"]
+    figs = dict(consistent(truth), balance=True)   # right figures, wrong assertion
+    v = verify(write_claim(tmp_path, figs), [files["long30"]])
+    assert v.verdict == "fail"
+    assert v.table["within"].all()
+    assert any("実質ゼロ" in r and "short" in r for r in v.reasons)
+
+
+def test_half_hourly_equals_hourly(truth, files, tmp_path):
+    claim = write_claim(tmp_path, consistent(truth))
+    v30 = verify(claim, [files["long30"]])
+    v60 = verify(claim, [files["wide60"]])
+    assert v60.meter.interval_minutes == 60
+    pd.testing.assert_series_equal(v30.table["recomputed"], v60.table["recomputed"],
+                                   rtol=1e-12)
+    np.testing.assert_allclose(v30.hourly.to_numpy(), v60.hourly.to_numpy(), rtol=1e-12,
+                               atol=1e-9)
+    assert v30.verdict == v60.verdict == "pass"
+
+
+def test_end_label_and_parquet(truth, files, tmp_path):
+    claim = write_claim(tmp_path, consistent(truth), meter_data={"label": "end"})
+    p = write_long(truth["hh"], tmp_path / "end.csv", label="end")
+    v = verify(claim, p)
+    assert v.verdict == "pass", v.reasons
+    assert any("end" in r for r in v.meter.repairs)
+    claim_s = write_claim(tmp_path, consistent(truth), name="s.toml")
+    vp = verify(claim_s, write_wide(truth["h"], tmp_path / "w.parquet"))
+    assert vp.verdict == "pass"
+    np.testing.assert_allclose(v.table["recomputed"], vp.table["recomputed"], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# data problems, at the verify level
+# --------------------------------------------------------------------------
+def _long_rows(truth) -> pd.DataFrame:
+    hh = truth["hh"]
+    n, m = hh.shape
+    return pd.DataFrame({
+        "timestamp": np.repeat(hh.index.strftime("%Y-%m-%d %H:%M").to_numpy(), m),
+        "meter_id": np.tile(hh.columns.to_numpy(dtype=object), n),
+        "kwh": hh.to_numpy().reshape(-1).astype(object)})
+
+
+def test_each_problem_named_with_rows(truth, tmp_path):
+    df = _long_rows(truth)
+    m = len(truth["hh"].columns)
+    cols = list(truth["hh"].columns)
+    r = lambda t, meter: t * m + cols.index(meter)  # noqa: E731 - row of (interval, meter)
+    df.loc[r(100, "C-001"), "kwh"] = -3.0                       # negative
+    df.loc[r(200, "G-002"), "kwh"] = 500.0                      # above 220 kW x 0.5 h
+    df.loc[r(300, "C-002"), "kwh"] = "1,2x"                    # non-numeric
+    df = df.drop(index=[r(t, "C-003") for t in range(400, 404)])  # missing intervals
+    extra = pd.DataFrame([
+        {"timestamp": df.loc[r(500, "C-002"), "timestamp"], "meter_id": "C-002",
+         "kwh": df.loc[r(500, "C-002"), "kwh"]},                 # identical duplicate
+        {"timestamp": df.loc[r(600, "C-004"), "timestamp"], "meter_id": "C-004",
+         "kwh": 99.0},                                           # conflicting duplicate
+        {"timestamp": "2024-01-01 00:00", "meter_id": "C-001", "kwh": 1.0},  # out of year
+        {"timestamp": "2023-03-01 10:00", "meter_id": "X-999", "kwh": 1.0},  # unknown
+    ])
+    df = pd.concat([df, extra], ignore_index=True)
+    path = tmp_path / "problems.csv"
+    df.to_csv(path, index=False)
+    n_rows = len(df)
+    v = verify(write_claim(tmp_path, consistent(truth)), path)
+    by_kind = {}
+    for p in v.meter.problems:
+        by_kind.setdefault(p.kind, []).append(p)
+    expect = {"negative": "C-001", "over_capacity": "G-002", "non_numeric": "C-002",
+              "missing": "C-003", "duplicate": "C-002", "duplicate_conflict": "C-004",
+              "unknown_meter": "X-999", "out_of_year": None}
+    for kind, meter in expect.items():
+        assert kind in by_kind, kind
+        assert any(p.meter == meter for p in by_kind[kind]), (kind, by_kind[kind])
+    # row numbers: data rows, 1-based (after the header)
+    neg = by_kind["negative"][0]
+    assert neg.rows == [r(100, "C-001") + 1]
+    assert by_kind["unknown_meter"][0].rows == [n_rows]
+    assert by_kind["out_of_year"][0].rows == [n_rows - 1]
+    # named in the report table and in the JSON, never silently dropped
+    probs = v.problems_table()
+    assert set(expect) <= set(probs["kind"])
+    d = json.loads(json.dumps(v.to_dict(), default=str))
+    assert {p["kind"] for p in d["problems"]} >= set(expect)
+    assert v.quality["missing_hours"]["C-003"] >= 2
+    # few problems: within limits, gaps bridged and reported
+    assert v.verdict in ("pass", "fail")
+    assert any("estimated" in n for n in v.notes)
+    assert any("0 kWh" in n for n in v.notes)   # the over-capacity plant half-hour
+
+
+def test_kw_data_where_kwh_expected(truth, tmp_path):
+    # a plant meter exported as mean kW per half-hour (2 x the kWh values)
+    hh = truth["hh"].copy()
+    hh["G-002"] = np.round(hh["G-002"] * 2, 3)
+    v = verify(write_claim(tmp_path, consistent(truth)), write_long(hh, tmp_path / "kw.csv"))
+    assert any(p.kind == "looks_like_kw" and p.meter == "G-002" for p in v.meter.problems)
+    assert v.verdict == "inconclusive"
+    assert any("look like kW" in r for r in v.reasons)
+
+
+def test_ten_percent_missing_not_accepted(truth, tmp_path):
+    hh = truth["hh"].copy()
+    rng = np.random.default_rng(1)
+    drop = rng.choice(len(hh) // 2, size=len(hh) // 20, replace=False)   # 10 % of hours
+    keep = np.ones(len(hh), bool)
+    keep[np.concatenate([2 * drop, 2 * drop + 1])] = False
+    path = write_long(hh[keep], tmp_path / "gappy.csv")
+    v = verify(write_claim(tmp_path, consistent(truth)), path)
+    assert v.verdict == "inconclusive"
+    assert any("without a usable value" in r or "miss more than" in r for r in v.reasons)
+    assert v.quality["missing_share"] == pytest.approx(0.10, abs=0.001)
+    # gap filling does not launder it: filled energy is counted against its own limit
+    v2 = verify(write_claim(tmp_path, consistent(truth), name="f.toml"), path,
+                fill="profile")
+    assert v2.verdict == "inconclusive"
+    assert v2.quality["filled_share"] > 0.05
+
+
+def test_meter_without_data_is_inconclusive(truth, tmp_path):
+    hh = truth["hh"].drop(columns=["G-003"])
+    v = verify(write_claim(tmp_path, consistent(truth)), write_long(hh, tmp_path / "x.csv"))
+    assert v.verdict == "inconclusive"
+    assert any("no usable data" in r and "G-003" in r for r in v.reasons)
+
+
+# --------------------------------------------------------------------------
+# the claim file
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("mutate, field, words", [
+    (lambda d: d["claimed"].pop("civil_demand_kwh"), "claimed.civil_demand_kwh", "missing"),
+    (lambda d: d["claimed"].update(renewable_supply_mwh=1), "claimed.renewable_supply_mwh",
+     "kWh"),
+    (lambda d: d["meter_data"].pop("label"), "meter_data.label", "missing"),
+    (lambda d: d["meter_data"].update(label="middle"), "meter_data.label", "start"),
+    (lambda d: d["consumers"][1].update(meter="C-001"), "consumers[1].meter", "C-001"),
+    (lambda d: d["generators"][0].pop("meter"), "generators[0].meter", "missing"),
+    (lambda d: d["generators"][0].update(site="home"), "generators[0].site", "homes"),
+    (lambda d: d["tolerance"].update(relativ=0.1), "tolerance.relativ", "relative"),
+    (lambda d: d["claimed"].update(self_consumption_rate=45), "claimed.self_consumption_rate",
+     "1"),
+    (lambda d: d["consumers"][0].update(meter_file="x.csv"), "consumers[0]", "--meter"),
+])
+def test_claim_errors_one_line(tmp_path, mutate, field, words):
+    d = claim_dict(dict(PLACEHOLDER))
+    mutate(d)
+    p = tmp_path / "bad.toml"
+    p.write_text(tomli_w.dumps(d), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_claim(p)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{p}: {field}"), msg
+    assert words in msg
+
+
+def test_no_meter_files(tmp_path):
+    with pytest.raises(InputError, match="meter_data.files"):
+        verify(write_claim(tmp_path, dict(PLACEHOLDER)))
+
+
+# --------------------------------------------------------------------------
+# command line and report
+# --------------------------------------------------------------------------
+def test_cli_writes_report(truth, files, tmp_path, capsys):
+    from sim.cli import main
+
+    figs = dict(consistent(truth))
+    figs["renewable_supply_kwh"] = round(truth["figures"]["renewable_supply_annual_kwh"])
+    claim = write_claim(tmp_path, figs)
+    out = tmp_path / "out"
+    rc = main(["verify", str(claim), "--meter", str(files["long30"]), "-o", str(out)])
+    assert rc == 1
+    text = capsys.readouterr().out
+    assert "VERDICT: FAIL" in text and "renewable supply" in text
+    for f in ("verdict.json", "comparison.csv", "problems.csv", "hourly.csv", "summary.txt",
+              "report.html", "heatmap.png", "monthly.png"):
+        assert (out / f).stat().st_size > 0, f
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "heatmap.png" in html and "FAIL" in html and "Data problems" in html
+    d = json.loads((out / "verdict.json").read_text(encoding="utf-8"))
+    assert d["verdict"] == "fail"
+    assert len(pd.read_csv(out / "hourly.csv")) == 8760
+    # bad input: exit 2 and one line
+    rc = main(["verify", str(tmp_path / "nope.toml"), "--meter", str(files["long30"])])
+    assert rc == 2
+    assert capsys.readouterr().err.count("\n") == 1
