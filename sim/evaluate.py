@@ -5,9 +5,11 @@
 the per-consumer annual table), so a batch sweep that never builds an hourly
 Dataset calls the same function::
 
-    att = sim.accounting.attribute(generation, site_index, flows, efficiency=...)
-    led = sim.accounting.ledger_dataarray(scenario, att)
-    ev = sim.evaluate.evaluate_totals(scenario, led, annual)
+    from sim.accounting import attribute, ledger_dataarray
+    from sim.evaluate import evaluate_totals      # (``sim.evaluate`` is the function)
+
+    att = attribute(generation, site_index, flows, efficiency=...)
+    ev = evaluate_totals(scenario, ledger_dataarray(scenario, att), annual)
 
 Every figure (unit, definition, Japanese term, FAQ source) is listed in
 :data:`FIGURES` and in ``docs/figures.md``.
