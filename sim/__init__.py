@@ -9,9 +9,10 @@ from sim.dispatch import match
 from sim.engine import Result, simulate
 from sim.errors import InputError
 from sim.evaluate import Evaluation, evaluate  # noqa: F401  (issue 3)
+from sim.future import future
 from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "Result", "Scenario", "__version__", "load_scenario", "match",
-           "simulate"]
+__all__ = ["InputError", "Result", "Scenario", "__version__", "future", "load_scenario",
+           "match", "simulate"]

@@ -421,7 +421,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
                                      base_year, factors[variant], shapes)
             res = run_inputs(scen_y, inp)
             t2 = time.perf_counter()
-            row = _figures(res, inp, evaluate_fn)
+            row = _balance_flags(_figures(res, inp, evaluate_fn))
             row.update(info, year=year, variant=variant)
             rows.append(row)
             if keep_results:
@@ -433,7 +433,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
 
     t0 = time.perf_counter()
     ds = _dataset(rows, years, variants, scenario, base_year, factors)
-    _cumulative_payback(ds, base_year)
+    _cumulative_payback(ds, base_year, scenario)
     findings = _findings(ds, spec, plants, years, base_year)
     timings["findings"] = time.perf_counter() - t0
     ds.attrs["notes"] = "; ".join(notes)
@@ -582,17 +582,18 @@ def _plants(scenario: Scenario, gens, bats, base_year: int) -> dict[str, _Plant]
         if pid not in gen_ids and pid not in bat_ids:
             raise InputError(f"expected a generator or battery id, got {pid!r}",
                              source=src, field=f"future.plants.{pid}")
+    lives = _default_lives(spec)
     out = {}
     for x, is_gen in [(g, True) for g in gens] + [(b, False) for b in bats]:
         o = spec.plants.get(x.id)
         if is_gen:
             kind = x.kind
-            life_default = getattr(spec.lives, kind)
+            life_default = lives[kind]
             deg_default = getattr(spec.degradation, kind)
         else:
             kind = "battery"
-            life_default = (spec.lives.battery_community if x.site == "community"
-                            else spec.lives.battery_onsite)
+            life_default = (lives["battery_community"] if x.site == "community"
+                            else lives["battery_onsite"])
             deg_default = spec.degradation.battery
         strict = x.id in add_year or (o is not None and o.commissioned is not None)
         commissioned = (o.commissioned if o and o.commissioned is not None
@@ -607,6 +608,29 @@ def _plants(scenario: Scenario, gens, bats, base_year: int) -> dict[str, _Plant]
         out[x.id] = _Plant(x.id, kind, int(commissioned), strict, float(life), replace,
                            float(deg), muni)
     return out
+
+
+#: the evaluation's cost and life table (issue 3), used for lives not set in [future.lives]
+FINANCE_TABLE = PROJECTION_FILE.parent.parent / "finance" / "defaults.csv"
+
+
+def _default_lives(spec) -> dict[str, float]:
+    """Useful lives by kind: ``[future.lives]`` where set, else the finance table's
+    ``useful_life_years`` (profiles/finance/defaults.csv) if present, else the
+    statutory defaults of :class:`sim.scenario.FutureLives`."""
+    lives = {k: float(v) for k, v in spec.lives.model_dump().items()}
+    if FINANCE_TABLE.exists():
+        try:
+            df = pd.read_csv(FINANCE_TABLE, comment="#", skipinitialspace=True)
+            table = dict(zip(df["kind"], pd.to_numeric(df["useful_life_years"],
+                                                       errors="coerce")))
+        except (OSError, KeyError, ValueError, pd.errors.ParserError):
+            table = {}
+        for kind in lives:
+            value = table.get(kind)
+            if kind not in spec.lives.model_fields_set and value is not None and value > 0:
+                lives[kind] = float(value)
+    return lives
 
 
 def _year_inputs(scenario, spec, base: Inputs, rules, plants, gens, bats, gen_profiles,
@@ -749,20 +773,32 @@ def _figures(res: Result, inp: Inputs, evaluate_fn) -> dict:
         is_local = np.array([(g.municipality or reg) in local for g in res.scenario.generators])
         share_local = float(inp.generation[is_local].sum()) / gen
         row["local_production_rate"] = delivered_civil * share_local / demand_civil_gross
-    if evaluate_fn is not None:
-        ev = evaluate_fn(res).to_dict()
-        for key in ("civil_demand_kwh", "renewable_supply_annual_kwh",
-                    "renewable_supply_hourly_kwh", "self_consumption_rate",
-                    "local_production_rate", "co2_reduction_t", "payback_years",
-                    "capex_jpy", "benefit_jpy_per_year", "balance_annual_ok",
-                    "balance_hourly_ok"):
-            if key in ev and ev[key] is not None:
-                row[key] = ev[key]
     d = row["civil_demand_kwh"]
     row["balance_annual_ratio"] = ((row["renewable_supply_annual_kwh"] + savings_civil) / d
                                    if d > 0 else math.nan)
     row["balance_hourly_ratio"] = ((row["renewable_supply_hourly_kwh"] + savings_civil) / d
                                    if d > 0 else math.nan)
+    row["grant_jpy"] = row["opex_jpy_per_year"] = math.nan
+    if evaluate_fn is not None:
+        ev = evaluate_fn(res).to_dict()
+        for key, ours in _FROM_EVALUATE.items():
+            value = ev.get(key)
+            if value is not None and not isinstance(value, str):
+                row[ours] = value
+    return row
+
+
+#: Evaluation.to_dict() key -> our figure (sim.evaluate, issue 3)
+_FROM_EVALUATE = {k: k for k in (
+    "civil_demand_kwh", "renewable_supply_annual_kwh", "renewable_supply_hourly_kwh",
+    "self_consumption_rate", "local_production_rate", "co2_reduction_t", "payback_years",
+    "capex_jpy", "grant_jpy", "opex_jpy_per_year", "benefit_jpy_per_year",
+    "balance_annual_ok", "balance_hourly_ok")}
+_FROM_EVALUATE.update(coverage_annual="balance_annual_ratio",
+                      coverage_hourly="balance_hourly_ratio")
+
+
+def _balance_flags(row: dict) -> dict:
     row.setdefault("balance_annual_ok", bool(row["balance_annual_ratio"] >= 1 - 1e-9))
     row.setdefault("balance_hourly_ok", bool(row["balance_hourly_ratio"] >= 1 - 1e-9))
     return row
@@ -796,6 +832,8 @@ VARIABLES = {
                               "scope / civil demand"),
     "co2_reduction_t": ("t-CO2/yr", "CO2 reduction (sim.evaluate)"),
     "capex_jpy": ("JPY", "capital cost (sim.evaluate)"),
+    "grant_jpy": ("JPY", "grant (交付金) (sim.evaluate)"),
+    "opex_jpy_per_year": ("JPY/yr", "operating cost (sim.evaluate)"),
     "benefit_jpy_per_year": ("JPY/yr", "annual benefit (sim.evaluate)"),
     "payback_years": ("yr", "simple payback with this year's benefit (sim.evaluate)"),
     "capacity_in_service_kw": ("kW", "generating capacity in service (not retired)"),
@@ -829,23 +867,32 @@ def _dataset(rows, years, variants, scenario, base_year, factors) -> xr.Dataset:
     return ds
 
 
-def _cumulative_payback(ds: xr.Dataset, base_year: int) -> None:
-    """Years until cumulative benefit (interpolated between study years) covers capex."""
+def _cumulative_payback(ds: xr.Dataset, base_year: int, scenario: Scenario) -> None:
+    """Years until the cumulative net benefit (benefit − opex, interpolated between study
+    years) covers the capital cost (net of the grant on the evaluation's default basis);
+    inf if never within 100 years. Replacements at end of life are not costed."""
     out = np.full(ds.sizes["variant"], np.nan)
     years = ds["year"].values
+    basis = scenario.finance.payback_basis if hasattr(scenario.finance, "payback_basis") \
+        else "net_of_grant"
     for j in range(ds.sizes["variant"]):
         capex = ds["capex_jpy"].values[:, j]
-        benefit = ds["benefit_jpy_per_year"].values[:, j]
-        ok = np.isfinite(benefit)
+        net = ds["benefit_jpy_per_year"].values[:, j] - np.nan_to_num(
+            ds["opex_jpy_per_year"].values[:, j])
+        ok = np.isfinite(net)
         if not ok.any() or not np.isfinite(capex).any():
             continue
-        cap = float(np.nanmax(capex))
+        cost = float(np.nanmax(capex))
+        if basis == "net_of_grant" and np.isfinite(ds["grant_jpy"].values[:, j]).any():
+            cost -= float(np.nanmax(ds["grant_jpy"].values[:, j]))
         total = 0.0
         for y in range(base_year, base_year + 100):
-            total += float(np.interp(y, years[ok], benefit[ok]))
-            if total >= cap:
+            total += float(np.interp(y, years[ok], net[ok]))
+            if total >= cost:
                 out[j] = y - base_year + 1
                 break
+        else:
+            out[j] = np.inf
     ds["payback_cumulative_years"] = xr.DataArray(
         out, dims=("variant",),
         attrs={"units": "yr", "description": "years from the base year until the cumulative "
@@ -873,14 +920,19 @@ def _findings(ds: xr.Dataset, spec, plants, years, base_year) -> list[dict]:
         first(s > th.spill_share_max, "spill",
               lambda y, i: f"spill reaches {s[i]:.1%} of generation (> "
                            f"{th.spill_share_max:.0%}) in {y}")
-        ba = d["balance_annual_ok"].values
-        first(~ba, "balance_annual",
-              lambda y, i: f"balance fails on annual netting in {y} (ratio "
-                           f"{d['balance_annual_ratio'].values[i]:.2f})")
-        bh = d["balance_hourly_ok"].values
-        first(~bh, "balance_hourly",
-              lambda y, i: f"balance fails on hourly matching in {y} (ratio "
-                           f"{d['balance_hourly_ratio'].values[i]:.2f})")
+        for basis, label in (("annual", "annual netting"), ("hourly", "hourly matching")):
+            ok = d[f"balance_{basis}_ok"].values
+            ratio = d[f"balance_{basis}_ratio"].values
+
+            def msg(y, i, label=label, ratio=ratio, ok=ok):
+                text = f"balance fails on {label} in {y} (ratio {ratio[i]:.2f})"
+                if i == 0 and y <= base_year:
+                    text += " — already in the first study year, before any decline"
+                    if ok.any():
+                        text += f"; it holds in {int(d['year'].values[np.argmax(ok)])}"
+                return text
+
+            first(~ok, f"balance_{basis}", msg)
     for p in plants.values():
         for y in years:
             if p.status(y) == "retired":
@@ -914,17 +966,24 @@ def summary_text(study: FutureStudy) -> str:
         for i, y in enumerate(d["year"].values):
             def g(name):
                 return float(d[name].values[i])
+
+            def pct(name, width):
+                value = g(name)
+                return f"{value:>{width}.1%}" if np.isfinite(value) else f"{'—':>{width}}"
             lines.append(
                 f"  {y:>4}  {g('civil_demand_kwh') / 1e3:>10,.0f}  "
                 f"{g('generated_kwh') / 1e3:>9,.0f}  {g('delivered_kwh') / 1e3:>9,.0f}  "
-                f"{g('utilisation'):>6.1%}  {g('spill_share'):>6.1%}  "
+                f"{pct('utilisation', 6)}  {pct('spill_share', 6)}  "
                 f"{g('balance_annual_ratio'):>6.2f}{'✓' if d['balance_annual_ok'].values[i] else '✗'}  "
                 f"{g('balance_hourly_ratio'):>6.2f}{'✓' if d['balance_hourly_ok'].values[i] else '✗'}  "
-                f"{g('self_consumption_rate'):>8.1%}  {g('local_production_rate'):>8.1%}  "
+                f"{pct('self_consumption_rate', 8)}  {pct('local_production_rate', 8)}  "
                 f"{g('co2_reduction_t'):>7,.0f}")
         pb = float(ds["payback_cumulative_years"].sel(variant=v))
         if np.isfinite(pb):
-            lines.append(f"  payback under the declining demand: {pb:.0f} years")
+            lines.append(f"  payback under the declining demand: {pb:.0f} years from "
+                         f"{ds.attrs['base_year']} (cumulative net benefit of the study years)")
+        elif pb == np.inf:
+            lines.append("  payback under the declining demand: not reached within 100 years")
         lines.append("")
     lines.append("Findings:")
     if study.findings:

@@ -284,6 +284,14 @@ def test_cli_writes_dataset_summary_and_report(tmp_path, capsys):
     with xr.open_dataset(out / "future.nc", engine="h5netcdf") as ds:
         assert dict(ds.sizes)["year"] == 3 and list(ds["variant"].values) == \
             ["reference", "harsher"]
+        try:
+            import sim.evaluate  # noqa: F401  (issue 3: the programme's figures)
+        except ImportError:
+            pass
+        else:
+            assert np.isfinite(ds["co2_reduction_t"].sel(year=2030)).all()
+            assert np.isfinite(ds["self_consumption_rate"].sel(year=2030)).all()
+    assert sim.future is future  # the public API: sim.future(scenario, ...)
     assert "Findings" in capsys.readouterr().out
     rc = main(["future", "scenarios/island_demo.toml", "-o", str(tmp_path / "x"),
                "--years", "1990:2000"])
