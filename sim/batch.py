@@ -20,22 +20,51 @@ traced pro rata to its sources in the hour it is delivered.
 * batteries (on-site and community) are well mixed: a charge adds energy of
   the sources it came from, a discharge takes every source pro rata to its
   share of the stored energy. Energy stored at the start (``soc_initial``) is
-  split pro rata to the sources' annual inflow.
+  split pro rata to the sources' annual charge.
+
+This is :func:`sim.accounting.attribute` computed inside the kernel, without
+keeping hourly arrays; ``tests/test_sweep.py`` checks that both agree.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+from pathlib import Path
+
 import numba as nb
 import numpy as np
 
-import inspect
-
 from sim.kernel import onsite_row, pool_hours
 
-# Not cached on disk: numba's cache does not notice when the building blocks
-# in sim/kernel.py change, and a stale batch kernel would silently differ
-# from ``sim.simulate``. Compiling takes a few seconds per process.
-_JIT = dict(nogil=True, cache=False)
+
+def _cache_guard() -> bool:
+    """Drop this module's numba cache when sim/kernel.py has changed.
+
+    numba's on-disk cache keys a function on its own file only: a batch kernel
+    compiled against older building blocks would be loaded unchanged. A
+    stamp of kernel.py beside the cache files detects that. Returns whether
+    on-disk caching can be used.
+    """
+    here = Path(__file__).resolve()
+    cache_dir = here.parent / "__pycache__"
+    try:
+        stamp = hashlib.sha256((here.parent / "kernel.py").read_bytes()
+                               + here.read_bytes()).hexdigest()
+        cache_dir.mkdir(exist_ok=True)
+        stamp_file = cache_dir / "batch.kernel-stamp"
+        if not stamp_file.exists() or stamp_file.read_text() != stamp:
+            for f in list(cache_dir.glob("batch.*.nbi")) + list(cache_dir.glob("batch.*.nbc")):
+                f.unlink(missing_ok=True)
+            tmp = cache_dir / f"batch.kernel-stamp.{id(stamp)}"
+            tmp.write_text(stamp)
+            tmp.replace(stamp_file)
+        return True
+    except OSError:
+        return False
+
+
+_JIT = dict(nogil=True, cache=_cache_guard())
 
 # ``onsite_row`` may or may not add the row's exports and residuals to the
 # hourly sums itself (the kernel's owner may change it); adapt at import time.
@@ -57,113 +86,205 @@ CONSUMER_FIELDS = ("demand", "onsite", "direct", "charge", "discharge", "export"
 #: per case annual sums, axis 1 of ``region_out`` [kWh]
 REGION_FIELDS = ("offsite", "pool", "spill", "community_charge", "community_discharge",
                  "must_run")
+#: per generator columns of ``table`` (as in :data:`sim.accounting.TABLE_COLUMNS`) [kWh]
+TABLE_FIELDS = ("generated", "direct", "battery", "pooled", "community", "to_storage",
+                "spilled", "unshared_export", "storage_losses", "stored_end",
+                "from_initial_storage")
+#: per case totals of the attribution (``Attribution.totals``) [kWh]
+TOTAL_FIELDS = ("community_charge", "community_discharge", "onsite_charge",
+                "onsite_discharge", "unattributed")
 
 
 @nb.njit(**_JIT)
-def _onsite_ledger(r, gens, gen_s, onsite, direct, charge, discharge, export, sqrt_eta,
-                   soc0, share, ledger, src):
-    """Attribute consumer ``r``'s direct use and battery discharge to its on-site
-    generators ``gens``; write their exports into ``src`` (pool inflow by source)."""
-    n_t = onsite.shape[1]
-    k = gens.shape[0]
-    if k == 0:
-        return
-    if k == 1:
-        g = gens[0]
-        tot = 0.0
-        for t in range(n_t):
-            tot += direct[r, t] + discharge[r, t]
-            if share:
-                src[g, t] = export[r, t]
-        ledger[g, r] += tot
-        return
-    comp = np.zeros(k)
-    inflow = np.zeros(k)
-    for j in range(k):
-        for t in range(n_t):
-            inflow[j] += gen_s[gens[j], t]
-    total_in = inflow.sum()
-    if soc0 > 0.0:
-        for j in range(k):
-            comp[j] = soc0 * (inflow[j] / total_in if total_in > 0.0 else 1.0 / k)
+def _store_composition(inflow, inflow_mix, outflow, sqrt_eta, s0, weights, n_k,
+                       out_mix_sum, end, lost):
+    """A well-mixed store (battery) traced by source, as sim.accounting does it.
+
+    ``inflow_mix(t, k)`` is given as the (T, K) array ``inflow_mix``; energy
+    stored at the start (``s0``) is spread by ``weights`` (K,) or, when they
+    sum to 0, kept in an extra slot whose outflow is returned in ``lost[0]``.
+    Adds the outflow by source to ``out_mix_sum`` (K,); ``end`` (K,) gets the
+    content at the end of the year. Returns the (T, K) mix of the outflow.
+    """
+    n_t = inflow.shape[0]
+    c = np.zeros(n_k + 1)
+    wsum = weights.sum()
+    if s0 > 0.0:
+        if wsum > 0.0:
+            for k in range(n_k):
+                c[k] = s0 * weights[k] / wsum
+        else:
+            c[n_k] = s0
+    mix = np.zeros((n_t, n_k))
+    last = np.zeros(n_k + 1)
+    have_last = False
     for t in range(n_t):
-        o = onsite[r, t]
+        a = inflow[t] * sqrt_eta
+        if a > 0.0:
+            for k in range(n_k):
+                c[k] += a * inflow_mix[t, k]
+        o = outflow[t]
         if o > 0.0:
-            d = direct[r, t]
-            c = charge[r, t] * sqrt_eta
-            x = export[r, t]
-            for j in range(k):
-                w = gen_s[gens[j], t] / o
-                ledger[gens[j], r] += d * w
-                comp[j] += c * w
-                if share:
-                    src[gens[j], t] = x * w
-        dis = discharge[r, t]
-        if dis > 0.0:
-            stored = comp.sum()
-            if stored > 0.0:
-                keep = 1.0 - (dis / sqrt_eta) / stored
-                if keep < 0.0:
-                    keep = 0.0
-                for j in range(k):
-                    ledger[gens[j], r] += dis * comp[j] / stored
-                    comp[j] *= keep
+            tot = 0.0
+            for k in range(n_k + 1):
+                tot += c[k]
+            if tot > 0.0:
+                f = o / sqrt_eta / tot
+                if f > 1.0:
+                    f = 1.0
+                for k in range(n_k + 1):
+                    last[k] = c[k] / tot
+                    c[k] -= c[k] * f
+                have_last = True
+            if have_last:
+                for k in range(n_k):
+                    mix[t, k] = last[k]
+                    out_mix_sum[k] += o * last[k]
+                lost[0] += o * last[n_k]
+    for k in range(n_k):
+        end[k] = c[k]
+    return mix
 
 
 @nb.njit(**_JIT)
-def _pool_ledger(src, pool, residual, pool_factor, community_factor, community_charge,
-                 community_discharge, sqrt_eta, soc_c0, ledger):
-    """Attribute pooled and community-battery energy to the pool's sources."""
-    n_g, n_t = src.shape
-    n_r = residual.shape[0]
-    comp = np.zeros(n_g)
-    if soc_c0 > 0.0:
-        inflow = np.zeros(n_g)
-        for g in range(n_g):
+def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
+               discharge, export, residual, pool_factor, community_factor, spill,
+               community_charge, community_discharge, sqrt_eta, soc0_r, soc0_c,
+               share_onsite_surplus, ledger, table, totals):
+    """In-kernel equivalent of :func:`sim.accounting.attribute` for one case.
+
+    Writes ``ledger`` (G, R), ``table`` (G, len(TABLE_FIELDS)) and ``totals``
+    (len(TOTAL_FIELDS),) [kWh/yr].
+    """
+    n_g, n_t = gen_s.shape
+    n_r = direct.shape[0]
+    ledger[:, :] = 0.0
+    table[:, :] = 0.0
+    totals[:] = 0.0
+    for g in range(n_g):
+        acc = 0.0
+        for t in range(n_t):
+            acc += gen_s[g, t]
+        table[g, 0] = acc
+    # pool inflow by source: off-site output and on-site exports
+    src = np.zeros((n_g, n_t))
+    for g in range(n_g):
+        if site_index[g] < 0:
             for t in range(n_t):
-                inflow[g] += src[g, t]
-        total_in = inflow.sum()
-        for g in range(n_g):
-            comp[g] = soc_c0 * (inflow[g] / total_in if total_in > 0.0 else 1.0 / n_g)
-    share = np.empty(n_g)
+                src[g, t] = gen_s[g, t]
+    for r in range(n_r):
+        gens = site_gens[site_ptr[r]:site_ptr[r + 1]]
+        k = gens.shape[0]
+        frac = np.zeros((n_t, k))
+        in_g = np.zeros(k)
+        for t in range(n_t):
+            o = onsite[r, t]
+            if o > 0.0:
+                for j in range(k):
+                    w = gen_s[gens[j], t] / o
+                    frac[t, j] = w
+                    table[gens[j], 1] += direct[r, t] * w
+                    in_g[j] += charge[r, t] * w
+                    if share_onsite_surplus:
+                        src[gens[j], t] = export[r, t] * w
+                    else:
+                        table[gens[j], 7] += export[r, t] * w
+        for j in range(k):
+            table[gens[j], 5] += in_g[j]
+        ch_tot = 0.0
+        dis_tot = 0.0
+        for t in range(n_t):
+            ch_tot += charge[r, t]
+            dis_tot += discharge[r, t]
+        if ch_tot > 0.0 or dis_tot > 0.0:
+            totals[2] += ch_tot
+            totals[3] += dis_tot
+            if k == 0:
+                totals[4] += dis_tot
+            else:
+                s0 = soc0_r[r]
+                weights = in_g.copy()
+                if weights.sum() <= 0.0 and k == 1:
+                    weights[0] = 1.0
+                out_g = np.zeros(k)
+                end = np.zeros(k)
+                lost = np.zeros(1)
+                _store_composition(charge[r], frac, discharge[r], sqrt_eta, s0, weights, k,
+                                   out_g, end, lost)
+                totals[4] += lost[0]
+                wsum = weights.sum()
+                for j in range(k):
+                    init = s0 * weights[j] / wsum if (s0 > 0.0 and wsum > 0.0) else 0.0
+                    g = gens[j]
+                    table[g, 2] += out_g[j]
+                    table[g, 9] += end[j]
+                    table[g, 10] += init
+                    table[g, 8] += in_g[j] + init - out_g[j] - end[j]
+        for j in range(k):
+            g = gens[j]
+            ledger[g, r] += table[g, 1] + table[g, 2]
+    # the pool's mix in each hour
+    share = np.zeros((n_t, n_g))
     for t in range(n_t):
-        p = pool[t]
+        p = 0.0
+        for g in range(n_g):
+            p += src[g, t]
         if p > 0.0:
             for g in range(n_g):
-                share[g] = src[g, t] / p
-            f = pool_factor[t]
-            if f > 0.0:
-                for r in range(n_r):
-                    pl = residual[r, t] * f
-                    if pl > 0.0:
-                        for g in range(n_g):
-                            ledger[g, r] += pl * share[g]
-            ch = community_charge[t] * sqrt_eta
-            if ch > 0.0:
+                share[t, g] = src[g, t] / p
+    c_ch = 0.0
+    c_dis = 0.0
+    for t in range(n_t):
+        c_ch += community_charge[t]
+        c_dis += community_discharge[t]
+    totals[0] = c_ch
+    totals[1] = c_dis
+    comp = np.zeros((n_t, n_g))
+    if c_ch > 0.0 or c_dis > 0.0:
+        in_g = np.zeros(n_g)
+        for t in range(n_t):
+            for g in range(n_g):
+                in_g[g] += community_charge[t] * share[t, g]
+        out_g = np.zeros(n_g)
+        end = np.zeros(n_g)
+        lost = np.zeros(1)
+        comp = _store_composition(community_charge, share, community_discharge, sqrt_eta,
+                                  soc0_c, in_g, n_g, out_g, end, lost)
+        totals[4] += lost[0]
+        wsum = in_g.sum()
+        for g in range(n_g):
+            init = soc0_c * in_g[g] / wsum if (soc0_c > 0.0 and wsum > 0.0) else 0.0
+            table[g, 5] += in_g[g]
+            table[g, 9] += end[g]
+            table[g, 10] += init
+            table[g, 8] += in_g[g] + init - out_g[g] - end[g]
+    # pooled and community energy of each consumer, by source
+    for t in range(n_t):
+        f = pool_factor[t]
+        cf = community_factor[t]
+        pl_t = 0.0
+        cm_t = 0.0
+        for r in range(n_r):
+            res = residual[r, t]
+            pl = res * f
+            cm = res * cf
+            pl_t += pl
+            cm_t += cm
+            if pl > 0.0 or cm > 0.0:
                 for g in range(n_g):
-                    comp[g] += ch * share[g]
-        dis = community_discharge[t]
-        if dis > 0.0:
-            stored = comp.sum()
-            if stored > 0.0:
-                cf = community_factor[t]
-                for r in range(n_r):
-                    cm = residual[r, t] * cf
-                    if cm > 0.0:
-                        for g in range(n_g):
-                            ledger[g, r] += cm * comp[g] / stored
-                keep = 1.0 - (dis / sqrt_eta) / stored
-                if keep < 0.0:
-                    keep = 0.0
-                for g in range(n_g):
-                    comp[g] *= keep
+                    ledger[g, r] += pl * share[t, g] + cm * comp[t, g]
+        sp = spill[t]
+        for g in range(n_g):
+            table[g, 3] += pl_t * share[t, g]
+            table[g, 4] += cm_t * comp[t, g]
+            table[g, 6] += sp * share[t, g]
 
 
 @nb.njit(**_JIT)
 def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
              demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
              community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
-             consumer_out, region_out, ledger):
+             consumer_out, region_out, ledger, table, totals):
     """One case: scale the profiles, match, reduce to annual sums and the ledger.
 
     Parameters
@@ -183,6 +304,8 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     consumer_out : (9, R) out, annual sums of :data:`CONSUMER_FIELDS`
     region_out : (6,) out, annual sums of :data:`REGION_FIELDS`
     ledger : (G, R) out, delivered renewable kWh by generator and consumer
+    table : (G, 11) out, per generator balance (:data:`TABLE_FIELDS`)
+    totals : (5,) out, attribution totals (:data:`TOTAL_FIELDS`)
     """
     n_r, n_t = demand_gross.shape
     n_g = generation.shape[0]
@@ -261,41 +384,34 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
         tot[5] += must_run[t]
     for i in range(6):
         region_out[i] = tot[i]
-    # The ledger: on-site first (it also fills the pool's inflow by source).
-    for g in range(n_g):
-        for r in range(n_r):
-            ledger[g, r] = 0.0
-    src = np.zeros((n_g, n_t))
-    for g in range(n_g):
-        if site_index[g] < 0:
-            for t in range(n_t):
-                src[g, t] = gen_s[g, t]
+    soc0_r = np.empty(n_r)
     for r in range(n_r):
-        _onsite_ledger(r, site_gens[site_ptr[r]:site_ptr[r + 1]], gen_s, onsite, direct,
-                       charge, discharge, export, sqrt_eta, soc_initial * battery_kwh[r],
-                       share_onsite_surplus, ledger, src)
-    _pool_ledger(src, pool, residual, pool_factor, community_factor, community_charge,
-                 community_discharge, sqrt_eta, soc_initial * community_kwh, ledger)
+        soc0_r[r] = soc_initial * battery_kwh[r]
+    _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge, discharge,
+               export, residual, pool_factor, community_factor, spill, community_charge,
+               community_discharge, sqrt_eta, soc0_r, soc_initial * community_kwh,
+               share_onsite_surplus, ledger, table, totals)
 
 
 @nb.njit(parallel=True, **_JIT)
 def batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
                  demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
-                 consumer_out, region_out, ledger):
+                 consumer_out, region_out, ledger, table, totals):
     """:func:`run_case` for C cases, parallel over cases (``prange``).
 
     Per-case arguments carry a leading case axis: ``demand_factor, battery_kwh,
     battery_kw`` (C, R), ``gen_scale`` (C, G), ``community_kwh, community_kw,
     must_run_kw, sqrt_eta`` (C,); outputs ``consumer_out`` (C, 9, R),
-    ``region_out`` (C, 6), ``ledger`` (C, G, R).
+    ``region_out`` (C, 6), ``ledger`` (C, G, R), ``table`` (C, G, 11),
+    ``totals`` (C, 5).
     """
     for c in nb.prange(demand_factor.shape[0]):
         run_case(demand_gross, generation, site_index, site_gens, site_ptr,
                  demand_factor[c], gen_scale[c], battery_kwh[c], battery_kw[c],
                  community_kwh[c], community_kw[c], must_run_kw[c], sqrt_eta[c],
                  soc_initial, share_onsite_surplus, consumer_out[c], region_out[c],
-                 ledger[c])
+                 ledger[c], table[c], totals[c])
 
 
 def site_groups(site_index: np.ndarray, n_r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -330,7 +446,9 @@ def run_batch(demand_gross, generation, site_index, *, demand_factor, gen_scale,
     -------
     dict
         ``consumer`` (C, 9, R) in :data:`CONSUMER_FIELDS` order, ``region``
-        (C, 6) in :data:`REGION_FIELDS` order, ``ledger`` (C, G, R), all [kWh].
+        (C, 6) in :data:`REGION_FIELDS` order, ``ledger`` (C, G, R), ``table``
+        (C, G, 11) in :data:`TABLE_FIELDS` order, ``totals`` (C, 5) in
+        :data:`TOTAL_FIELDS` order, all [kWh].
     """
     f8 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
     demand_gross, generation = f8(demand_gross), f8(generation)
@@ -343,10 +461,13 @@ def run_batch(demand_gross, generation, site_index, *, demand_factor, gen_scale,
     consumer = np.empty((n_c, len(CONSUMER_FIELDS), n_r))
     region = np.empty((n_c, len(REGION_FIELDS)))
     ledger = np.empty((n_c, n_g, n_r))
+    table = np.empty((n_c, n_g, len(TABLE_FIELDS)))
+    totals = np.empty((n_c, len(TOTAL_FIELDS)))
     if n_c:
         batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
                      demand_factor, gen_scale, f8(battery_kwh), f8(battery_kw),
                      f8(community_kwh), f8(community_kw), f8(must_run_kw),
                      np.sqrt(f8(efficiency)), float(soc_initial),
-                     bool(share_onsite_surplus), consumer, region, ledger)
-    return {"consumer": consumer, "region": region, "ledger": ledger}
+                     bool(share_onsite_surplus), consumer, region, ledger, table, totals)
+    return {"consumer": consumer, "region": region, "ledger": ledger, "table": table,
+            "totals": totals}

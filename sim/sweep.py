@@ -1,0 +1,1393 @@
+"""Batch sweeps over equipment mixes, locally and on Dask (``gxsim sweep``).
+
+A scenario's ``[sweep]`` section names parameters to vary and how to pick the
+cases (docs/sweep.md):
+
+* ``product`` — the Cartesian product of every parameter's values (one
+  dimension per parameter in the result);
+* ``table`` — an explicit CSV of cases, one column per parameter;
+* ``lhs`` — a Latin hypercube sample (``scipy.stats.qmc``) of ``samples``
+  cases with a ``seed``.
+
+Speed by design: weather, demand and generation profiles are computed once
+(:func:`sim.engine.build_inputs`); cases only scale them. The compiled batch
+kernel (:mod:`sim.batch`) runs a chunk of cases in one call, parallel over
+cases, and returns annual figures per case (per consumer flows and the
+generator × consumer ledger of :mod:`sim.accounting`), never hourly arrays.
+The programme's figures come from ``sim.evaluate.evaluate_totals`` on those
+annual totals when the evaluation module is installed.
+
+Chunks are stored as they finish (one ``.npz`` each, written atomically) in a
+work folder beside the output; ``resume=True`` keeps every stored chunk and
+computes only the rest, so an interrupted sweep loses nothing and the final
+Dataset is the same as an uninterrupted run's. With ``dask=ADDRESS`` (or
+``"local"``) the chunks run on a Dask distributed cluster, with retries.
+
+>>> import sim
+>>> sc = sim.load_scenario("scenarios/sweep_demo.toml")       # doctest: +SKIP
+>>> ds = sim.sweep(sc)                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import time
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from sim import batch
+from sim.engine import Inputs, build_inputs, run_inputs
+from sim.errors import InputError
+from sim.scenario import Scenario, SweepSpec, scenario_from_dict
+
+#: figures computed from the kernel's annual totals for every case
+KPI_UNITS = {
+    "demand": "kWh", "savings": "kWh", "generation": "kWh", "renewable_delivered": "kWh",
+    "hourly_matched_share": "1", "annual_netting_share": "1", "self_consumed": "kWh",
+    "self_consumption_share": "1", "pooled": "kWh", "community": "kWh", "grid": "kWh",
+    "spill": "kWh", "unshared_export": "kWh", "pv_kw": "kW", "wind_kw": "kW",
+    "biomass_kw": "kW", "waste_kw": "kW", "battery_kwh": "kWh", "battery_kw": "kW",
+    "community_kwh": "kWh", "community_kw": "kW",
+}
+#: objectives tried, in order, when ``[sweep] objective`` is not given
+DEFAULT_OBJECTIVES = (("cost_per_t_co2_total_jpy", "min"), ("hourly_matched_share", "max"))
+#: x axis of the Pareto plot: the first cost figure present
+COST_FIGURES = ("cost_per_t_co2_total_jpy", "total_cost_jpy", "annual_cost_jpy",
+                "capex_jpy")
+
+_PHYSICAL_ATTRS = {
+    "generators": {"scale": "factor on capacity_kw [-]", "capacity_kw": "[kW]"},
+    "consumers": {"savings": "share of demand saved [-]",
+                  "battery_kwh": "on-site battery energy, total of the row [kWh]",
+                  "battery_kw": "on-site battery power, total of the row [kW]"},
+    "storage": {"scale": "factor on capacity_kwh and power_kw [-]"},
+    "community": {"capacity_kwh": "[kWh]", "power_kw": "[kW]"},
+    "grid": {"must_run_kw": "[kW]"},
+    "options": {"battery_efficiency": "round trip [-]"},
+}
+_EVAL_SECTIONS = ("finance", "accounting", "score")
+_ITEM = re.compile(r"^(generators|consumers|storage)\[([^\[\]]+)\]\.(\w+)$")
+
+
+# -- parameters ---------------------------------------------------------------
+
+@dataclass
+class Param:
+    """One resolved sweep parameter.
+
+    Attributes
+    ----------
+    name : str, dimension / column name
+    target : str, as written in the scenario
+    kind : str, what it sets: ``gen_scale``, ``gen_capacity``, ``savings``,
+        ``battery_kwh``, ``battery_kw``, ``storage_scale``, ``community_kwh``,
+        ``community_kw``, ``must_run``, ``efficiency`` or ``section``
+    index : tuple of int, rows it applies to (generators, consumers or storage)
+    path : tuple of str, the key path for ``section`` parameters
+    values : ndarray or None, the grid (product) or choices (lhs)
+    field : str, where it was defined (for error messages)
+    """
+
+    name: str
+    target: str
+    kind: str
+    index: tuple[int, ...] = ()
+    path: tuple[str, ...] = ()
+    values: np.ndarray | None = None
+    start: float | None = None
+    stop: float | None = None
+    field: str = ""
+
+    @property
+    def physical(self) -> bool:
+        """Whether it changes the kernel's inputs (else only the evaluation)."""
+        return self.kind != "section"
+
+    def quantities(self, scenario: Scenario) -> set[tuple]:
+        """What it sets, to detect two parameters setting the same thing."""
+        k = self.kind
+        if k in ("gen_scale", "gen_capacity"):
+            return {("gen", i) for i in self.index}
+        if k == "savings":
+            return {("savings", i) for i in self.index}
+        if k in ("battery_kwh", "battery_kw"):
+            return {(k, i) for i in self.index}
+        if k == "storage_scale":
+            out = set()
+            for i in self.index:
+                site = scenario.storage[i].site
+                out |= ({("community_kwh",), ("community_kw",)} if site == "community" else
+                        {("battery_kwh", _row(scenario, site)), ("battery_kw", _row(scenario, site))})
+            return out
+        if k == "section":
+            return {("section",) + self.path}
+        return {(k,)}
+
+
+def _row(scenario: Scenario, consumer_id: str) -> int:
+    return next(i for i, c in enumerate(scenario.consumers) if c.id == consumer_id)
+
+
+def _default_name(target: str) -> str:
+    m = _ITEM.match(target)
+    if m:
+        sel = m.group(2).split("=", 1)[-1].strip()
+        sel = "all" if sel == "*" else sel
+        base = f"{sel}_{m.group(3)}"
+    else:
+        section, rest = target.split(".", 1)
+        base = f"community_{rest}" if section == "community" else rest.replace(".", "_")
+    return re.sub(r"\W", "_", base)
+
+
+def _select(rows, selector: str, what: str, field_name: str, source) -> tuple[int, ...]:
+    """Rows picked by ``ID``, ``*`` or ``FIELD=VALUE`` (``site=offsite`` for none)."""
+    selector = selector.strip()
+    if selector == "*":
+        idx = tuple(range(len(rows)))
+    elif "=" in selector:
+        key, value = (s.strip() for s in selector.split("=", 1))
+        known = sorted({f for r in rows for f in type(r).model_fields})
+        if key not in known:
+            raise InputError(f"unknown {what} field {key!r} in selector "
+                             f"{selector!r}{_hint(key, known)}", source=source,
+                             field=field_name)
+
+        def match(r):
+            v = getattr(r, key, None)
+            if key == "site" and v is None:
+                return value in ("offsite", "")
+            return str(v).lower() == value.lower()
+
+        idx = tuple(i for i, r in enumerate(rows) if match(r))
+    else:
+        idx = tuple(i for i, r in enumerate(rows) if r.id == selector)
+        if not idx:
+            raise InputError(f"unknown {what} id {selector!r}"
+                             f"{_hint(selector, [r.id for r in rows])}", source=source,
+                             field=field_name)
+    if not idx:
+        raise InputError(f"selector {selector!r} matches no {what}", source=source,
+                         field=field_name)
+    return idx
+
+
+def _hint(value: str, choices) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _resolve_target(scenario: Scenario, target: str, field_name: str) -> dict:
+    src = scenario.path
+    m = _ITEM.match(target)
+    if m:
+        coll, sel, attr = m.groups()
+        known = _PHYSICAL_ATTRS[coll]
+        if attr not in known:
+            raise InputError(f"unknown parameter {attr!r} of {coll}; expected one of: "
+                             f"{', '.join(known)}{_hint(attr, known)}", source=src,
+                             field=field_name)
+        rows = getattr(scenario, coll)
+        what = coll[:-1] if coll != "storage" else "battery"
+        if not rows:
+            raise InputError(f"the scenario has no {coll}", source=src, field=field_name)
+        idx = _select(rows, sel, what, field_name, src)
+        if coll == "generators":
+            if attr == "capacity_kw" and len(idx) != 1:
+                raise InputError(f"capacity_kw sets one generator; {sel!r} selects "
+                                 f"{len(idx)} (use .scale for a group)", source=src,
+                                 field=field_name)
+            return dict(kind="gen_scale" if attr == "scale" else "gen_capacity", index=idx)
+        if coll == "consumers":
+            return dict(kind=attr, index=idx)
+        return dict(kind="storage_scale", index=idx)
+    section, rest = target.split(".", 1)
+    if section in _EVAL_SECTIONS:
+        return dict(kind="section", path=(section,) + tuple(rest.split(".")))
+    known = _PHYSICAL_ATTRS[section]
+    if rest not in known:
+        raise InputError(f"unknown parameter {target!r}; expected one of: "
+                         f"{', '.join(f'{section}.{a}' for a in known)}"
+                         f"{_hint(rest, known)}", source=src, field=field_name)
+    kind = {"capacity_kwh": "community_kwh", "power_kw": "community_kw",
+            "must_run_kw": "must_run", "battery_efficiency": "efficiency"}[rest]
+    return dict(kind=kind)
+
+
+def _grid(p, field_name: str, src) -> np.ndarray | None:
+    if p.values is not None:
+        return np.asarray(p.values, dtype=float)
+    if p.start is None:
+        return None
+    if p.num is not None:
+        return np.linspace(p.start, p.stop, p.num)
+    if p.step is not None:
+        n = int(math.floor((p.stop - p.start) / p.step + 1e-9)) + 1
+        return p.start + p.step * np.arange(n)
+    return None  # start/stop only: a continuous range (lhs)
+
+
+def resolve_parameters(scenario: Scenario) -> list[Param]:
+    """The ``[sweep]`` parameters resolved against the scenario's rows.
+
+    Raises
+    ------
+    sim.InputError
+        Unknown target or id, a selector matching nothing, two parameters
+        setting the same quantity, duplicate names, bad values.
+    """
+    spec = scenario.sweep
+    src = scenario.path
+    mode = spec.resolved_mode
+    out: list[Param] = []
+    for i, p in enumerate(spec.parameters):
+        fld = f"sweep.parameters[{i}]"
+        info = _resolve_target(scenario, p.target, f"{fld}.target")
+        values = _grid(p, fld, src)
+        if mode == "product" and values is None:
+            raise InputError("mode 'product' needs values, or start/stop with step or num",
+                             source=src, field=fld)
+        if values is not None and values.size == 0:
+            raise InputError(f"empty range: start {p.start}, stop {p.stop}, step {p.step}",
+                             source=src, field=fld)
+        out.append(Param(name=p.name or _default_name(p.target), target=p.target,
+                         values=values, start=p.start, stop=p.stop, field=fld, **info))
+    if not out and mode != "table":
+        raise InputError("no parameters to sweep; add [[sweep.parameters]] with a target "
+                         "and values", source=src, field="sweep.parameters")
+    names: dict[str, Param] = {}
+    taken: dict[tuple, Param] = {}
+    for p in out:
+        if p.name in names:
+            raise InputError(f"two parameters named {p.name!r}; set name = '...' on one",
+                             source=src, field=p.field)
+        if p.name in KPI_UNITS or p.name in ("case", "consumer", "generator"):
+            raise InputError(f"parameter name {p.name!r} clashes with a result variable; "
+                             f"set name = '...'", source=src, field=p.field)
+        names[p.name] = p
+        for q in p.quantities(scenario):
+            if q in taken:
+                raise InputError(f"{p.target!r} and {taken[q].target!r} both set the same "
+                                 f"quantity; use disjoint selections", source=src,
+                                 field=p.field)
+            taken[q] = p
+        if p.values is not None:
+            check_values(scenario, p, p.values, where=p.field)
+        else:
+            if p.start is not None:
+                check_values(scenario, p, np.array([p.start, p.stop]), where=p.field)
+    return out
+
+
+def check_values(scenario: Scenario, p: Param, values: np.ndarray, *, where: str,
+                 source=None, rows=None) -> None:
+    """One-line error for a value a parameter cannot take (negative size, …)."""
+    source = source or scenario.path
+    values = np.asarray(values, dtype=float)
+
+    def fail(j, expected):
+        loc = where if rows is None else f"{where} row {rows[j]}"
+        raise InputError(f"{p.name}: expected {expected}, got {values[j]:g}",
+                         source=source, field=loc)
+
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        fail(bad[0], "a finite number")
+    if p.kind == "savings":
+        bad = np.flatnonzero((values < 0) | (values >= 1))
+        if bad.size:
+            fail(bad[0], "a share saved in [0, 1)")
+    elif p.kind == "efficiency":
+        bad = np.flatnonzero((values <= 0) | (values > 1))
+        if bad.size:
+            fail(bad[0], "a round-trip efficiency in (0, 1]")
+    elif p.kind != "section":
+        bad = np.flatnonzero(values < 0)
+        if bad.size:
+            fail(bad[0], "a size >= 0 (negative sizes are not allowed)")
+    # what the scenario's own rules say (e.g. a repowered plant must grow, 問42;
+    # finance and accounting fields): each distinct value once, or the extremes
+    distinct = np.unique(values)
+    if distinct.size > 32:
+        distinct = distinct[[0, -1]]
+    for v in distinct:
+        try:
+            apply_case(scenario, [p], [v])
+        except InputError as exc:
+            k = int(np.flatnonzero(values == v)[0])
+            loc = where if rows is None else f"{where} row {rows[k]}"
+            reason = exc.reason if not exc.field else f"{exc.field}: {exc.reason}"
+            raise InputError(f"{p.name} = {v:g}: {reason}", source=source,
+                             field=loc) from None
+
+
+# -- cases --------------------------------------------------------------------
+
+@dataclass
+class Cases:
+    """The cases of a sweep.
+
+    Attributes
+    ----------
+    params : list of Param
+    values : ndarray (N, P), one row per case
+    mode : str
+    shape : tuple, the product's shape (mode 'product'), else (N,)
+    labels : list of str, case labels (tables with a ``case`` column)
+    """
+
+    params: list[Param]
+    values: np.ndarray
+    mode: str
+    shape: tuple[int, ...]
+    labels: list[str] | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of cases."""
+        return self.values.shape[0]
+
+
+def make_cases(scenario: Scenario) -> Cases:
+    """Resolve the ``[sweep]`` section into a table of cases.
+
+    Returns
+    -------
+    Cases
+
+    Raises
+    ------
+    sim.InputError
+        For a bad definition (one line naming the file, field or row).
+    """
+    spec: SweepSpec = scenario.sweep
+    mode = spec.resolved_mode
+    params = resolve_parameters(scenario)
+    if mode == "product":
+        grids = [p.values for p in params]
+        mesh = np.meshgrid(*grids, indexing="ij")
+        values = np.stack([m.reshape(-1) for m in mesh], axis=1)
+        return Cases(params, values, mode, tuple(len(g) for g in grids))
+    if mode == "lhs":
+        from scipy.stats import qmc
+
+        u = qmc.LatinHypercube(d=len(params), rng=np.random.default_rng(spec.seed)).random(
+            spec.samples)
+        cols = []
+        for j, p in enumerate(params):
+            if p.values is not None:  # a discrete set: pick by stratum
+                k = np.minimum((u[:, j] * len(p.values)).astype(int), len(p.values) - 1)
+                cols.append(p.values[k])
+            else:
+                cols.append(p.start + u[:, j] * (p.stop - p.start))
+        values = np.stack(cols, axis=1)
+        return Cases(params, values, mode, (spec.samples,))
+    return _table_cases(scenario, params)
+
+
+def _table_cases(scenario: Scenario, params: list[Param]) -> Cases:
+    spec = scenario.sweep
+    path = scenario.resolve(spec.table)
+    try:
+        df = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#")
+    except FileNotFoundError:
+        raise InputError("case table not found", source=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable CSV table: {str(exc).splitlines()[0]}",
+                         source=path) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.empty:
+        raise InputError("the case table has no rows", source=path)
+    labels = None
+    if "case" in df.columns:
+        labels = df.pop("case").fillna("").astype(str).tolist()
+    declared = {p.name: p for p in params}
+    for p in params:
+        if p.name not in df.columns and p.target not in df.columns:
+            raise InputError(f"missing column {p.name!r} (parameter {p.target!r}); columns: "
+                             f"{', '.join(df.columns)}", source=path)
+    by_column: dict[str, Param] = {}
+    for p in params:
+        by_column[p.name if p.name in df.columns else p.target] = p
+    for j, col in enumerate(df.columns):
+        if col in by_column:
+            continue
+        if not re.match(r"^[\w\[\]=.*\- ]+$", col) or ("." not in col):
+            raise InputError(f"unknown parameter column {col!r}; declare it in "
+                             f"[[sweep.parameters]] or name a target such as "
+                             f"'generators[ID].scale'{_hint(col, declared)}", source=path)
+        info = _resolve_target(scenario, col, f"column {col!r}")
+        p = Param(name=_default_name(col), target=col, field=f"column {col!r}", **info)
+        params.append(p)
+        by_column[col] = p
+    # re-check clashes with the columns added
+    taken: dict[tuple, Param] = {}
+    names: set[str] = set()
+    for p in params:
+        if p.name in names:
+            raise InputError(f"two parameters named {p.name!r}", source=path)
+        names.add(p.name)
+        for q in p.quantities(scenario):
+            if q in taken:
+                raise InputError(f"{p.target!r} and {taken[q].target!r} both set the same "
+                                 f"quantity", source=path)
+            taken[q] = p
+    rows = list(range(2, len(df) + 2))  # file line numbers (header is line 1)
+    cols = []
+    for col, p in by_column.items():
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero(num.isna().to_numpy())
+        if bad.size:
+            j = bad[0]
+            raise InputError(f"column {col!r}: expected a number, got {raw.iloc[j]!r}",
+                             source=path, field=f"row {rows[j]}")
+        vals = num.to_numpy(dtype=float)
+        check_values(scenario, p, vals, where=f"column {col!r}", source=path, rows=rows)
+        cols.append(vals)
+    order = list(by_column.values())
+    values = np.stack(cols, axis=1)
+    return Cases(order, values, "table", (len(df),), labels)
+
+
+# -- one case as a scenario (for the evaluation, hourly output, tests) --------
+
+def apply_case(scenario: Scenario, params: list[Param], values) -> Scenario:
+    """The scenario with one case's parameter values set, as a user would by hand.
+
+    Generators or batteries scaled to 0 are removed (capacities must be > 0 in
+    a scenario file); a consumer's ``battery_kwh``/``battery_kw`` replaces its
+    on-site batteries by one battery with those totals.
+    """
+    data = scenario.model_dump(mode="python", exclude={"sweep"})
+    gens = data["generators"]
+    store = data["storage"]
+    drop_gen: set[int] = set()
+    drop_store: set[int] = set()
+    site_set: dict[str, dict[str, float]] = {}
+    for p, v in zip(params, values):
+        v = float(v)
+        if p.kind == "gen_scale":
+            for i in p.index:
+                gens[i]["capacity_kw"] = scenario.generators[i].capacity_kw * v
+                if v == 0:
+                    drop_gen.add(i)
+        elif p.kind == "gen_capacity":
+            gens[p.index[0]]["capacity_kw"] = v
+            if v == 0:
+                drop_gen.add(p.index[0])
+        elif p.kind == "savings":
+            for i in p.index:
+                data["consumers"][i]["savings"] = v
+        elif p.kind in ("battery_kwh", "battery_kw"):
+            for i in p.index:
+                site_set.setdefault(scenario.consumers[i].id, {})[p.kind] = v
+        elif p.kind == "storage_scale":
+            for i in p.index:
+                store[i]["capacity_kwh"] = scenario.storage[i].capacity_kwh * v
+                store[i]["power_kw"] = scenario.storage[i].power_kw * v
+                if v == 0:
+                    drop_store.add(i)
+        elif p.kind in ("community_kwh", "community_kw"):
+            key = "battery_kwh" if p.kind == "community_kwh" else "battery_kw"
+            site_set.setdefault("community", {})[key] = v
+        elif p.kind == "must_run":
+            data["grid"]["must_run_kw"] = v
+        elif p.kind == "efficiency":
+            data["options"]["battery_efficiency"] = v
+        else:  # section
+            node = data.setdefault(p.path[0], {})
+            for key in p.path[1:-1]:
+                node = node.setdefault(key, {})
+            node[p.path[-1]] = v
+    for site, sizes in site_set.items():
+        at = [i for i, b in enumerate(scenario.storage) if b.site == site]
+        e = sizes.get("battery_kwh", sum(scenario.storage[i].capacity_kwh for i in at))
+        pw = sizes.get("battery_kw", sum(scenario.storage[i].power_kw for i in at))
+        drop_store.update(at)
+        if e > 0 and pw > 0:
+            proto = dict(store[at[0]]) if at else {"id": f"{site}_battery", "site": site}
+            proto.update(capacity_kwh=e, power_kw=pw)
+            store.append(proto)
+    data["generators"] = [g for i, g in enumerate(gens) if i not in drop_gen]
+    data["storage"] = [b for i, b in enumerate(store) if i not in drop_store]
+    out = scenario_from_dict(data, source=scenario.path)
+    return out
+
+
+# -- the profiles, computed once ------------------------------------------------
+
+@dataclass
+class Base:
+    """Profiles and rows shared by every case (sent once to each Dask worker)."""
+
+    scenario: Scenario
+    demand_gross: np.ndarray
+    generation: np.ndarray
+    site_index: np.ndarray
+    savings: np.ndarray
+    battery_kwh: np.ndarray
+    battery_kw: np.ndarray
+    community_kwh: float
+    community_kw: float
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, scenario: Scenario, inputs: Inputs) -> "Base":
+        """From :func:`sim.engine.build_inputs`."""
+        return cls(scenario=scenario, demand_gross=np.ascontiguousarray(inputs.demand_gross),
+                   generation=np.ascontiguousarray(inputs.generation),
+                   site_index=np.asarray(inputs.site_index, dtype=np.int64),
+                   savings=np.array([c.savings for c in scenario.consumers]),
+                   battery_kwh=inputs.battery_kwh.copy(), battery_kw=inputs.battery_kw.copy(),
+                   community_kwh=float(inputs.community_kwh),
+                   community_kw=float(inputs.community_kw), notes=list(inputs.notes))
+
+    def fingerprint(self) -> str:
+        """Hash of everything the results depend on (for safe resumption)."""
+        h = hashlib.sha256()
+        h.update(self.scenario.model_dump_json(exclude={"sweep"}).encode())
+        for a in (self.demand_gross, self.generation, self.site_index):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()
+
+
+def kernel_arrays(base: Base, params: list[Param], values: np.ndarray) -> dict:
+    """Per-case kernel inputs for a block of cases (rows of ``values``)."""
+    sc = base.scenario
+    n = values.shape[0]
+    n_r = base.demand_gross.shape[0]
+    n_g = base.generation.shape[0]
+    gen_scale = np.ones((n, n_g))
+    savings = np.tile(base.savings, (n, 1))
+    st = sc.storage
+    b_scale = np.ones((n, len(st)))
+    must_run = np.full(n, sc.grid.must_run_kw)
+    eff = np.full(n, sc.options.battery_efficiency)
+    overrides: list[tuple[str, tuple, np.ndarray]] = []
+    for j, p in enumerate(params):
+        v = values[:, j]
+        if p.kind == "gen_scale":
+            gen_scale[:, list(p.index)] = v[:, None]
+        elif p.kind == "gen_capacity":
+            g = p.index[0]
+            gen_scale[:, g] = v / sc.generators[g].capacity_kw
+        elif p.kind == "savings":
+            savings[:, list(p.index)] = v[:, None]
+        elif p.kind == "storage_scale":
+            b_scale[:, list(p.index)] = v[:, None]
+        elif p.kind == "must_run":
+            must_run = v.copy()
+        elif p.kind == "efficiency":
+            eff = v.copy()
+        elif p.kind != "section":
+            overrides.append((p.kind, p.index, v))
+    e = np.zeros((n, n_r))
+    pw = np.zeros((n, n_r))
+    e_c = np.zeros(n)
+    p_c = np.zeros(n)
+    row = {c.id: i for i, c in enumerate(sc.consumers)}
+    for b, bat in enumerate(st):
+        if bat.site == "community":
+            e_c += bat.capacity_kwh * b_scale[:, b]
+            p_c += bat.power_kw * b_scale[:, b]
+        else:
+            e[:, row[bat.site]] += bat.capacity_kwh * b_scale[:, b]
+            pw[:, row[bat.site]] += bat.power_kw * b_scale[:, b]
+    for kind, index, v in overrides:
+        if kind == "battery_kwh":
+            e[:, list(index)] = v[:, None]
+        elif kind == "battery_kw":
+            pw[:, list(index)] = v[:, None]
+        elif kind == "community_kwh":
+            e_c = v.copy()
+        elif kind == "community_kw":
+            p_c = v.copy()
+    return dict(demand_factor=1.0 - savings, gen_scale=gen_scale, battery_kwh=e,
+                battery_kw=pw, community_kwh=e_c, community_kw=p_c, must_run_kw=must_run,
+                efficiency=eff)
+
+
+def case_inputs(base: Base, params: list[Param], values, inputs: Inputs) -> tuple:
+    """(scenario, Inputs) of one case, for :func:`sim.engine.run_inputs`."""
+    values = np.asarray(values, dtype=float)[None, :]
+    k = kernel_arrays(base, params, values)
+    sc = apply_case(base.scenario, params, values[0])
+    keep = np.flatnonzero(k["gen_scale"][0] > 0)
+    gen = base.generation[keep] * k["gen_scale"][0, keep][:, None]
+    demand = base.demand_gross * k["demand_factor"][0][:, None]
+    inp = Inputs(index=inputs.index, weather=inputs.weather, demand_gross=base.demand_gross,
+                 demand=demand, generation=gen, site_index=base.site_index[keep],
+                 battery_kwh=k["battery_kwh"][0], battery_kw=k["battery_kw"][0],
+                 community_kwh=float(k["community_kwh"][0]),
+                 community_kw=float(k["community_kw"][0]),
+                 must_run=np.full(len(inputs.index), float(k["must_run_kw"][0])),
+                 notes=list(inputs.notes))
+    return sc, inp
+
+
+# -- one chunk ------------------------------------------------------------------
+
+def _evaluator():
+    """``sim.evaluate.evaluate_totals`` if the evaluation module is installed."""
+    try:
+        from sim.evaluate import evaluate_totals
+    except ImportError:
+        return None
+    return evaluate_totals
+
+
+def _annual_frame(sc: Scenario, cons: np.ndarray, demand_gross: np.ndarray) -> pd.DataFrame:
+    """Per consumer annual table as in ``Result.annual``, from the kernel's sums."""
+    cols = {"demand_gross": demand_gross}
+    for i, f in enumerate(batch.CONSUMER_FIELDS):
+        cols[f] = cons[i]
+        if f == "demand":
+            cols["savings"] = demand_gross - cons[i]
+    cols = {"demand_gross": cols["demand_gross"], "savings": cols["savings"],
+            **{f: cons[i] for i, f in enumerate(batch.CONSUMER_FIELDS)}}
+    cols["renewable"] = cons[2] + cons[4] + cons[6] + cons[7]
+    cs = sc.consumers
+    cols.update(sector=[c.sector for c in cs], civil=[c.is_civil for c in cs],
+                owner=[c.owner for c in cs], area=[c.area for c in cs],
+                count=[c.count for c in cs])
+    return pd.DataFrame(cols, index=pd.Index([c.id for c in cs], name="consumer"))
+
+
+_LEDGER_TEMPLATES: dict = {}
+
+
+def _ledger_da(case_sc: Scenario, keep: np.ndarray, led, table, totals) -> xr.DataArray:
+    """The labelled ledger of :func:`sim.accounting.ledger_dataarray` for one case.
+
+    Built once per generator set and scenario rows, then copied and filled:
+    labelling a DataArray costs more than the case's kernel run.
+    """
+    from sim import accounting
+
+    tab = {f: table[keep, i] for i, f in enumerate(batch.TABLE_FIELDS)}
+    tab["delivered"] = tab["direct"] + tab["battery"] + tab["pooled"] + tab["community"]
+    tab["self_consumed"] = tab["direct"] + tab["battery"]
+    tab["not_delivered"] = (tab["spilled"] + tab["unshared_export"] + tab["storage_losses"]
+                            + tab["stored_end"] - tab["from_initial_storage"])
+    tot = {f: float(totals[i]) for i, f in enumerate(batch.TOTAL_FIELDS)}
+    key = (case_sc.model_dump_json(include={"consumers", "generators"}), tuple(keep))
+    template = _LEDGER_TEMPLATES.get(key)
+    if template is None:
+        att = accounting.Attribution(ledger=led[keep], table=tab, totals=tot)
+        template = accounting.ledger_dataarray(case_sc, att)
+        if len(_LEDGER_TEMPLATES) > 256:
+            _LEDGER_TEMPLATES.clear()
+        _LEDGER_TEMPLATES[key] = template
+    da = template.copy(deep=True)
+    da.values[...] = led[keep]
+    for name in accounting.TABLE_COLUMNS:
+        da.coords[name].values[...] = tab[name]
+    da.attrs.update({f"{k}_kwh": v for k, v in tot.items()})
+    return da
+
+
+def _kpis(base: Base, kin: dict, c: int, cons, region, table) -> dict[str, float]:
+    sc = base.scenario
+    i = {f: k for k, f in enumerate(batch.CONSUMER_FIELDS)}
+    demand = cons[i["demand"]].sum()
+    delivered = (cons[i["direct"]] + cons[i["discharge"]] + cons[i["pooled"]]
+                 + cons[i["community"]]).sum()
+    generation = table[:, 0].sum()
+    self_consumed = cons[i["direct"]].sum() + cons[i["discharge"]].sum()
+    nan = float("nan")
+    out = {
+        "demand": demand,
+        "savings": (base.demand_gross.sum(axis=1) * (1 - kin["demand_factor"][c])).sum(),
+        "generation": generation,
+        "renewable_delivered": delivered,
+        "hourly_matched_share": delivered / demand if demand > 0 else nan,
+        "annual_netting_share": generation / demand if demand > 0 else nan,
+        "self_consumed": self_consumed,
+        "self_consumption_share": self_consumed / delivered if delivered > 0 else nan,
+        "pooled": cons[i["pooled"]].sum(),
+        "community": cons[i["community"]].sum(),
+        "grid": cons[i["grid"]].sum(),
+        "spill": region[batch.REGION_FIELDS.index("spill")],
+        "unshared_export": (0.0 if sc.options.share_onsite_surplus
+                            else cons[i["export"]].sum()),
+        "battery_kwh": kin["battery_kwh"][c].sum(),
+        "battery_kw": kin["battery_kw"][c].sum(),
+        "community_kwh": kin["community_kwh"][c],
+        "community_kw": kin["community_kw"][c],
+    }
+    for kind in ("pv", "wind", "biomass", "waste"):
+        out[f"{kind}_kw"] = sum(g.capacity_kw * kin["gen_scale"][c, j]
+                                for j, g in enumerate(sc.generators) if g.kind == kind)
+    return {k: float(v) for k, v in out.items()}
+
+
+def compute_chunk(base: Base, params: list[Param], values: np.ndarray, *,
+                  evaluate: bool = True, threads: int | None = None) -> dict[str, np.ndarray]:
+    """Run one chunk of cases: the batch kernel, then figures per case.
+
+    Parameters
+    ----------
+    base : Base
+    params : list of Param
+    values : ndarray (n, P)
+    evaluate : bool, default True
+        Add the programme's figures (``sim.evaluate.evaluate_totals``) when
+        the evaluation module is installed.
+    threads : int, optional
+        numba threads for this call (Dask workers: their share of the cores).
+
+    Returns
+    -------
+    dict of ndarray
+        Scalar figures (n,), ``consumer__FIELD`` (n, R), ``generator__FIELD``
+        (n, G) and ``ledger`` (n, G, R).
+    """
+    import numba
+
+    if threads:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    values = np.asarray(values, dtype=float)
+    n = values.shape[0]
+    phys = [j for j, p in enumerate(params) if p.physical]
+    # cases that differ only in evaluation parameters share one kernel run
+    key = values[:, phys] if phys else np.zeros((n, 1))
+    uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    kin_u = kernel_arrays(base, params, values[first])
+    sc = base.scenario
+    out = batch.run_batch(base.demand_gross, base.generation, base.site_index,
+                          soc_initial=sc.options.soc_initial,
+                          share_onsite_surplus=sc.options.share_onsite_surplus, **kin_u)
+    kin = kernel_arrays(base, params, values)
+    cons = out["consumer"][inverse]
+    region = out["region"][inverse]
+    led = out["ledger"][inverse]
+    table = out["table"][inverse]
+    totals = out["totals"][inverse]
+    evaluate_totals = _evaluator() if evaluate else None
+    figures: list[dict[str, Any]] = []
+    for c in range(n):
+        f = _kpis(base, kin, c, cons[c], region[c], table[c])
+        if evaluate_totals is not None:
+            f.update(_evaluate_case(base, params, values[c], kin, c, cons[c], led[c],
+                                    table[c], totals[c], region[c], evaluate_totals))
+        figures.append(f)
+    res: dict[str, np.ndarray] = {}
+    names: list[str] = []
+    for f in figures:
+        names += [k for k in f if k not in names]
+    for k in names:
+        col = [f.get(k) for f in figures]
+        if all(isinstance(v, (bool, np.bool_)) for v in col):
+            res[k] = np.array(col, dtype=bool)
+        else:
+            res[k] = np.array([np.nan if v is None else float(v) for v in col])
+    for i, fname in enumerate(batch.CONSUMER_FIELDS):
+        res[f"consumer__{fname}"] = cons[:, i, :]
+    res["consumer__renewable"] = (cons[:, 2] + cons[:, 4] + cons[:, 6] + cons[:, 7])
+    for i, fname in enumerate(batch.TABLE_FIELDS):
+        res[f"generator__{fname}"] = table[:, :, i]
+    res["ledger"] = led
+    return res
+
+
+def _evaluate_case(base, params, values, kin, c, cons, led, table, totals, region,
+                   evaluate_totals) -> dict[str, Any]:
+    case_sc = apply_case(base.scenario, params, values)
+    keep = np.flatnonzero(kin["gen_scale"][c] > 0)
+    ledger_da = _ledger_da(case_sc, keep, led, table, totals)
+    annual = _annual_frame(case_sc, cons, base.demand_gross.sum(axis=1))
+    spill = float(region[batch.REGION_FIELDS.index("spill")])
+    ev = _call_evaluate(evaluate_totals, case_sc, ledger_da, annual, spill=spill)
+    d = ev.to_dict() if hasattr(ev, "to_dict") else dict(ev)
+    return {k: v for k, v in d.items() if k not in _NOT_FIGURES and (
+        v is None or isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)))}
+
+
+#: Evaluation fields that label the run rather than measure a case
+_NOT_FIGURES = {"region", "year", "notes"}
+
+
+def _call_evaluate(fn, scenario, ledger_da, annual, **extra):
+    """Call ``evaluate_totals`` with the keyword arguments it accepts."""
+    import inspect
+
+    sig = inspect.signature(fn)
+    kwargs = {k: v for k, v in extra.items() if k in sig.parameters}
+    return fn(scenario, ledger_da, annual, **kwargs)
+
+
+# -- the chunk store (resumption) -------------------------------------------------
+
+class ChunkStore:
+    """Finished chunks on disk, one ``chunk-NNNNNN.npz`` each, written atomically.
+
+    ``meta.json`` holds the fingerprint of the sweep (scenario, profiles,
+    cases, chunk size); resuming with a different definition is refused.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def path(self, i: int) -> Path:
+        """File of chunk ``i``."""
+        return self.folder / f"chunk-{i:06d}.npz"
+
+    def open(self, fingerprint: str, n_chunks: int, *, resume: bool) -> list[int]:
+        """Prepare the folder; returns the chunks already stored."""
+        meta = self.folder / "meta.json"
+        if resume and meta.exists():
+            stored = json.loads(meta.read_text())
+            if stored.get("fingerprint") != fingerprint:
+                raise InputError("the stored chunks belong to a different sweep (scenario, "
+                                 "profiles or cases changed); run without --resume to start "
+                                 "over", source=self.folder)
+            return [i for i in range(n_chunks) if self.path(i).exists()]
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+        tmp = meta.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"fingerprint": fingerprint, "n_chunks": n_chunks}))
+        tmp.replace(meta)
+        return []
+
+    def write(self, i: int, data: dict[str, np.ndarray]) -> None:
+        """Store chunk ``i`` (all or nothing)."""
+        tmp = self.folder / f".chunk-{i:06d}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, **data)
+        os.replace(tmp, self.path(i))
+
+    def read(self, i: int) -> dict[str, np.ndarray]:
+        """Load chunk ``i``."""
+        with np.load(self.path(i)) as z:
+            return {k: z[k] for k in z.files}
+
+
+class _MemoryStore(ChunkStore):
+    def __init__(self):
+        self.data: dict[int, dict] = {}
+
+    def open(self, fingerprint, n_chunks, *, resume):
+        return []
+
+    def write(self, i, data):
+        self.data[i] = data
+
+    def read(self, i):
+        return self.data[i]
+
+
+# -- running ----------------------------------------------------------------------
+
+@dataclass
+class SweepRun:
+    """Outcome of :func:`run`.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset or None, None when stopped early (``max_chunks``)
+    cases : Cases
+    complete : bool
+    computed : int, chunks computed in this run
+    reused : int, chunks found stored (``resume``)
+    seconds : float, wall time of the chunk phase
+    files : list of str, written into the output folder
+    """
+
+    dataset: xr.Dataset | None
+    cases: Cases
+    complete: bool
+    computed: int
+    reused: int
+    seconds: float
+    files: list[str] = field(default_factory=list)
+
+
+def work_folder(output: str | Path) -> Path:
+    """Where the chunks of a sweep into ``output`` are kept until it completes."""
+    output = Path(output)
+    return output.parent / f".{output.name}.sweep-chunks"
+
+
+def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = False,
+        dask: str | None = None, weather: pd.DataFrame | None = None,
+        progress: bool | None = None, max_chunks: int | None = None,
+        chunk_size: int | None = None, evaluate: bool = True,
+        keep_chunks: bool = False) -> SweepRun:
+    """Run the sweep of ``scenario.sweep`` (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[sweep]`` section.
+    output : str or Path, optional
+        Output folder: the Dataset (Zarr or NetCDF), ``cases.csv``,
+        ``best.csv``, ``pareto.png``, ``report.html`` and hourly results of
+        ``hourly_cases``; written atomically once every chunk is done.
+        Chunks are kept in :func:`work_folder` meanwhile. Without it, the
+        sweep runs in memory and nothing is written.
+    resume : bool, default False
+        Keep the chunks stored by an interrupted run and compute the rest.
+    dask : str, optional
+        A scheduler address (``tcp://host:8786``) or ``"local"`` for a
+        LocalCluster of 2 worker processes.
+    weather : pandas.DataFrame, optional
+        Hourly weather instead of the scenario's source.
+    progress : bool, optional
+        Show a tqdm progress bar (default: when stderr is a terminal).
+    max_chunks : int, optional
+        Stop after computing this many chunks (a time-boxed or test run);
+        the result is then incomplete (``dataset`` is None).
+    chunk_size : int, optional
+        Cases per chunk; default ``[sweep] chunk_size``.
+    evaluate : bool, default True
+        Add the evaluation's figures per case when available.
+    keep_chunks : bool, default False
+        Keep the work folder after the final files are written.
+
+    Returns
+    -------
+    SweepRun
+    """
+    t_start = time.perf_counter()
+    spec = scenario.sweep
+    cases = make_cases(scenario)
+    inputs = build_inputs(scenario, weather=weather)
+    base = Base.build(scenario, inputs)
+    size = chunk_size or spec.chunk_size
+    n_chunks = max(1, math.ceil(cases.n / size))
+    bounds = [(i * size, min(cases.n, (i + 1) * size)) for i in range(n_chunks)]
+    h = hashlib.sha256(base.fingerprint().encode())
+    h.update(np.ascontiguousarray(cases.values).tobytes())
+    h.update(json.dumps([(p.name, p.target) for p in cases.params] + [size, evaluate,
+                        _evaluator() is not None]).encode())
+    fingerprint = h.hexdigest()
+    store: ChunkStore = ChunkStore(work_folder(output)) if output else _MemoryStore()
+    done = set(store.open(fingerprint, n_chunks, resume=resume))
+    todo = [i for i in range(n_chunks) if i not in done]
+    if max_chunks is not None:
+        todo = todo[:max_chunks]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    from tqdm import tqdm
+
+    bar = tqdm(total=cases.n, initial=sum(bounds[i][1] - bounds[i][0] for i in done),
+               unit="case", desc="sweep", disable=not progress, dynamic_ncols=True)
+    t0 = time.perf_counter()
+    try:
+        if dask:
+            _run_dask(dask, base, cases, bounds, todo, store, bar, spec.retries, evaluate)
+        else:
+            for i in todo:
+                a, b = bounds[i]
+                store.write(i, compute_chunk(base, cases.params, cases.values[a:b],
+                                             evaluate=evaluate))
+                bar.update(b - a)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    computed = len(todo)
+    complete = all(i in done or i in todo for i in range(n_chunks))
+    if not complete:
+        return SweepRun(None, cases, False, computed, len(done), seconds)
+    ds = assemble(base, cases, [store.read(i) for i in range(n_chunks)])
+    ds.attrs["sweep_seconds"] = seconds  # not part of the comparison in tests
+    files: list[str] = []
+    if output:
+        files = write_outputs(ds, base, cases, inputs, Path(output))
+        if not keep_chunks:
+            shutil.rmtree(store.folder, ignore_errors=True)
+    del t_start
+    return SweepRun(ds, cases, True, computed, len(done), seconds, files)
+
+
+def sweep(scenario: Scenario | str | Path, **kwargs) -> xr.Dataset:
+    """Run a sweep and return its Dataset (``sim.sweep(...)``); see :func:`run`.
+
+    Parameters
+    ----------
+    scenario : Scenario, or a path to a scenario file
+    **kwargs : passed to :func:`run`
+    """
+    if not isinstance(scenario, Scenario):
+        from sim.scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    result = run(scenario, **kwargs)
+    if result.dataset is None:
+        raise InputError(f"the sweep stopped after {result.computed} chunks "
+                         f"(max_chunks); resume it to finish")
+    return result.dataset
+
+
+def _run_dask(address, base, cases, bounds, todo, store, bar, retries, evaluate):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+        threads = 1
+    else:
+        try:
+            client = Client(address, timeout="20s")
+        except OSError as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {address!r}: {exc}",
+                             field="--dask") from None
+        threads = None
+    try:
+        base_f = client.scatter(base, broadcast=True)
+        params_f = client.scatter(cases.params, broadcast=True)
+        futures = {}
+        for i in todo:
+            a, b = bounds[i]
+            fut = client.submit(compute_chunk, base_f, params_f, cases.values[a:b],
+                                evaluate=evaluate, threads=threads, retries=retries,
+                                key=f"gxsim-sweep-{i}-{os.getpid()}-{time.time_ns()}",
+                                pure=False)
+            futures[fut] = i
+        for fut in as_completed(futures):
+            i = futures[fut]
+            store.write(i, fut.result())
+            a, b = bounds[i]
+            bar.update(b - a)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- the Dataset --------------------------------------------------------------------
+
+def assemble(base: Base, cases: Cases, chunks: list[dict[str, np.ndarray]]) -> xr.Dataset:
+    """Join chunks into the Dataset: one dim per parameter (product) or ``case``."""
+    sc = base.scenario
+    names: list[str] = []
+    for ch in chunks:
+        names += [k for k in ch if k not in names]
+    data: dict[str, np.ndarray] = {}
+    for k in names:
+        parts = []
+        for ch in chunks:
+            if k in ch:
+                parts.append(ch[k])
+            else:  # a figure missing in a chunk (an evaluation gave none): NaN
+                n = len(next(iter(ch.values())))
+                parts.append(np.full(n, np.nan))
+        data[k] = np.concatenate(parts, axis=0)
+    if cases.mode == "product":
+        case_dims = tuple(p.name for p in cases.params)
+        coords: dict[str, Any] = {p.name: p.values for p in cases.params}
+        shape = cases.shape
+    else:
+        case_dims = ("case",)
+        coords = {"case": np.arange(cases.n)}
+        for j, p in enumerate(cases.params):
+            coords[p.name] = ("case", cases.values[:, j])
+        if cases.labels is not None:
+            coords["label"] = ("case", cases.labels)
+        shape = (cases.n,)
+    coords["consumer"] = [c.id for c in sc.consumers]
+    coords["generator"] = [g.id for g in sc.generators]
+    coords["kind"] = ("generator", [g.kind for g in sc.generators])
+    coords["sector"] = ("consumer", [c.sector for c in sc.consumers])
+    coords["civil"] = ("consumer", [c.is_civil for c in sc.consumers])
+    data_vars = {}
+    for k, arr in data.items():
+        if k == "ledger":
+            data_vars[k] = (case_dims + ("generator", "consumer"),
+                            arr.reshape(shape + arr.shape[1:]))
+        elif k.startswith("consumer__"):
+            data_vars[k.replace("consumer__", "consumer_")] = (
+                case_dims + ("consumer",), arr.reshape(shape + arr.shape[1:]))
+        elif k.startswith("generator__"):
+            data_vars[k.replace("generator__", "generator_")] = (
+                case_dims + ("generator",), arr.reshape(shape + arr.shape[1:]))
+        else:
+            data_vars[k] = (case_dims, arr.reshape(shape))
+    ds = xr.Dataset(data_vars, coords=coords)
+    for k in ds.data_vars:
+        unit = KPI_UNITS.get(k)
+        if unit is None and (k.startswith(("consumer_", "generator_")) or k == "ledger"):
+            unit = "kWh"
+        if unit is None:
+            unit = ("JPY" if k.endswith("_jpy") else "kWh" if k.endswith("_kwh")
+                    else "t" if k.endswith("_t") else "years" if k.endswith("_years")
+                    else "")
+        if unit:
+            ds[k].attrs["units"] = unit
+    ds["ledger"].attrs["description"] = ("renewable energy from each generator delivered "
+                                         "to each consumer (sim.accounting rules)")
+    for p in cases.params:
+        ds[p.name].attrs.update(target=p.target, description=f"swept: {p.target}")
+    ds.attrs.update(region=sc.region.name, year=sc.region.year, mode=cases.mode,
+                    n_cases=cases.n, parameters=json.dumps(
+                        {p.name: p.target for p in cases.params}, ensure_ascii=False),
+                    notes="; ".join(base.notes))
+    return ds
+
+
+def flat_cases(ds: xr.Dataset, cases: Cases) -> pd.DataFrame:
+    """One row per case: parameter values and scalar figures."""
+    scalars = [k for k, v in ds.data_vars.items()
+               if set(v.dims) <= set(p.name for p in cases.params) | {"case"}]
+    if cases.mode == "product":
+        df = ds[scalars].to_dataframe().reset_index()
+        df.insert(0, "case", np.arange(len(df)))
+    else:
+        df = ds[scalars].reset_coords().to_dataframe().reset_index()
+        keep = ["case"] + (["label"] if "label" in df.columns else []) + \
+            [p.name for p in cases.params] + scalars
+        df = df[[c for c in keep if c in df.columns]]
+    return df
+
+
+def best_cases(df: pd.DataFrame, spec: SweepSpec, n: int | None = None) -> tuple:
+    """Cases meeting the constraints, best first by the objective.
+
+    Returns
+    -------
+    (DataFrame, objective, sense)
+    """
+    from sim.scenario import _SWEEP_CONSTRAINT
+
+    objective, sense = spec.objective, spec.sense
+    if objective is None:
+        objective, default_sense = next(((o, s) for o, s in DEFAULT_OBJECTIVES
+                                        if o in df.columns and df[o].notna().any()),
+                                        DEFAULT_OBJECTIVES[-1])
+        sense = sense or default_sense
+    sense = sense or "min"
+    if objective not in df.columns:
+        raise InputError(f"unknown objective {objective!r}; expected a figure such as "
+                         f"{', '.join(c for c in df.columns[:12])}{_hint(objective, df.columns)}",
+                         field="sweep.objective")
+    mask = pd.Series(True, index=df.index)
+    for c in spec.constraints:
+        name, op, value = _SWEEP_CONSTRAINT.match(c).groups()
+        if name not in df.columns:
+            raise InputError(f"unknown figure {name!r} in constraint {c!r}"
+                             f"{_hint(name, df.columns)}", field="sweep.constraints")
+        col = df[name]
+        v: Any = {"true": True, "false": False}.get(value.lower())
+        if v is None:
+            try:
+                v = float(value)
+            except ValueError:
+                raise InputError(f"expected a number or true/false in constraint {c!r}",
+                                 field="sweep.constraints") from None
+        ops = {">=": col >= v, "<=": col <= v, ">": col > v, "<": col < v,
+               "==": col == v, "!=": col != v}
+        mask &= ops[op].fillna(False).astype(bool)
+    ok = df[mask & df[objective].notna()]
+    ok = ok.sort_values(objective, ascending=(sense == "min"), kind="stable")
+    return ok.head(n or spec.best), objective, sense
+
+
+def pareto_front(cost: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Indices of cases not dominated (lower cost, higher share), by cost."""
+    order = np.lexsort((-share, cost))
+    front = []
+    best = -np.inf
+    for i in order:
+        if np.isfinite(cost[i]) and np.isfinite(share[i]) and share[i] > best:
+            front.append(i)
+            best = share[i]
+    return np.array(front, dtype=int)
+
+
+# -- outputs ------------------------------------------------------------------------
+
+def write_outputs(ds: xr.Dataset, base: Base, cases: Cases, inputs: Inputs,
+                  output: Path) -> list[str]:
+    """Write the final files atomically into ``output``; returns their names."""
+    from sim.io import atomic_output_dir
+
+    spec = base.scenario.sweep
+    df = flat_cases(ds, cases)
+    best, objective, sense = best_cases(df, spec)
+    files = []
+    with atomic_output_dir(output) as tmp:
+        if spec.format == "zarr":
+            # variable-length strings: fixed-width unicode has no Zarr v3 spec
+            z = ds.assign_coords({k: ds[k].astype(object) for k in ds.coords
+                                  if ds[k].dtype.kind == "U"})
+            z.to_zarr(tmp / "sweep.zarr", mode="w", consolidated=False)
+            files.append("sweep.zarr")
+        else:
+            ds.to_netcdf(tmp / "sweep.nc", engine="h5netcdf")
+            files.append("sweep.nc")
+        df.to_csv(tmp / "cases.csv", index=False, float_format="%.9g")
+        best.to_csv(tmp / "best.csv", index=False, float_format="%.9g")
+        files += ["cases.csv", "best.csv"]
+        x_name = next((c for c in COST_FIGURES if c in df.columns and df[c].notna().any()),
+                      None)
+        png = _pareto_plot(df, x_name, tmp / "pareto.png")
+        files.append(png)
+        (tmp / "report.html").write_text(
+            _report_html(base, cases, df, best, objective, sense, x_name),
+            encoding="utf-8")
+        files.append("report.html")
+        if spec.hourly_cases:
+            (tmp / "hourly").mkdir()
+            for c in spec.hourly_cases:
+                if c >= cases.n:
+                    raise InputError(f"case {c} does not exist ({cases.n} cases)",
+                                     source=base.scenario.path, field="sweep.hourly_cases")
+                sc, inp = case_inputs(base, cases.params, cases.values[c], inputs)
+                run_inputs(sc, inp).hourly.to_netcdf(tmp / "hourly" / f"case-{c:06d}.nc",
+                                                     engine="h5netcdf")
+            files.append("hourly/")
+        (tmp / "summary.txt").write_text(summary_text(ds, cases, best, objective, sense)
+                                         + "\n", encoding="utf-8")
+        files.append("summary.txt")
+    return files
+
+
+def _pareto_plot(df: pd.DataFrame, x_name: str | None, path: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if x_name is None:  # no cost figure yet: installed capacity as the effort
+        x = df[["pv_kw", "wind_kw", "biomass_kw", "waste_kw"]].sum(axis=1).to_numpy()
+        x_label = "installed renewable capacity [kW] (no cost figure evaluated)"
+    else:
+        x = df[x_name].to_numpy(dtype=float)
+        x_label = x_name
+    y = df["hourly_matched_share"].to_numpy(dtype=float)
+    front = pareto_front(x, y)
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    ax.scatter(x, y, s=8, alpha=0.4, label="cases")
+    if front.size:
+        ax.plot(x[front], y[front], "o-", color="C3", ms=4, label="Pareto front")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel("hourly-matched share [-]")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path.name
+
+
+def _report_html(base, cases, df, best, objective, sense, x_name) -> str:
+    import html
+
+    sc = base.scenario
+    params = "".join(f"<li><code>{html.escape(p.name)}</code> = "
+                     f"<code>{html.escape(p.target)}</code></li>" for p in cases.params)
+    cons = "".join(f"<li><code>{html.escape(c)}</code></li>"
+                   for c in sc.sweep.constraints) or "<li>none</li>"
+    show = [c for c in ["case"] + [p.name for p in cases.params] +
+            [objective, "hourly_matched_share", "annual_netting_share", "spill"]
+            if c in best.columns]
+    show = list(dict.fromkeys(show))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>gxsim sweep — {html.escape(sc.region.name)}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;
+text-align:right}}</style></head><body>
+<h1>Sweep: {html.escape(sc.region.name)} ({sc.region.year})</h1>
+<p>{cases.n} cases, mode <b>{cases.mode}</b>.</p>
+<h2>Parameters</h2><ul>{params}</ul>
+<h2>Best cases</h2>
+<p>Objective: {sense} <code>{html.escape(objective)}</code>; constraints:</p><ul>{cons}</ul>
+{best[show].to_html(index=False, float_format=lambda v: f"{v:.6g}") if len(best)
+ else "<p><b>No case meets the constraints.</b></p>"}
+<h2>Cost against hourly-matched share</h2>
+<p>x axis: {html.escape(x_name or "installed capacity (no cost figure evaluated)")}.</p>
+<img src="pareto.png" alt="Pareto front">
+<p>Notes: {html.escape("; ".join(base.notes))}</p>
+</body></html>
+"""
+
+
+def summary_text(ds: xr.Dataset, cases: Cases, best: pd.DataFrame, objective: str,
+                 sense: str) -> str:
+    """A readable summary of a sweep."""
+    lines = [f"{ds.attrs['region']} — {ds.attrs['year']}: {cases.n} cases ({cases.mode})",
+             "parameters: " + ", ".join(f"{p.name} ({p.target})" for p in cases.params),
+             f"hourly-matched share: {float(ds['hourly_matched_share'].min()):.1%} .. "
+             f"{float(ds['hourly_matched_share'].max()):.1%}",
+             f"best by {sense} {objective}: {len(best)} case(s) meet the constraints"]
+    if len(best):
+        row = best.iloc[0]
+        vals = ", ".join(f"{p.name}={row[p.name]:g}" for p in cases.params)
+        lines.append(f"  best: case {int(row['case'])}: {vals}; {objective} = "
+                     f"{row[objective]:.6g}")
+    return "\n".join(lines)
+
+
+# -- command line -------------------------------------------------------------------
+
+def configure_parser(parser) -> None:
+    """Arguments of ``gxsim sweep``."""
+    parser.add_argument("scenario", help="scenario file (TOML) with a [sweep] section")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output folder (default: results/<scenario name>-sweep)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the chunks of an interrupted run and compute the rest")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run chunks on a Dask scheduler (tcp://host:8786) or 'local'")
+    parser.add_argument("--chunk-size", type=int, default=None,
+                        help="cases per chunk (default: [sweep] chunk_size)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def command(args) -> int:
+    """Run the sweep, write the outputs, print the summary."""
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if not scenario.sweep.parameters and scenario.sweep.table is None:
+        raise InputError("no [sweep] section with parameters", source=args.scenario,
+                         field="sweep")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise InputError(f"expected a chunk size >= 1, got {args.chunk_size}",
+                         field="--chunk-size")
+    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}-sweep")
+    try:
+        result = run(scenario, output=out, resume=args.resume, dask=args.dask,
+                     chunk_size=args.chunk_size,
+                     progress=False if args.no_progress else None)
+    except KeyboardInterrupt:
+        print(f"gxsim sweep: interrupted; finished chunks are kept in "
+              f"{work_folder(out)}/ — run again with --resume to continue", file=sys.stderr)
+        raise
+    cases = result.cases
+    df = flat_cases(result.dataset, cases)
+    best, objective, sense = best_cases(df, scenario.sweep)
+    print(summary_text(result.dataset, cases, best, objective, sense))
+    rate = cases.n / result.seconds if result.seconds > 0 else float("inf")
+    print(f"\n{result.computed} chunk(s) computed, {result.reused} reused; "
+          f"{result.seconds:.1f} s ({rate:,.0f} scenario-years/s)")
+    print(f"Wrote {', '.join(result.files)} to {out}/")
+    return 0
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``sim.sweep(...)`` call :func:`sweep` while ``sim.sweep`` stays the module."""
+
+    def __call__(self, *args, **kwargs):
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
