@@ -1,0 +1,251 @@
+"""``gxsim score``: the programme's figures and a score sheet for a scenario.
+
+The sheet lists the scoring table's seven requirements and the committee's
+points (155 in all). Criteria gxsim can compute are scored from the
+:class:`sim.Evaluation` figures against a rubric; judgement criteria take the
+points declared in the scenario's ``[score] declared`` table and are marked
+*declared*. The rubric (``profiles/rubric/default.toml``) is the project's own
+illustration: the programme publishes no formula from figures to points.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import InputError
+
+RUBRIC = Path(__file__).resolve().parents[1] / "profiles" / "rubric" / "default.toml"
+
+
+@dataclass
+class ScoreItem:
+    """One line of the sheet."""
+
+    criterion: str
+    item: str
+    kind: str            # "computed" or "declared"
+    label: str
+    metric: str
+    value: float | bool | None
+    points: float
+    max_points: float
+    basis: str
+
+
+def load_rubric(path: str | Path | None = None) -> dict:
+    """Read and check a rubric file (see ``profiles/rubric/default.toml``)."""
+    path = Path(path) if path else RUBRIC
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("rubric file not found", source=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", source=path) from None
+    for i, c in enumerate(data.get("criteria", [])):
+        total = 0.0
+        for j, it in enumerate(c.get("items", [])):
+            where = f"criteria[{i}].items[{j}]"
+            if it.get("kind") not in ("computed", "declared"):
+                raise InputError("expected kind 'computed' or 'declared'", source=path,
+                                 field=where)
+            if it["kind"] == "computed" and (not it.get("metric") or not it.get("steps")
+                                             or it.get("better") not in ("higher", "lower")):
+                raise InputError("a computed item needs metric, steps and better = "
+                                 "'higher' or 'lower'", source=path, field=where)
+            total += float(it.get("points", 0))
+        if abs(total - float(c.get("points", total))) > 1e-9:
+            raise InputError(f"items add up to {total:g} points, the criterion has "
+                             f"{c.get('points')}", source=path, field=f"criteria[{i}]")
+    if not data.get("criteria"):
+        raise InputError("expected [[criteria]]", source=path)
+    return data
+
+
+def _step_points(value, steps, better) -> float:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0.0
+    v = float(value)
+    got = 0.0
+    for threshold, pts in steps:
+        ok = v >= threshold if better == "higher" else v <= threshold
+        if ok:
+            got = max(got, float(pts))
+    return got
+
+
+def score_sheet(evaluation, scenario, rubric: dict | None = None) -> list[ScoreItem]:
+    """Score an evaluation against a rubric and the scenario's declared points.
+
+    Parameters
+    ----------
+    evaluation : sim.Evaluation
+    scenario : sim.Scenario
+        ``[score] declared`` (item id → points) and ``grid.isolated`` (the
+        ``coverage`` metric is hourly on an isolated grid, 問46, else annual).
+    rubric : dict, optional
+        From :func:`load_rubric`; default ``[score] rubric`` or the shipped one.
+
+    Returns
+    -------
+    list of ScoreItem
+    """
+    if rubric is None:
+        path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
+        rubric = load_rubric(path)
+    figures = evaluation.to_dict()
+    figures["coverage"] = (figures["coverage_hourly"] if scenario.grid.isolated
+                           else figures["coverage_annual"])
+    declared = dict(scenario.score.declared)
+    items = {it["id"]: (c, it) for c in rubric["criteria"] for it in c["items"]}
+    for key, value in declared.items():
+        if key not in items or items[key][1]["kind"] != "declared":
+            ids = [k for k, (_, it) in items.items() if it["kind"] == "declared"]
+            raise InputError(f"expected a judgement item id, one of {', '.join(ids)}; "
+                             f"got {key!r}", source=scenario.path, field=f"score.declared.{key}")
+        if value > items[key][1]["points"]:
+            raise InputError(f"declared {value:g} points, the item has at most "
+                             f"{items[key][1]['points']:g}", source=scenario.path,
+                             field=f"score.declared.{key}")
+    out = []
+    for c in rubric["criteria"]:
+        for it in c["items"]:
+            if it["kind"] == "declared":
+                pts = declared.get(it["id"])
+                out.append(ScoreItem(c["id"], it["id"], "declared", it.get("label", ""), "",
+                                     None, float(pts or 0.0), float(it["points"]),
+                                     "declared in [score]" if pts is not None
+                                     else "not declared (0)"))
+                continue
+            metric = it["metric"]
+            if metric not in figures:
+                raise InputError(f"unknown metric {metric!r}", field=f"rubric item {it['id']}")
+            value = figures[metric]
+            pts = _step_points(value, it["steps"], it["better"])
+            sign = ">=" if it["better"] == "higher" else "<="
+            basis = ", ".join(f"{sign} {t:g}: {p:g}" for t, p in it["steps"])
+            if value is None:
+                basis = "no value (e.g. nothing to cost) → 0; " + basis
+            out.append(ScoreItem(c["id"], it["id"], "computed", it.get("label", ""), metric,
+                                 value, pts, float(it["points"]), basis))
+    return out
+
+
+def sheet_frame(items: list[ScoreItem]) -> pd.DataFrame:
+    """The sheet as a table (one row per item)."""
+    return pd.DataFrame([vars(i) for i in items])
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict) -> str:
+    """The printed score sheet: key figures, then criteria and points."""
+    ev = evaluation
+    mwh = (lambda x: f"{x / 1000:12,.1f} MWh")
+    lines = [f"Score sheet — {scenario.region.name} ({scenario.region.municipality}), "
+             f"{scenario.region.year}",
+             f"Rubric: {rubric.get('title', '')} — {rubric.get('label', '')}", "",
+             "Figures (docs/figures.md):",
+             f"  civil demand (民生部門電力需要量)        {mwh(ev.civil_demand_kwh)}",
+             f"  evaluated demand (問24/25)              {mwh(ev.evaluated_demand_kwh)}",
+             f"  savings                                 {mwh(ev.savings_kwh)}",
+             f"  renewable supply, annual netting        {mwh(ev.renewable_supply_annual_kwh)}"
+             f"   balance {'OK' if ev.balance_annual_ok else 'NOT met'}",
+             f"  renewable supply, hourly matched (問46) {mwh(ev.renewable_supply_hourly_kwh)}"
+             f"   balance {'OK' if ev.balance_hourly_ok else 'NOT met'}",
+             f"  netting gap                             {mwh(ev.netting_gap_kwh)}",
+             f"  not counted (FIT without value, 問27)   {mwh(ev.not_counted_kwh)}",
+             f"  自家消費率 {ev.self_consumption_rate:6.1%}   地産地消率 "
+             f"{ev.local_production_rate:6.1%} (annual netting "
+             f"{ev.local_production_rate_annual:.1%})",
+             f"  additional capacity {ev.additional_capacity_kw:,.0f} kW, energy "
+             f"{ev.additional_energy_kwh / 1000:,.1f} MWh (問42)",
+             f"  waste power: biomass {ev.waste_biomass_kwh / 1000:,.1f} MWh, plastic "
+             f"{ev.waste_plastic_kwh / 1000:,.1f} MWh, plastic CO2 to offset "
+             f"{ev.plastic_co2_t:,.1f} t (問31)",
+             f"  CO2 reduction {ev.co2_reduction_t:,.1f} t/yr ({ev.co2_basis} supply × "
+             f"{ev.emission_factor_kg_per_kwh} kg/kWh)",
+             f"  capex {_fmt(ev.capex_jpy)} JPY, grant {_fmt(ev.grant_jpy)} JPY, payback "
+             f"{_fmt(ev.payback_years)} yr vs life {_fmt(ev.useful_life_years)} yr",
+             f"  cost per t-CO2: total {_fmt(ev.cost_per_t_co2_total_jpy)} JPY, grant "
+             f"{_fmt(ev.cost_per_t_co2_grant_jpy)} JPY (over {_fmt(ev.period_years)} yr)",
+             "", f"  {'item':<20} {'kind':<9} {'value':>12} {'points':>7}  basis"]
+    names = {c["id"]: c for c in rubric["criteria"]}
+    total = total_max = 0.0
+    for cid in dict.fromkeys(i.criterion for i in items):
+        rows = [i for i in items if i.criterion == cid]
+        got = sum(i.points for i in rows)
+        mx = sum(i.max_points for i in rows)
+        total += got
+        total_max += mx
+        c = names[cid]
+        lines.append(f"({cid}) {c.get('ja', '')} — {c.get('en', '')}: {got:g} / {mx:g}")
+        for i in rows:
+            lines.append(f"  {i.item:<20} {i.kind:<9} {_fmt(i.value):>12} "
+                         f"{i.points:>3g}/{i.max_points:<3g}  {i.basis}")
+    lines += ["", f"Total: {total:g} / {total_max:g} (computed items by the illustrative "
+              f"rubric; declared items as declared)"]
+    if ev.notes:
+        lines += ["", "Notes: " + ev.notes]
+    return "\n".join(lines)
+
+
+def configure_parser(parser) -> None:
+    """Arguments of ``gxsim score``."""
+    parser.add_argument("scenario", help="scenario file (TOML)")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output folder (default: results/<scenario name>_score)")
+
+
+def command(args) -> int:
+    """Simulate, evaluate, score; print the sheet and write it atomically.
+
+    Files: ``score.txt`` (the sheet), ``score.json`` (items and totals),
+    ``score.csv``, ``evaluation.json`` (every figure), ``projects.csv``
+    (finance per project), ``ledger.csv`` (generator × consumer kWh) and
+    ``generators.csv`` (per-generator balance).
+    """
+    from sim.accounting import ledger, ledger_table
+    from sim.engine import simulate
+    from sim.evaluate import evaluate_totals
+    from sim.io import atomic_output_dir, write_json
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
+    rubric = load_rubric(path)
+    result = simulate(scenario)
+    led = ledger(result)
+    ev, proj = evaluate_totals(scenario, led, result.annual, with_projects=True)
+    items = score_sheet(ev, scenario, rubric)
+    text = sheet_text(ev, scenario, items, rubric)
+    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_score")
+    with atomic_output_dir(out) as tmp:
+        (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
+        frame = sheet_frame(items)
+        frame.to_csv(tmp / "score.csv", index=False)
+        write_json(tmp / "score.json", {
+            "rubric": {k: rubric.get(k) for k in ("title", "label", "source")},
+            "total_points": float(frame["points"].sum()),
+            "max_points": float(frame["max_points"].sum()),
+            "items": frame.to_dict(orient="records")})
+        write_json(tmp / "evaluation.json", ev.to_dict())
+        proj.to_csv(tmp / "projects.csv")
+        led.to_pandas().to_csv(tmp / "ledger.csv", float_format="%.3f")
+        ledger_table(led).to_csv(tmp / "generators.csv", float_format="%.3f")
+    print(text)
+    print(f"\nWrote score.txt, score.json, score.csv, evaluation.json, projects.csv, "
+          f"ledger.csv, generators.csv to {out}/")
+    return 0
