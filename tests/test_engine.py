@@ -146,3 +146,34 @@ def test_run_command_bad_input_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "bad.toml" in err and "region.municipality" in err
     assert not out.exists()
+
+
+def test_consumer_from_30_minute_meter_file(tmp_path):
+    """Metered demand replaces the archetype; 30-min kWh are summed to hours and
+    the resampling is reported in the run's notes."""
+    index = pd.date_range("2023-01-01", "2024-01-01", freq="30min", tz="Asia/Tokyo",
+                          inclusive="left")
+    kwh = 0.5 + 0.25 * (index.hour >= 18)
+    pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d %H:%M"), "meter": "M1",
+                  "kwh": kwh}).to_csv(tmp_path / "m.csv", index=False)
+    data = copy.deepcopy(SMALL)
+    data["consumers"][1] = {"id": "office", "sector": "commercial", "meter_file": "m.csv",
+                            "meter_id": "M1", "savings": 0.2}
+    sc = scenario_from_dict(data, source=tmp_path / "s.toml")
+    res = sim.simulate(sc, weather=flat_weather(2023))
+    assert res.annual.loc["office", "demand_gross"] == pytest.approx(kwh.sum())
+    assert res.annual.loc["office", "demand"] == pytest.approx(0.8 * kwh.sum())
+    assert float(res.hourly.demand.sel(consumer="office")[19]) == pytest.approx(0.8 * 1.5)
+    assert any("30" in n and "office" in n for n in res.notes), res.notes
+
+
+def test_meter_file_with_gaps_is_refused(tmp_path):
+    index = pd.date_range("2023-01-01", "2024-01-01", freq="h", tz="Asia/Tokyo",
+                          inclusive="left")[:-5]
+    pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d %H:%M"), "meter": "M1",
+                  "kwh": 1.0}).to_csv(tmp_path / "m.csv", index=False)
+    data = copy.deepcopy(SMALL)
+    data["consumers"][1] = {"id": "office", "sector": "commercial", "meter_file": "m.csv"}
+    sc = scenario_from_dict(data, source=tmp_path / "s.toml")
+    with pytest.raises(sim.InputError, match=r"consumers\[1\].meter_file: .*5 missing"):
+        sim.simulate(sc, weather=flat_weather(2023))
