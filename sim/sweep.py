@@ -404,7 +404,8 @@ def _table_cases(scenario: Scenario, params: list[Param]) -> Cases:
     try:
         df = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#")
     except FileNotFoundError:
-        raise InputError("case table not found", source=path) from None
+        raise InputError(f"case table not found: {path}", source=scenario.path,
+                         field="sweep.table") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV table: {str(exc).splitlines()[0]}",
                          source=path) from None
@@ -543,7 +544,14 @@ class Base:
     battery_kw: np.ndarray
     community_kwh: float
     community_kw: float
+    gross_annual: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        # Annual sums computed once, here: numpy's sums can differ in the last
+        # bit with memory alignment, which differs between processes (Dask).
+        if self.gross_annual is None:
+            self.gross_annual = self.demand_gross.sum(axis=1)
 
     @classmethod
     def build(cls, scenario: Scenario, inputs: Inputs) -> "Base":
@@ -703,29 +711,30 @@ def _ledger_da(case_sc: Scenario, keep: np.ndarray, led, table, totals) -> xr.Da
 def _kpis(base: Base, kin: dict, c: int, cons, region, table) -> dict[str, float]:
     sc = base.scenario
     i = {f: k for k, f in enumerate(batch.CONSUMER_FIELDS)}
-    demand = cons[i["demand"]].sum()
-    delivered = (cons[i["direct"]] + cons[i["discharge"]] + cons[i["pooled"]]
-                 + cons[i["community"]]).sum()
-    generation = table[:, 0].sum()
-    self_consumed = cons[i["direct"]].sum() + cons[i["discharge"]].sum()
+    fs = math.fsum  # exact sums: the same bits in every process (local or Dask)
+    demand = fs(cons[i["demand"]])
+    delivered = fs(cons[i["direct"]] + cons[i["discharge"]] + cons[i["pooled"]]
+                   + cons[i["community"]])
+    generation = fs(table[:, 0])
+    self_consumed = fs(cons[i["direct"]]) + fs(cons[i["discharge"]])
     nan = float("nan")
     out = {
         "demand": demand,
-        "savings": (base.demand_gross.sum(axis=1) * (1 - kin["demand_factor"][c])).sum(),
+        "savings": math.fsum(base.gross_annual * (1 - kin["demand_factor"][c])),
         "generation": generation,
         "renewable_delivered": delivered,
         "hourly_matched_share": delivered / demand if demand > 0 else nan,
         "annual_netting_share": generation / demand if demand > 0 else nan,
         "self_consumed": self_consumed,
         "self_consumption_share": self_consumed / delivered if delivered > 0 else nan,
-        "pooled": cons[i["pooled"]].sum(),
-        "community": cons[i["community"]].sum(),
-        "grid": cons[i["grid"]].sum(),
+        "pooled": fs(cons[i["pooled"]]),
+        "community": fs(cons[i["community"]]),
+        "grid": fs(cons[i["grid"]]),
         "spill": region[batch.REGION_FIELDS.index("spill")],
         "unshared_export": (0.0 if sc.options.share_onsite_surplus
-                            else cons[i["export"]].sum()),
-        "battery_kwh": kin["battery_kwh"][c].sum(),
-        "battery_kw": kin["battery_kw"][c].sum(),
+                            else fs(cons[i["export"]])),
+        "battery_kwh": fs(kin["battery_kwh"][c]),
+        "battery_kw": fs(kin["battery_kw"][c]),
         "community_kwh": kin["community_kwh"][c],
         "community_kw": kin["community_kw"][c],
     }
@@ -810,7 +819,7 @@ def _evaluate_case(base, params, values, kin, c, cons, led, table, totals, regio
     case_sc = apply_case(base.scenario, params, values)
     keep = np.flatnonzero(kin["gen_scale"][c] > 0)
     ledger_da = _ledger_da(case_sc, keep, led, table, totals)
-    annual = _annual_frame(case_sc, cons, base.demand_gross.sum(axis=1))
+    annual = _annual_frame(case_sc, cons, base.gross_annual)
     spill = float(region[batch.REGION_FIELDS.index("spill")])
     ev = _call_evaluate(evaluate_totals, case_sc, ledger_da, annual, spill=spill)
     d = ev.to_dict() if hasattr(ev, "to_dict") else dict(ev)
@@ -1119,7 +1128,9 @@ def assemble(base: Base, cases: Cases, chunks: list[dict[str, np.ndarray]]) -> x
             data_vars[k.replace("generator__", "generator_")] = (
                 case_dims + ("generator",), arr.reshape(shape + arr.shape[1:]))
         else:
-            data_vars[k] = (case_dims, arr.reshape(shape))
+            # a figure named like a swept parameter (e.g. grant_rate) keeps both
+            name = f"{k}_evaluated" if k in coords else k
+            data_vars[name] = (case_dims, arr.reshape(shape))
     ds = xr.Dataset(data_vars, coords=coords)
     for k in ds.data_vars:
         unit = KPI_UNITS.get(k)
