@@ -125,6 +125,10 @@ class DataQuality(_Model):
                                            "any one meter [-]")
     max_filled_share: Share = Field(0.02, description="energy added by gap filling, of "
                                     "the metered energy [-]")
+    capacity_margin: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.05, description="a plant meter's value is impossible above capacity_kw x (1 + "
+        "margin) x interval: power curves and inverters can exceed the nameplate a little "
+        "(e.g. Enercon E-53/800 peaks at 810 kW) [-]")
 
 
 class MeterConvention(_Model):
@@ -820,7 +824,8 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
     if fill not in ("none", "interpolate", "profile"):
         raise InputError(f"fill must be 'none', 'interpolate' or 'profile', not {fill!r}",
                          field="fill")
-    caps = {g.meter: g.capacity_kw for g in claim.generators}
+    margin = 1.0 + claim.data_quality.capacity_margin
+    caps = {g.meter: g.capacity_kw * margin for g in claim.generators}
     caps.update({c.meter: c.meter_capacity_kw for c in claim.consumers
                  if c.meter_capacity_kw is not None})
     dtype = np.float32 if claim.options.dtype == "float32" else np.float64

@@ -61,14 +61,17 @@ def summary_text(v) -> str:
               f"filled {sum(q['filled_kwh'].values()):,.0f} kWh; estimated demand "
               f"{q.get('estimated_demand_kwh', 0):,.0f} kWh; unmetered plant hours "
               f"{q.get('unmetered_plant_hours', 0)}"]
-    probs = v.problems_table()
-    if len(probs):
+    probs = v.meter.problems
+    if probs:
+        from sim.verify import _rows_text
         lines.append(f"Data problems ({len(probs)}):")
-        for _, p in probs.head(25).iterrows():
-            where = ", ".join(x for x in (p["file"] and Path(p["file"]).name,
-                                          p["meter"] and f"meter {p['meter']}") if x)
-            lines.append(f"  - {p['kind']}: {where}: {p['detail']} [rows {p['rows']}]"
-                         if p["rows"] else f"  - {p['kind']}: {where}: {p['detail']}")
+        for p in probs[:25]:
+            where = ", ".join(x for x in (p.file and Path(p.file).name,
+                                          p.meter and f"meter {p.meter}") if x)
+            rows = _rows_text(p.rows, limit=6)
+            lines.append(f"  - {p.kind}: {where}: {p.detail}" + (
+                f" [{'hours' if p.kind in ('missing', 'gap_filled') else 'rows'} {rows}]"
+                if rows and p.kind not in ('missing', 'gap_filled') else ""))
         if len(probs) > 25:
             lines.append(f"  ... {len(probs) - 25} more in problems.csv")
     else:

@@ -408,3 +408,15 @@ def test_cli_writes_report(truth, files, tmp_path, capsys):
     rc = main(["verify", str(tmp_path / "nope.toml"), "--meter", str(files["long30"])])
     assert rc == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_shipped_example(tmp_path):
+    root = Path(__file__).resolve().parents[1] / "examples" / "island_claim"
+    v = verify(root / "claim.toml")
+    assert v.verdict == "pass", v.reasons
+    assert v.meter.interval_minutes == 30
+    kinds = {p.kind for p in v.meter.problems}
+    assert {"missing", "duplicate", "gap_filled"} <= kinds
+    bad = verify(root / "claim_inflated.toml")
+    assert bad.verdict == "fail"
+    assert any("annual netting" in r for r in bad.reasons)
