@@ -93,10 +93,10 @@ def test_missing_cost_table_is_an_input_error(tmp_path):
 
 def test_demo_projects(demo_result):
     """Demo: existing old_fit_pv is no project; repowered wind costs its whole
-    1,600 kW; home and community batteries are projects."""
+    2,400 kW; home and community batteries are projects."""
     df = finance.projects(demo_result.scenario, accounting.ledger(demo_result),
                           demo_result.annual)
     assert "old_fit_pv" not in df.index
-    assert df.loc["wind", "capex_jpy"] == pytest.approx(1600 * 354_000)
+    assert df.loc["wind", "capex_jpy"] == pytest.approx(2400 * 354_000)
     assert {"home_batteries", "community_battery"} <= set(df.index)
     assert np.isfinite(df["capex_jpy"]).all()
