@@ -41,9 +41,22 @@ def _as_array(name, value, shape, dtype):
     return arr
 
 
+def _buffer(given, name, shape, dtype):
+    """The caller's output array for ``name`` if given (checked), else a new one."""
+    arr = given.get(name)
+    if arr is None:
+        return np.empty(shape, dtype=dtype)
+    if (not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype != dtype
+            or not arr.flags.c_contiguous or not arr.flags.writeable):
+        raise InputError(f"expected a writeable C-contiguous {dtype} array of shape "
+                         f"{shape}, got {getattr(arr, 'dtype', type(arr).__name__)} "
+                         f"{getattr(arr, 'shape', '')}", field=f"out[{name!r}]")
+    return arr
+
+
 def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
           efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
-          share_onsite_surplus=True, must_run=0.0, dtype=np.float64):
+          share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None):
     """Match renewable supply to demand hour by hour (design.md section 4).
 
     Parameters
@@ -73,6 +86,14 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
     dtype : numpy dtype, default float64
         Storage type of the (R, T) arrays; float32 halves memory for large
         regions at about 7 significant digits.
+    out : dict of numpy.ndarray, optional
+        Arrays to write the outputs into instead of allocating new ones
+        (sweeps and benchmarks that call ``match`` many times on the same
+        shapes): any of ``direct, charge, discharge, export, pooled,
+        community, grid, soc`` as C-contiguous (R, T) arrays of ``dtype``
+        and ``pool, spill, community_charge, community_discharge,
+        community_soc`` as (T,) float64; missing names are allocated. The
+        returned dict holds the same array objects.
 
     Returns
     -------
@@ -112,10 +133,11 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         if not (np.isfinite(value) and value >= 0):
             raise InputError(f"expected a number >= 0, got {value}", field=name)
 
-    out = {name: np.empty((n_r, n_t), dtype=dtype)
+    given = {} if out is None else out
+    out = {name: _buffer(given, name, (n_r, n_t), dtype)
            for name in CONSUMER_OUTPUTS if name not in ("demand", "onsite")}
-    hourly = {name: np.empty(n_t) for name in HOURLY_OUTPUTS
-              if name not in ("offsite", "must_run")}
+    hourly = {name: _buffer(given, name, (n_t,), np.dtype(np.float64))
+              for name in HOURLY_OUTPUTS if name not in ("offsite", "must_run")}
     kernel.match_kernel(
         demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
         kernel.sqrt_efficiency(efficiency), float(soc_initial),

@@ -13,7 +13,7 @@ annual totals. The building blocks are public so that sweeps and the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -101,7 +101,7 @@ class Inputs:
     def onsite(self) -> np.ndarray:
         """On-site generation of each consumer, (R, T) [kWh]."""
         n_r = self.demand.shape[0]
-        out = np.zeros((n_r, self.generation.shape[1]))
+        out = np.zeros((n_r, self.generation.shape[1]), dtype=self.demand.dtype)
         for g, r in enumerate(self.site_index):
             if r >= 0:
                 out[r] += self.generation[g]
@@ -114,7 +114,8 @@ class Inputs:
 
 
 def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
-                    weather: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+                    weather: pd.DataFrame, *,
+                    dtype=np.float64) -> tuple[np.ndarray, list[str]]:
     """Hourly demand of every consumer row before savings, (R, T) [kWh].
 
     Rows with ``annual_kwh`` take their archetype shape; rows with a
@@ -123,13 +124,20 @@ def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
     does not fill demand silently.
     """
     temp_air = weather["temp_air"].to_numpy()
-    out = np.empty((len(scenario.consumers), len(index)))
+    out = np.empty((len(scenario.consumers), len(index)), dtype=dtype)
     notes: list[str] = []
+    # Demand is linear in annual_kwh: each distinct shape is computed once per
+    # (archetype, temperature sensitivity) and scaled (same bits as computing
+    # it per row; thousands of rows share a handful of shapes).
+    shapes: dict[tuple, np.ndarray] = {}
     for i, c in enumerate(scenario.consumers):
         if c.annual_kwh is not None:
-            out[i] = demand_mod.demand_kwh(
-                c.annual_kwh, c.shape, index, temp_air=temp_air,
-                temperature_sensitivity=c.temperature_sensitivity)
+            key = (c.shape, c.temperature_sensitivity)
+            if key not in shapes:
+                shapes[key] = demand_mod.demand_kwh(
+                    1.0, c.shape, index, temp_air=temp_air,
+                    temperature_sensitivity=c.temperature_sensitivity)
+            out[i] = float(c.annual_kwh) * shapes[key]
         else:
             out[i], meter_notes = _metered_demand(scenario, i, index)
             notes += meter_notes
@@ -160,7 +168,8 @@ def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
     return series.to_numpy(dtype=float), notes
 
 
-def generator_output(scenario: Scenario, weather: pd.DataFrame) -> np.ndarray:
+def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
+                     dtype=np.float64) -> np.ndarray:
     """Hourly output of every generator row, (G, T) [kWh].
 
     PV and wind profiles are computed once per distinct orientation or turbine
@@ -172,7 +181,7 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame) -> np.ndarray:
 
     reg = scenario.region
     index = weather.index
-    out = np.zeros((len(scenario.generators), len(index)))
+    out = np.zeros((len(scenario.generators), len(index)), dtype=dtype)
     profiles: dict[tuple, np.ndarray] = {}
     for i, g in enumerate(scenario.generators):
         if g.kind == "pv":
@@ -242,14 +251,17 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     timings["weather"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    gross, demand_notes = consumer_demand(scenario, index, weather)
+    # The (R, T) arrays are built in the storage type of ``[options] dtype``
+    # so that ``sim.match`` needs no converted copies (float32 halves memory).
+    dtype = np.dtype(scenario.options.dtype)
+    gross, demand_notes = consumer_demand(scenario, index, weather, dtype=dtype)
     savings = np.array([c.savings for c in scenario.consumers])
-    net = gross * (1.0 - savings)[:, None]
+    net = gross * (1.0 - savings).astype(dtype)[:, None]
     notes += demand_notes
     timings["demand"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    generation = generator_output(scenario, weather)
+    generation = generator_output(scenario, weather, dtype=dtype)
     timings["generation"] = time.perf_counter() - t0
 
     row = {c.id: i for i, c in enumerate(scenario.consumers)}
@@ -397,7 +409,14 @@ def simulate(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> Resu
         ``hourly`` (xarray.Dataset), ``annual`` (DataFrame per consumer),
         ``kpis`` (region totals), ``notes`` and ``timings``.
     """
-    return run_inputs(scenario, build_inputs(scenario, weather=weather))
+    inputs = build_inputs(scenario, weather=weather)
+    if inputs.demand_gross is not inputs.demand:
+        # Only the row totals of the gross demand reach the Result (annual
+        # ``demand_gross``): keep them as an (R, 1) column and let the (R, T)
+        # array go before the kernel allocates its outputs (one (R, T) array
+        # less at the peak; same sums, to the bit).
+        inputs = replace(inputs, demand_gross=inputs.demand_gross.sum(axis=1, keepdims=True))
+    return run_inputs(scenario, inputs)
 
 
 def region_kpis(result: Result) -> dict[str, float]:

@@ -1,0 +1,66 @@
+"""Layout options of ``sim.match``: reused output buffers, float32 storage,
+thread count and block size do not change the answer."""
+
+import numba
+import numpy as np
+import pytest
+from reference import reference_match
+
+from sim import InputError, match
+from sim import kernel
+
+
+def _system(n_r=70, n_t=200, seed=3):
+    rng = np.random.default_rng(seed)
+    demand = rng.uniform(0, 2, (n_r, n_t))
+    onsite = rng.uniform(0, 3, (n_r, n_t)) * (rng.random((n_r, n_t)) < 0.5)
+    battery = np.where(np.arange(n_r) % 3 == 0, 4.0, 0.0)
+    return dict(demand=demand, onsite=onsite, offsite=rng.uniform(0, 20, n_t),
+                battery_kwh=battery, battery_kw=1.5, community_kwh=30.0,
+                community_kw=8.0, must_run=rng.uniform(0, 10, n_t), soc_initial=0.3)
+
+
+def test_reused_buffers_give_the_same_result_and_are_returned():
+    kw = _system()
+    fresh = match(**kw)
+    bufs = {name: np.full_like(fresh[name], np.nan) for name in
+            ("direct", "charge", "discharge", "export", "pooled", "community", "grid",
+             "soc", "pool", "spill", "community_charge", "community_discharge",
+             "community_soc")}
+    again = match(**kw, out=bufs)
+    for name, arr in bufs.items():
+        assert again[name] is arr
+        np.testing.assert_array_equal(arr, fresh[name], err_msg=name)
+
+
+def test_wrong_buffer_is_a_one_line_error():
+    kw = _system()
+    with pytest.raises(InputError, match="out\\['grid'\\]"):
+        match(**kw, out={"grid": np.empty((3, 3))})
+
+
+def test_more_rows_than_one_block_and_one_thread_agree_with_reference():
+    kw = _system(n_r=3 * kernel.ROWS_PER_BLOCK + 5)
+    ref = reference_match(**kw)
+    old = numba.get_num_threads()
+    try:
+        results = []
+        for threads in sorted({1, old}):
+            numba.set_num_threads(threads)
+            results.append(match(**kw))
+    finally:
+        numba.set_num_threads(old)
+    for name, value in ref.items():
+        np.testing.assert_allclose(results[0][name], value, rtol=1e-9, atol=1e-9,
+                                   err_msg=name)
+        # fixed blocks: the same bits whatever the thread count
+        np.testing.assert_array_equal(results[-1][name], results[0][name], err_msg=name)
+
+
+def test_float32_storage_close_to_float64():
+    kw = _system()
+    a = match(**kw)
+    b = match(**kw, dtype=np.float32)
+    assert b["grid"].dtype == np.float32 and b["pool"].dtype == np.float64
+    for name in ("direct", "pooled", "grid", "soc"):
+        np.testing.assert_allclose(b[name], a[name], rtol=1e-5, atol=1e-5, err_msg=name)
