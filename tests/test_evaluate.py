@@ -220,6 +220,8 @@ def test_demo_figures(demo_result):
     assert ev.existing_capacity_kw == pytest.approx(2000)
     assert ev.emission_factor_kg_per_kwh == 0.496 and ev.co2_basis == "hourly"
     assert ev.renewable_supply_hourly_kwh <= ev.renewable_supply_annual_kwh
+    # the demo is built to balance on annual netting but not hour by hour (問46)
+    assert ev.balance_annual_ok and not ev.balance_hourly_ok and ev.netting_gap_kwh > 0
     assert 0 < ev.self_consumption_rate < 1 and 0 < ev.local_production_rate < 1
 
 
