@@ -915,6 +915,7 @@ class SweepRun:
     reused : int, chunks found stored (``resume``)
     seconds : float, wall time of the chunk phase
     files : list of str, written into the output folder
+    computed_cases : int, cases computed in this run
     """
 
     dataset: xr.Dataset | None
@@ -924,6 +925,7 @@ class SweepRun:
     reused: int
     seconds: float
     files: list[str] = field(default_factory=list)
+    computed_cases: int = 0
 
 
 def work_folder(output: str | Path) -> Path:
@@ -1010,9 +1012,11 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
         bar.close()
     seconds = time.perf_counter() - t0
     computed = len(todo)
+    computed_cases = sum(bounds[i][1] - bounds[i][0] for i in todo)
     complete = all(i in done or i in todo for i in range(n_chunks))
     if not complete:
-        return SweepRun(None, cases, False, computed, len(done), seconds)
+        return SweepRun(None, cases, False, computed, len(done), seconds,
+                        computed_cases=computed_cases)
     ds = assemble(base, cases, [store.read(i) for i in range(n_chunks)])
     ds.attrs["sweep_seconds"] = seconds  # not part of the comparison in tests
     files: list[str] = []
@@ -1021,7 +1025,8 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
         if not keep_chunks:
             shutil.rmtree(store.folder, ignore_errors=True)
     del t_start
-    return SweepRun(ds, cases, True, computed, len(done), seconds, files)
+    return SweepRun(ds, cases, True, computed, len(done), seconds, files,
+                    computed_cases=computed_cases)
 
 
 def sweep(scenario: Scenario | str | Path, **kwargs) -> xr.Dataset:
@@ -1387,7 +1392,7 @@ def command(args) -> int:
     df = flat_cases(result.dataset, cases)
     best, objective, sense = best_cases(df, scenario.sweep)
     print(summary_text(result.dataset, cases, best, objective, sense))
-    rate = cases.n / result.seconds if result.seconds > 0 else float("inf")
+    rate = result.computed_cases / result.seconds if result.seconds > 0 else float("nan")
     print(f"\n{result.computed} chunk(s) computed, {result.reused} reused; "
           f"{result.seconds:.1f} s ({rate:,.0f} scenario-years/s)")
     print(f"Wrote {', '.join(result.files)} to {out}/")
