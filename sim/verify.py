@@ -678,7 +678,9 @@ def _quality(claim: Claim, md, kwh_tm: np.ndarray) -> tuple[dict, list[str]]:
         reasons.append(f"the values of {len(kw)} meter(s) look like kW means, not kWh per "
                        f"interval (the claim states unit = {claim.meter_data.unit!r}): "
                        f"{_names(kw)}")
-    quality = {"hours": n_t, "meters": len(meters), "missing_share": missing_share,
+    unknown = sorted({p.meter for p in md.problems
+                      if p.kind == "unknown_meter" and p.meter is not None})
+    quality = {"unknown_meters": unknown, "hours": n_t, "meters": len(meters), "missing_share": missing_share,
                "missing_hours": missing.to_dict(), "filled_kwh": filled.to_dict(),
                "filled_share": filled_share, "metered_kwh": metered_energy}
     return quality, reasons
@@ -765,13 +767,17 @@ def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: lis
             f"the claim asserts renewable supply + savings >= civil demand (実質ゼロ), but "
             f"on {claim.rules.supply_basis} matching the metered year falls "
             f"{_fmt(short, 'kWh')} short")
+    unknown = quality.get("unknown_meters", [])
+    note = ([f"note: {len(unknown)} meter id(s) in the data are not in the claim "
+             f"({_names(unknown)}); if they are civil consumers of the area the claim leaves "
+             "them out (問35: all civil consumers are covered)"] if unknown else [])
     if data_reasons:
         reasons = ["the meter data cannot support a verdict: " + r for r in data_reasons]
         if fig_reasons:
             reasons += ["(with the data as it is) " + r for r in fig_reasons]
-        return "inconclusive", reasons
+        return "inconclusive", reasons + note
     if fig_reasons:
-        return "fail", fig_reasons
+        return "fail", fig_reasons + note
     reasons = [f"all {len(table)} claimed figures are within tolerance of the figures "
                f"recomputed from the meter data"]
     if c.balance:
@@ -781,7 +787,7 @@ def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: lis
         reasons.append(f"within the data-quality limits: "
                        f"{quality['estimated_demand_hours']} consumer meter-hours estimated, "
                        f"{quality['unmetered_plant_hours']} plant meter-hours counted as 0")
-    return "pass", reasons
+    return "pass", reasons + note
 
 
 def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:

@@ -25,6 +25,13 @@ from sim.io import write_json
 _MARK = {True: "yes", False: "NO"}
 
 
+def _ljust(text: str, width: int) -> str:
+    """Pad to a terminal width, counting East Asian wide characters as two columns."""
+    import unicodedata
+    cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - cols)
+
+
 def _fmt(v, kind: str) -> str:
     from sim.verify import _fmt as f
     return f(v, kind)
@@ -45,7 +52,7 @@ def summary_text(v) -> str:
               f"{'tolerance':>14}  within"]
     for _, row in v.table.iterrows():
         k = row["unit"]
-        lines.append(f"{row['label']:<40} {_fmt(row['claimed'], k):>16} "
+        lines.append(f"{_ljust(row['label'], 40)} {_fmt(row['claimed'], k):>16} "
                      f"{_fmt(row['recomputed'], k):>16} {_fmt(row['difference'], k):>16} "
                      f"{'±' + _fmt(row['tolerance'], k):>14}  {_MARK[bool(row['within'])]}")
     f = v.figures

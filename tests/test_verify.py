@@ -306,6 +306,8 @@ def test_each_problem_named_with_rows(truth, tmp_path):
     d = json.loads(json.dumps(v.to_dict(), default=str))
     assert {p["kind"] for p in d["problems"]} >= set(expect)
     assert v.quality["missing_hours"]["C-003"] >= 2
+    assert v.quality["unknown_meters"] == ["X-999"]
+    assert any("X-999" in r and "問35" in r for r in v.reasons)
     # few problems: within limits, gaps bridged and reported
     assert v.verdict in ("pass", "fail")
     assert any("estimated" in n for n in v.notes)
