@@ -1,4 +1,4 @@
-"""Speed of batch sweeps: 1,000 cases of scenarios/sweep_demo.toml.
+"""Speed of batch sweeps: 1,000 cases of scenarios/island_demo.toml.
 
 Scenario-years per second of ``sim.sweep`` (profiles once, the compiled
 batch kernel over chunks of cases, then the evaluation's figures per case)
@@ -23,7 +23,7 @@ import sim
 from sim import sweep as sw
 from sim.engine import build_inputs
 
-DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "sweep_demo.toml"
+DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "island_demo.toml"
 SAMPLE = 8  # cases run one by one through sim.simulate (extrapolated to all)
 RATES: dict[str, float] = {}
 

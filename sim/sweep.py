@@ -24,7 +24,7 @@ Dataset is the same as an uninterrupted run's. With ``dask=ADDRESS`` (or
 ``"local"``) the chunks run on a Dask distributed cluster, with retries.
 
 >>> import sim
->>> sc = sim.load_scenario("scenarios/sweep_demo.toml")       # doctest: +SKIP
+>>> sc = sim.load_scenario("scenarios/island_demo.toml")       # doctest: +SKIP
 >>> ds = sim.sweep(sc)                                          # doctest: +SKIP
 """
 
