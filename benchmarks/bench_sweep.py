@@ -13,6 +13,7 @@ numba compilation is done once in the fixture.
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -20,8 +21,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim import sweep as sw
 from sim.engine import build_inputs
+
+sw = importlib.import_module("sim.sweep")  # the module; sim.sweep is the function
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "island_demo.toml"
 SAMPLE = 8  # cases run one by one through sim.simulate (extrapolated to all)

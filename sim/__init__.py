@@ -8,13 +8,16 @@
 from sim.dispatch import match
 from sim.engine import Result, simulate
 from sim.errors import InputError
-from sim.evaluate import Evaluation, evaluate  # noqa: F401  (issue 3)
+from sim.evaluate import Evaluation, evaluate
 from sim.future import future
 from sim.scenario import Scenario, load_scenario
-from sim.verify import verify  # noqa: F401  (issue 6: check an island claim)
-from sim import sweep  # noqa: E402,F401  (issue 5: sim.sweep(...) runs a sweep)
+from sim.sweep import sweep
+from sim.verify import verify
+
+# ``sim.evaluate``, ``sim.future``, ``sim.sweep`` and ``sim.verify`` are the
+# functions; their modules are imported as ``from sim.sweep import ...``.
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "Result", "Scenario", "__version__", "future", "load_scenario",
-           "match", "simulate"]
+__all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "evaluate",
+           "future", "load_scenario", "match", "simulate", "sweep", "verify"]

@@ -39,7 +39,6 @@ import re
 import shutil
 import sys
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1397,13 +1396,3 @@ def command(args) -> int:
           f"{result.seconds:.1f} s ({rate:,.0f} scenario-years/s)")
     print(f"Wrote {', '.join(result.files)} to {out}/")
     return 0
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``sim.sweep(...)`` call :func:`sweep` while ``sim.sweep`` stays the module."""
-
-    def __call__(self, *args, **kwargs):
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
