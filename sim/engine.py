@@ -264,12 +264,28 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     generation = generator_output(scenario, weather, dtype=dtype)
     timings["generation"] = time.perf_counter() - t0
 
+    must_run = np.full(len(index), scenario.grid.must_run_kw)
+    return Inputs(index=index, weather=weather, demand_gross=gross, demand=net,
+                  generation=generation, must_run=must_run, notes=notes, timings=timings,
+                  **equipment(scenario))
+
+
+def equipment(scenario: Scenario) -> dict:
+    """Where generators sit and the batteries each consumer row has.
+
+    Returns
+    -------
+    dict
+        ``site_index`` (G,) int, the row of the consumer a generator is on
+        (-1 off-site); ``battery_kwh``, ``battery_kw`` (R,) [kWh], [kW], the
+        sums of each row's batteries; ``community_kwh``, ``community_kw``
+        [kWh], [kW], the sums of the community batteries.
+    """
     row = {c.id: i for i, c in enumerate(scenario.consumers)}
     site_index = np.array([row[g.site] if g.site is not None else -1
                            for g in scenario.generators], dtype=np.int64)
-    n_r = len(scenario.consumers)
-    e = np.zeros(n_r)
-    p = np.zeros(n_r)
+    e = np.zeros(len(row))
+    p = np.zeros(len(row))
     e_c = p_c = 0.0
     for b in scenario.storage:
         if b.site == "community":
@@ -278,11 +294,8 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
         else:
             e[row[b.site]] += b.capacity_kwh
             p[row[b.site]] += b.power_kw
-    must_run = np.full(len(index), scenario.grid.must_run_kw)
-    return Inputs(index=index, weather=weather, demand_gross=gross, demand=net,
-                  generation=generation, site_index=site_index, battery_kwh=e,
-                  battery_kw=p, community_kwh=e_c, community_kw=p_c,
-                  must_run=must_run, notes=notes, timings=timings)
+    return {"site_index": site_index, "battery_kwh": e, "battery_kw": p,
+            "community_kwh": e_c, "community_kw": p_c}
 
 
 @dataclass

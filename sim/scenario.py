@@ -699,6 +699,41 @@ def _describe(err: dict) -> str:
     return msg
 
 
+def validate(model: type[BaseModel], data: dict, *, source: str | Path | None = None,
+             describe=None):
+    """Validate ``data`` against a schema, turning errors into one line.
+
+    Parameters
+    ----------
+    model : pydantic model class
+        The schema (:class:`Scenario`, or the claim of :mod:`sim.verify`).
+    data : dict
+        The mapping read from TOML.
+    source : str or Path, optional
+        The file, for the message.
+    describe : callable, optional
+        Turns one pydantic error dict into a reason; default :func:`_describe`.
+
+    Raises
+    ------
+    sim.InputError
+        The first problem, naming the file and field, and how many more there are.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        ctx_err = first.get("ctx", {}).get("error")
+        if isinstance(ctx_err, _FieldError):
+            field, reason = ctx_err.field, str(ctx_err)
+        else:
+            field, reason = _loc_to_field(first["loc"]), (describe or _describe)(first)
+        if len(errors) > 1:
+            reason += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        raise InputError(reason, source=source, field=field or None) from None
+
+
 def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scenario:
     """Validate a scenario given as a mapping (as read from TOML).
 
@@ -719,19 +754,7 @@ def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scena
         The first problem, in one line naming the file and field (and how
         many more problems there are).
     """
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        ctx_err = first.get("ctx", {}).get("error")
-        if isinstance(ctx_err, _FieldError):
-            field, reason = ctx_err.field, str(ctx_err)
-        else:
-            field, reason = _loc_to_field(first["loc"]), _describe(first)
-        if len(errors) > 1:
-            reason += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        raise InputError(reason, source=source, field=field or None) from None
+    scenario = validate(Scenario, data, source=source)
     if source is not None:
         scenario._path = Path(source)
     return scenario

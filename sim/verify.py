@@ -52,13 +52,13 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from sim.errors import InputError
-from sim.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer, GridSpec, NonNeg, Options,
-                          Pos, PvGenerator, Region, Scenario, Share, WasteGenerator,
-                          WindGenerator, _describe, _FieldError, _hint, _loc_to_field,
-                          _Model, _unique)
+from sim.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer, GridSpec,
+                          NonNeg, Options, Pos, PvGenerator, Region, Scenario, Share,
+                          WasteGenerator, WindGenerator, _describe, _FieldError, _hint,
+                          _Model, _unique, validate)
 
 __all__ = ["Claim", "Verification", "FIGURES", "load_claim", "claim_from_dict", "verify",
            "metered_result", "configure_parser", "command"]
@@ -310,19 +310,7 @@ def claim_from_dict(data: dict, *, source: str | Path | None = None) -> Claim:
         The first problem in one line naming the file and field (and how many
         more problems there are), formatted as scenario errors are.
     """
-    try:
-        claim = Claim.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        ctx_err = first.get("ctx", {}).get("error")
-        if isinstance(ctx_err, _FieldError):
-            fld, reason = ctx_err.field, str(ctx_err)
-        else:
-            fld, reason = _loc_to_field(first["loc"]), _claim_describe(first)
-        if len(errors) > 1:
-            reason += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        raise InputError(reason, source=source, field=fld or None) from None
+    claim = validate(Claim, data, source=source, describe=_claim_describe)
     if source is not None:
         claim._path = Path(source)
     return claim
@@ -386,7 +374,7 @@ def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: n
         Exactly what :func:`sim.simulate` returns for a scenario whose demand
         and generation are these arrays.
     """
-    from sim.engine import Inputs, calendar_index, run_inputs
+    from sim.engine import Inputs, calendar_index, equipment, run_inputs
 
     reg = scenario.region
     index = calendar_index(reg.year, reg.timezone)
@@ -399,24 +387,10 @@ def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: n
                          f"got {generation_kwh.shape}", field="generation_kwh")
     savings = np.array([c.savings for c in scenario.consumers])
     gross = demand_kwh / (1.0 - savings)[:, None] if savings.any() else demand_kwh
-    row = {c.id: i for i, c in enumerate(scenario.consumers)}
-    site_index = np.array([row[g.site] if g.site is not None else -1
-                           for g in scenario.generators], dtype=np.int64)
-    n_r = len(scenario.consumers)
-    e, p = np.zeros(n_r), np.zeros(n_r)
-    e_c = p_c = 0.0
-    for b in scenario.storage:
-        if b.site == "community":
-            e_c += b.capacity_kwh
-            p_c += b.power_kw
-        else:
-            e[row[b.site]] += b.capacity_kwh
-            p[row[b.site]] += b.power_kw
     inputs = Inputs(index=index, weather=pd.DataFrame(index=index), demand_gross=gross,
-                    demand=demand_kwh, generation=generation_kwh, site_index=site_index,
-                    battery_kwh=e, battery_kw=p, community_kwh=e_c, community_kw=p_c,
+                    demand=demand_kwh, generation=generation_kwh,
                     must_run=np.full(n_t, scenario.grid.must_run_kw),
-                    notes=list(notes or []))
+                    notes=list(notes or []), **equipment(scenario))
     return run_inputs(scenario, inputs)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim import accounting
-from sim.engine import Inputs, calendar_index, run_inputs
+from sim.engine import Inputs, calendar_index, equipment, run_inputs
 from sim.scenario import scenario_from_dict
 
 YEAR = 2023
@@ -44,27 +44,13 @@ def make_result(sc, demand, generation, *, demand_gross=None):
     index = calendar_index(sc.region.year, sc.region.timezone)
     demand = np.asarray(demand, float)
     generation = np.asarray(generation, float).reshape(len(sc.generators), len(index))
-    row = {c.id: i for i, c in enumerate(sc.consumers)}
-    site_index = np.array([row[g.site] if g.site else -1 for g in sc.generators],
-                          dtype=np.int64)
-    e = np.zeros(len(sc.consumers))
-    p = np.zeros(len(sc.consumers))
-    e_c = p_c = 0.0
-    for b in sc.storage:
-        if b.site == "community":
-            e_c += b.capacity_kwh
-            p_c += b.power_kw
-        else:
-            e[row[b.site]] += b.capacity_kwh
-            p[row[b.site]] += b.power_kw
     if demand_gross is None:
         savings = np.array([c.savings for c in sc.consumers])
         demand_gross = demand / (1 - savings)[:, None]
     weather = pd.DataFrame(index=index)
     inputs = Inputs(index=index, weather=weather, demand_gross=demand_gross, demand=demand,
-                    generation=generation, site_index=site_index, battery_kwh=e,
-                    battery_kw=p, community_kwh=e_c, community_kw=p_c,
-                    must_run=np.full(len(index), sc.grid.must_run_kw))
+                    generation=generation, must_run=np.full(len(index), sc.grid.must_run_kw),
+                    **equipment(sc))
     return run_inputs(sc, inputs)
 
 
