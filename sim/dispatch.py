@@ -7,6 +7,7 @@ compiled kernel (:mod:`sim.kernel`) runs; everything that matches energy
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from sim import kernel
@@ -18,6 +19,10 @@ CONSUMER_OUTPUTS = ("demand", "onsite", "direct", "charge", "discharge", "export
 #: per hour, shape (T,) [kWh]
 HOURLY_OUTPUTS = ("offsite", "must_run", "pool", "spill", "community_charge",
                   "community_discharge", "community_soc")
+
+
+#: consumer-hours from which ``match`` uses all threads by default
+PARALLEL_MIN_CELLS = 2_000_000
 
 
 def _as_array(name, value, shape, dtype):
@@ -56,7 +61,8 @@ def _buffer(given, name, shape, dtype):
 
 def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
           efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
-          share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None):
+          share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None,
+          parallel=None):
     """Match renewable supply to demand hour by hour (design.md section 4).
 
     Parameters
@@ -94,6 +100,11 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         and ``pool, spill, community_charge, community_discharge,
         community_soc`` as (T,) float64; missing names are allocated. The
         returned dict holds the same array objects.
+    parallel : bool or None, default None
+        Run the kernel on all numba threads (True) or on the calling thread
+        only (False). None: all threads from ``PARALLEL_MIN_CELLS``
+        consumer-hours on; below that, thread start-up and waiting for a busy
+        core cost more than they save. Results are the same bits either way.
 
     Returns
     -------
@@ -138,6 +149,24 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
            for name in CONSUMER_OUTPUTS if name not in ("demand", "onsite")}
     hourly = {name: _buffer(given, name, (n_t,), np.dtype(np.float64))
               for name in HOURLY_OUTPUTS if name not in ("offsite", "must_run")}
+    threads = nb.get_num_threads()
+    use = threads if (parallel or (parallel is None and n_r * n_t >= PARALLEL_MIN_CELLS)) else 1
+    if use != threads:
+        nb.set_num_threads(use)  # per calling thread in numba: safe for concurrent callers
+    try:
+        _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
+                    efficiency, soc_initial, community_kwh, community_kw,
+                    share_onsite_surplus, out, hourly)
+    finally:
+        if use != threads:
+            nb.set_num_threads(threads)
+    return {"demand": demand_arr, "onsite": onsite_arr, **out,
+            "offsite": offsite_arr, "must_run": must_run_arr, **hourly}
+
+
+def _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
+                efficiency, soc_initial, community_kwh, community_kw,
+                share_onsite_surplus, out, hourly):
     kernel.match_kernel(
         demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
         kernel.sqrt_efficiency(efficiency), float(soc_initial),
@@ -146,5 +175,3 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         out["community"], out["grid"], out["soc"],
         hourly["pool"], hourly["community_charge"], hourly["community_discharge"],
         hourly["community_soc"], hourly["spill"])
-    return {"demand": demand_arr, "onsite": onsite_arr, **out,
-            "offsite": offsite_arr, "must_run": must_run_arr, **hourly}

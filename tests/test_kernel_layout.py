@@ -64,3 +64,11 @@ def test_float32_storage_close_to_float64():
     assert b["grid"].dtype == np.float32 and b["pool"].dtype == np.float64
     for name in ("direct", "pooled", "grid", "soc"):
         np.testing.assert_allclose(b[name], a[name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_parallel_switch_gives_the_same_bits():
+    kw = _system(n_r=2 * kernel.ROWS_PER_BLOCK + 7)
+    a = match(**kw, parallel=True)
+    b = match(**kw, parallel=False)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)

@@ -1,0 +1,36 @@
+"""``sim.simulate`` of a 10,000-consumer region end to end, by stage, with
+peak memory: each run in a fresh process (benchmarks/run_simulate.py) so that
+``ru_maxrss`` is this run's peak. The region: 10,000 consumer rows, PV on every
+second at four orientations, a battery on every fourth (regions.py).
+Targets: < 10 s after compilation, < 4 GiB peak."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import record
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_simulate_10000_consumers(benchmark, warm_memory, dtype):
+    n = 10_000
+
+    def run():
+        out = subprocess.run([sys.executable, str(HERE / "run_simulate.py"),
+                              "--consumers", str(n), "--dtype", dtype],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    fig = benchmark.pedantic(run, rounds=1, iterations=1)
+    record(benchmark, f"simulate_{n}_{dtype}", consumers=n, dtype=dtype,
+           process_s=benchmark.stats.stats.min, simulate_s=fig["simulate_s"],
+           **{f"stage_{k}_s": v for k, v in fig["stages"].items()},
+           peak_rss_gib=fig["peak_rss_gib"], hourly_gib=fig["hourly_gib"],
+           generators=fig["generators"],
+           meets_time=fig["simulate_s"] < 10, meets_memory=fig["peak_rss_gib"] < 4)
