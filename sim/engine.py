@@ -168,6 +168,11 @@ def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
     return series.to_numpy(dtype=float), notes
 
 
+#: wind model argument -> scenario field, for error messages
+_WIND_FIELDS = {"hub_height": "hub_height_m", "roughness_length": "roughness_length_m",
+                "turbine_type": "turbine_type", "losses_percent": "losses_percent"}
+
+
 def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
                      dtype=np.float64) -> np.ndarray:
     """Hourly output of every generator row, (G, T) [kWh].
@@ -193,15 +198,18 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
                     losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio)
             out[i] = profiles[key] * g.capacity_kw
         elif g.kind == "wind":
-            key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m)
+            key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m,
+                   g.losses_percent)
             if key not in profiles:
                 try:
                     profiles[key] = wind.wind_kwh_per_kw(
                         weather, hub_height=g.hub_height_m, turbine_type=g.turbine_type,
-                        roughness_length=g.roughness_length_m)
+                        roughness_length=g.roughness_length_m,
+                        losses_percent=g.losses_percent)
                 except InputError as exc:
+                    name = _WIND_FIELDS.get(exc.field, "turbine_type")
                     raise InputError(exc.reason, source=scenario.path,
-                                     field=f"generators[{i}].turbine_type") from None
+                                     field=f"generators[{i}].{name}") from None
             out[i] = profiles[key] * g.capacity_kw
         elif g.kind == "biomass":
             out[i] = biomass.biomass_kwh(index, capacity_kw=g.capacity_kw,

@@ -177,3 +177,11 @@ def test_meter_file_with_gaps_is_refused(tmp_path):
     sc = scenario_from_dict(data, source=tmp_path / "s.toml")
     with pytest.raises(sim.InputError, match=r"consumers\[1\].meter_file: .*5 missing"):
         sim.simulate(sc, weather=flat_weather(2023))
+
+
+def test_wind_model_errors_name_the_scenario_field():
+    data = copy.deepcopy(SMALL)
+    data["generators"].append({"id": "wt", "kind": "wind", "capacity_kw": 800.0,
+                               "hub_height_m": 60.0, "turbine_type": "E-53/801"})
+    with pytest.raises(sim.InputError, match=r"generators\[2\]\.turbine_type: unknown turbine"):
+        sim.simulate(scenario_from_dict(data), weather=flat_weather(2023))

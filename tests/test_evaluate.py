@@ -211,12 +211,12 @@ def test_to_dict_is_flat_json_and_documented(demo_result):
 def test_demo_figures(demo_result):
     """Island demo. Evaluated demand: civil 27.5 GWh − municipal waste plant 0.7
     (×0) − airport 0.6 × 0.5 = 26.5 GWh. Additional capacity: PV 2,250 + 600 +
-    300 + 7,500, wind 2,400 − 1,000 = 1,400, biomass 800, waste 400 × 0.55 = 220 →
-    13,070 kW; existing: old FIT PV 1,000 + the wind's old 1,000 = 2,000 kW."""
+    300 + 8,500, wind 2,400 − 1,000 = 1,400, biomass 800, waste 400 × 0.55 = 220 →
+    14,070 kW; existing: old FIT PV 1,000 + the wind's old 1,000 = 2,000 kW."""
     ev = sim.evaluate(demo_result)
     assert ev.civil_demand_kwh == pytest.approx(27.5e6)
     assert ev.evaluated_demand_kwh == pytest.approx(26.5e6)
-    assert ev.additional_capacity_kw == pytest.approx(13070)
+    assert ev.additional_capacity_kw == pytest.approx(14070)
     assert ev.existing_capacity_kw == pytest.approx(2000)
     assert ev.emission_factor_kg_per_kwh == 0.496 and ev.co2_basis == "hourly"
     assert ev.renewable_supply_hourly_kwh <= ev.renewable_supply_annual_kwh

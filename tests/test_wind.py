@@ -162,3 +162,16 @@ def test_bad_weather(island):
     neg = const_weather([3.0, -1.0])
     with pytest.raises(InputError, match="negative"):
         wind_kwh_per_kw(neg, hub_height=60)
+
+
+def test_losses_derate_uniformly():
+    """losses_percent scales every hour by (1 - losses / 100)."""
+    import numpy as np
+
+    from sim.generation.wind import wind_kwh_per_kw
+    from sim.weather import load_weather
+
+    w = load_weather(latitude=27.4, longitude=128.6, year=2023)
+    gross = wind_kwh_per_kw(w, hub_height=60)
+    net = wind_kwh_per_kw(w, hub_height=60, losses_percent=12.0)
+    np.testing.assert_allclose(net, 0.88 * gross)

@@ -196,7 +196,7 @@ def _positive(name, value, hi):
 def wind_kwh_per_kw(weather, *, hub_height, turbine_type="E-53/800",
                     measurement_height=None, roughness_length=0.15,
                     method="logarithmic", hellman_exponent=None,
-                    density_correction=False, normalize="nominal"):
+                    density_correction=False, normalize="nominal", losses_percent=0.0):
     """Energy per kW of rated wind capacity in each hour of a weather year.
 
     Parameters
@@ -229,6 +229,11 @@ def wind_kwh_per_kw(weather, *, hub_height, turbine_type="E-53/800",
         :func:`windpowerlib.temperature.linear_gradient` (-6.5 K/km).
     normalize : {"nominal", "peak"}, default "nominal"
         Divide by the nameplate power, or by the power curve's maximum.
+    losses_percent : float, default 0.0
+        Lumped losses between the power curve and the meter (availability,
+        wake, electrical, blade soiling and icing, curtailment for
+        maintenance), applied as a uniform derate like PVWatts' system
+        losses. [%]
 
     Returns
     -------
@@ -257,6 +262,9 @@ def wind_kwh_per_kw(weather, *, hub_height, turbine_type="E-53/800",
     if normalize not in ("nominal", "peak"):
         raise InputError(f"expected normalize 'nominal' or 'peak', got "
                          f"{normalize!r}", field="normalize")
+    if not 0.0 <= losses_percent < 100.0:
+        raise InputError(f"expected losses_percent in [0, 100), got {losses_percent!r}",
+                         field="losses_percent")
     ws_curve, p_curve, nominal = _curve(turbine_type)
     v = weather["wind_speed"].to_numpy(dtype=float)
     if (v < 0).any():
@@ -279,7 +287,7 @@ def wind_kwh_per_kw(weather, *, hub_height, turbine_type="E-53/800",
         kw = power_output.power_curve(v_hub, ws_curve, p_curve)
     kw = np.asarray(kw, dtype=float)
     denom = nominal if normalize == "nominal" else float(p_curve.max())
-    out = kw / denom
+    out = kw * (1.0 - losses_percent / 100.0) / denom
     if not np.all(np.isfinite(out)):  # pragma: no cover - model guard
         raise RuntimeError("non-finite wind output")
     return out
