@@ -6,6 +6,13 @@ points (155 in all). Criteria gxsim can compute are scored from the
 points declared in the scenario's ``[score] declared`` table and are marked
 *declared*. The rubric (``profiles/rubric/default.toml``) is the project's own
 illustration: the programme publishes no formula from figures to points.
+
+Criterion (7) (future vision, 問37) is partly computed: rubric items with
+``metric = "future.<variable>"`` take a figure of the 2030–2050 study
+(:func:`sim.future`) for a projection ``variant`` and the worst of some study
+``years``. :func:`future_study` runs the study for exactly those years and
+variants; without a study (``gxsim score --no-future``) the items score 0 and
+are shown as *not computed*.
 """
 
 from __future__ import annotations
@@ -15,11 +22,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
 
 RUBRIC = Path(__file__).resolve().parents[1] / "profiles" / "rubric" / "default.toml"
+#: prefix of rubric metrics taken from the 2030–2050 study (sim.future)
+FUTURE = "future."
 
 
 @dataclass
@@ -57,6 +67,8 @@ def load_rubric(path: str | Path | None = None) -> dict:
                                              or it.get("better") not in ("higher", "lower")):
                 raise InputError("a computed item needs metric, steps and better = "
                                  "'higher' or 'lower'", source=path, field=where)
+            if it["kind"] == "computed" and str(it["metric"]).startswith(FUTURE):
+                _check_future_item(it, path, where)
             total += float(it.get("points", 0))
         if abs(total - float(c.get("points", total))) > 1e-9:
             raise InputError(f"items add up to {total:g} points, the criterion has "
@@ -64,6 +76,83 @@ def load_rubric(path: str | Path | None = None) -> dict:
     if not data.get("criteria"):
         raise InputError("expected [[criteria]]", source=path)
     return data
+
+
+def _check_future_item(it: dict, path, where: str) -> None:
+    """``metric = "future.X"``: X a study variable, ``variant`` and ``years`` valid."""
+    from sim.future import VARIABLES, VARIANTS
+
+    name = it["metric"][len(FUTURE):]
+    if name not in VARIABLES:
+        raise InputError(f"expected future.<variable> with a variable of the 2030–2050 "
+                         f"study ({', '.join(VARIABLES)}); got {it['metric']!r}",
+                         source=path, field=f"{where}.metric")
+    it.setdefault("variant", "harsher")
+    it.setdefault("years", [2050])
+    if it["variant"] not in VARIANTS:
+        raise InputError(f"expected variant among {', '.join(VARIANTS)}, got "
+                         f"{it['variant']!r}", source=path, field=f"{where}.variant")
+    years = it["years"]
+    if (not isinstance(years, list) or not years
+            or not all(isinstance(y, int) and not isinstance(y, bool) for y in years)):
+        raise InputError(f"expected years as a list of study years, e.g. [2040, 2050]; "
+                         f"got {years!r}", source=path, field=f"{where}.years")
+
+
+def future_request(rubric: dict) -> tuple[list[int], list[str]]:
+    """Study years and variants the rubric's ``future.*`` items need (empty if none)."""
+    years: set[int] = set()
+    variants: list[str] = []
+    for c in rubric["criteria"]:
+        for it in c["items"]:
+            if it["kind"] == "computed" and str(it["metric"]).startswith(FUTURE):
+                years.update(int(y) for y in it.get("years", [2050]))
+                variants.append(it.get("variant", "harsher"))
+    return sorted(years), list(dict.fromkeys(variants))
+
+
+def future_study(scenario, rubric: dict | None = None, *, weather=None):
+    """Run the 2030–2050 study (:func:`sim.future`) for what the rubric's items need.
+
+    Only the study years and variants named by ``future.*`` items are simulated
+    (hour by hour, as ``gxsim future`` does); ``None`` if the rubric has none.
+    """
+    from sim.future import future
+
+    if rubric is None:
+        path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
+        rubric = load_rubric(path)
+    years, variants = future_request(rubric)
+    if not years:
+        return None
+    return future(scenario, years=years, variants=variants, weather=weather)
+
+
+def _future_value(study, it: dict):
+    """The worst of the item's study years for its variant (NaN anywhere → NaN)."""
+    ds = study.dataset
+    name = it["metric"][len(FUTURE):]
+    years = [int(y) for y in it.get("years", [2050])]
+    variant = it.get("variant", "harsher")
+    missing = [y for y in years if y not in ds["year"].values]
+    if missing or variant not in ds["variant"].values:
+        raise InputError(f"the 2030–2050 study given has years "
+                         f"{', '.join(map(str, ds['year'].values))} and variants "
+                         f"{', '.join(map(str, ds['variant'].values))}; the item needs "
+                         f"{variant} in {', '.join(map(str, years))}",
+                         field=f"rubric item {it['id']}")
+    da = ds[name].sel(variant=variant, year=years)
+    values = da.values.astype(float)
+    if np.isnan(values).any():
+        return math.nan
+    worst = float(values.min() if it["better"] == "higher" else values.max())
+    return bool(worst) if da.dtype == bool else worst
+
+
+def _future_where(it: dict) -> str:
+    years = [str(y) for y in it.get("years", [2050])]
+    when = years[0] if len(years) == 1 else "worst of " + ", ".join(years)
+    return f"{it.get('variant', 'harsher')}, {when}"
 
 
 def _step_points(value, steps, better) -> float:
@@ -78,7 +167,8 @@ def _step_points(value, steps, better) -> float:
     return got
 
 
-def score_sheet(evaluation, scenario, rubric: dict | None = None) -> list[ScoreItem]:
+def score_sheet(evaluation, scenario, rubric: dict | None = None, *, future=None,
+                future_note: str | None = None) -> list[ScoreItem]:
     """Score an evaluation against a rubric and the scenario's declared points.
 
     Parameters
@@ -89,6 +179,11 @@ def score_sheet(evaluation, scenario, rubric: dict | None = None) -> list[ScoreI
         ``coverage`` metric is hourly on an isolated grid, 問46, else annual).
     rubric : dict, optional
         From :func:`load_rubric`; default ``[score] rubric`` or the shipped one.
+    future : sim.FutureStudy, optional
+        The 2030–2050 study (:func:`future_study`) for the ``future.*`` items
+        (criterion (7)); without it they score 0 and are shown as not computed.
+    future_note : str, optional
+        Why there is no study (shown in those items' basis), e.g. "--no-future".
 
     Returns
     -------
@@ -122,12 +217,28 @@ def score_sheet(evaluation, scenario, rubric: dict | None = None) -> list[ScoreI
                                      else "not declared (0)"))
                 continue
             metric = it["metric"]
+            sign = ">=" if it["better"] == "higher" else "<="
+            basis = ", ".join(f"{sign} {t:g}: {p:g}" for t, p in it["steps"])
+            if metric.startswith(FUTURE):
+                where = _future_where(it)
+                if future is None:
+                    why = future_note or "no 2030–2050 study given"
+                    out.append(ScoreItem(c["id"], it["id"], "computed", it.get("label", ""),
+                                         metric, None, 0.0, float(it["points"]),
+                                         f"not computed ({why}) → 0; {where}: {basis}"))
+                    continue
+                value = _future_value(future, it)
+                pts = _step_points(value, it["steps"], it["better"])
+                if isinstance(value, float) and math.isnan(value):
+                    where = "no value (e.g. nothing generated) → 0; " + where
+                out.append(ScoreItem(c["id"], it["id"], "computed", it.get("label", ""),
+                                     metric, value, pts, float(it["points"]),
+                                     f"{where}: {basis}"))
+                continue
             if metric not in figures:
                 raise InputError(f"unknown metric {metric!r}", field=f"rubric item {it['id']}")
             value = figures[metric]
             pts = _step_points(value, it["steps"], it["better"])
-            sign = ">=" if it["better"] == "higher" else "<="
-            basis = ", ".join(f"{sign} {t:g}: {p:g}" for t, p in it["steps"])
             if value is None:
                 basis = "no value (e.g. nothing to cost) → 0; " + basis
             out.append(ScoreItem(c["id"], it["id"], "computed", it.get("label", ""), metric,
@@ -150,8 +261,47 @@ def _fmt(value) -> str:
     return f"{value:.3g}"
 
 
-def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict) -> str:
-    """The printed score sheet: key figures, then criteria and points."""
+def future_lines(rubric: dict, future=None, future_note: str | None = None) -> list[str]:
+    """The sheet's lines on the 2030–2050 study: years and variants used, the figures
+    the ``future.*`` items read, or why it was not run (empty if the rubric has none)."""
+    years, variants = future_request(rubric)
+    if not years:
+        return []
+    head = "  2030–2050 study (問37, sim.future, hourly)"
+    if future is None:
+        why = future_note or "no study given"
+        return [f"{head}: not computed ({why}); would use variant "
+                f"{', '.join(variants)}, years {', '.join(map(str, years))}"]
+    ds = future.dataset
+    factors = dict(zip(map(str, ds["variant"].values), ds["variant"].attrs.get("factor", [])))
+    used = ", ".join(f"{v} (factor {factors[v]:g} on the projected change)"
+                     if v in factors else v for v in variants)
+    seconds = sum(future.timings.values())
+    out = [f"{head}: variant {used}, years {', '.join(map(str, years))}, base year "
+           f"{ds.attrs.get('base_year')} ({len(years) * len(variants)} simulations, "
+           f"{seconds:.1f} s)"]
+    names = [n[len(FUTURE):] for n in dict.fromkeys(
+        it["metric"] for c in rubric["criteria"] for it in c["items"]
+        if it["kind"] == "computed" and str(it["metric"]).startswith(FUTURE))]
+    for v in variants:
+        for y in years:
+            vals = ", ".join(f"{n} {_fmt(_plain(ds[n].sel(variant=v, year=y).values))}"
+                             for n in names)
+            out.append(f"    [{v}] {y}: {vals}")
+    return out
+
+
+def _plain(value):
+    value = value.item() if hasattr(value, "item") else value
+    return value if isinstance(value, bool) else float(value)
+
+
+def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
+               future=None, future_note: str | None = None) -> str:
+    """The printed score sheet: key figures, then criteria and points.
+
+    ``future`` / ``future_note``: the 2030–2050 study used for criterion (7), or
+    why there is none (see :func:`score_sheet`)."""
     ev = evaluation
     mwh = (lambda x: f"{x / 1000:12,.1f} MWh")
     lines = [f"Score sheet — {scenario.region.name} ({scenario.region.municipality}), "
@@ -181,6 +331,7 @@ def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict) -> st
              f"{_fmt(ev.payback_years)} yr vs life {_fmt(ev.useful_life_years)} yr",
              f"  cost per t-CO2: total {_fmt(ev.cost_per_t_co2_total_jpy)} JPY, grant "
              f"{_fmt(ev.cost_per_t_co2_grant_jpy)} JPY (over {_fmt(ev.period_years)} yr)",
+             *future_lines(rubric, future, future_note),
              "", f"  {'item':<20} {'kind':<9} {'value':>12} {'points':>7}  basis"]
     names = {c["id"]: c for c in rubric["criteria"]}
     total = total_max = 0.0
@@ -207,6 +358,9 @@ def configure_parser(parser) -> None:
     parser.add_argument("scenario", help="scenario file (TOML)")
     parser.add_argument("-o", "--output", default=None,
                         help="output folder (default: results/<scenario name>_score)")
+    parser.add_argument("--no-future", action="store_true",
+                        help="skip the 2030–2050 study (a few seconds); the computed "
+                             "items of criterion (7) then score 0, shown as not computed")
 
 
 def command(args) -> int:
@@ -215,7 +369,10 @@ def command(args) -> int:
     Files: ``score.txt`` (the sheet), ``score.json`` (items and totals),
     ``score.csv``, ``evaluation.json`` (every figure), ``projects.csv``
     (finance per project), ``ledger.csv`` (generator × consumer kWh) and
-    ``generators.csv`` (per-generator balance).
+    ``generators.csv`` (per-generator balance). Criterion (7)'s computed items
+    run the 2030–2050 study (:func:`future_study`) unless ``--no-future``; a study
+    that cannot run (e.g. no population projection for the municipality) leaves
+    them not computed, with the reason on the sheet.
     """
     from sim.accounting import ledger, ledger_table
     from sim.engine import simulate
@@ -229,8 +386,18 @@ def command(args) -> int:
     result = simulate(scenario)
     led = ledger(result)
     ev, proj = evaluate_totals(scenario, led, result.annual, with_projects=True)
-    items = score_sheet(ev, scenario, rubric)
-    text = sheet_text(ev, scenario, items, rubric)
+    study, note = None, None
+    if future_request(rubric)[0]:
+        if getattr(args, "no_future", False):
+            note = "skipped: --no-future"
+        else:
+            try:
+                study = future_study(scenario, rubric)
+            except InputError as exc:
+                note = f"the study could not run: {exc}"
+    items = score_sheet(ev, scenario, rubric, future=study, future_note=note)
+    text = sheet_text(ev, scenario, items, rubric, future=study, future_note=note)
+    years, variants = future_request(rubric)
     out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_score")
     with atomic_output_dir(out) as tmp:
         (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
@@ -240,6 +407,8 @@ def command(args) -> int:
             "rubric": {k: rubric.get(k) for k in ("title", "label", "source")},
             "total_points": float(frame["points"].sum()),
             "max_points": float(frame["max_points"].sum()),
+            "future": {"computed": study is not None, "years": years,
+                       "variants": variants, "note": note},
             "items": frame.to_dict(orient="records")})
         write_json(tmp / "evaluation.json", ev.to_dict())
         proj.to_csv(tmp / "projects.csv")

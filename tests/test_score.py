@@ -58,8 +58,12 @@ def test_gxsim_score_on_the_demo(tmp_path, capsys):
     assert main(["score", str(DEMO), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "自家消費率" in printed and "Total:" in printed and "declared" in printed
+    assert "2030–2050 study" in printed and "variant harsher" in printed
     data = json.loads((out / "score.json").read_text(encoding="utf-8"))
     assert data["max_points"] == 155
+    assert data["future"]["computed"] and data["future"]["years"] == [2040, 2050]
+    items = {i["item"]: i for i in data["items"]}
+    assert 0 < items["7.utilisation"]["value"] < 1
     ev = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     assert ev["evaluated_demand_kwh"] == pytest.approx(26.5e6)
     assert {"projects.csv", "ledger.csv", "generators.csv", "score.txt"} <= {
@@ -76,3 +80,150 @@ def test_gxsim_score_bad_input_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "g-CO2/kWh" in err
     assert not (tmp_path / "o").exists()
+
+
+# -- criterion (7): figures of the 2030–2050 study (sim.future, 問37) ---------------
+
+TOWN = "採点町"
+
+
+def future_scenario():
+    """A small town whose population halves 2020→2050 (households −40 %, 65+ share
+    rising): households, a shop and a school on 120 kW of PV with a battery."""
+    from sim.scenario import scenario_from_dict
+
+    years = range(2020, 2051, 5)
+    series = [{"municipality": TOWN, "year": y, "population": p, "households": h,
+               "share_65plus": s}
+              for y, p, h, s in zip(years, (1000, 950, 880, 800, 720, 630, 500),
+                                    (500, 490, 470, 440, 400, 360, 300),
+                                    (0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.42))]
+    return scenario_from_dict({
+        "region": {"name": "score test", "municipality": TOWN, "prefecture": "P県",
+                   "latitude": 33.0, "longitude": 130.0, "year": 2023},
+        "grid": {"isolated": True},
+        "consumers": [
+            {"id": "homes", "sector": "household", "count": 50, "annual_kwh": 200_000,
+             "savings": 0.05},
+            {"id": "shop", "sector": "commercial", "archetype": "commerce",
+             "annual_kwh": 100_000},
+            {"id": "school", "sector": "public", "archetype": "school", "annual_kwh": 40_000}],
+        "generators": [{"id": "pv", "kind": "pv", "capacity_kw": 120}],
+        "storage": [{"id": "bat", "site": "community", "capacity_kwh": 200, "power_kw": 60}],
+        "future": {"series": series, "replace": True},
+    })
+
+
+@pytest.fixture(scope="module")
+def future_case():
+    """(scenario, weather, evaluation, rubric, study run by the score sheet)."""
+    from test_engine import flat_weather
+
+    sc = future_scenario()
+    w = flat_weather(2023)
+    ev = sim.evaluate(sim.simulate(sc, weather=w))
+    rubric = score.load_rubric()
+    return sc, w, ev, rubric, score.future_study(sc, rubric, weather=w)
+
+
+def test_rubric_criterion_7_has_computed_future_items_and_a_judgement():
+    """(7) = 4 (utilisation) + 4 (hourly balance 2050) + 7 (judgement) = 15; the
+    study needs the harsher variant in 2040 and 2050 only."""
+    r = score.load_rubric()
+    (c7,) = [c for c in r["criteria"] if c["id"] == "7"]
+    items = {it["id"]: it for it in c7["items"]}
+    assert sum(it["points"] for it in items.values()) == 15
+    assert items["7.utilisation"]["metric"] == "future.utilisation"
+    assert items["7.balance"]["metric"] == "future.balance_hourly_ratio"
+    assert items["7.vision"]["kind"] == "declared"
+    assert {it["variant"] for it in items.values() if "variant" in it} == {"harsher"}
+    assert score.future_request(r) == ([2040, 2050], ["harsher"])
+
+
+def test_future_items_are_the_studys_figures(future_case):
+    """The sheet's (7) values are the FutureStudy's dataset: utilisation = the worst
+    (lowest) of 2040 and 2050 under harsher, balance = hourly ratio 2050 harsher;
+    the points follow the rubric steps. The study simulated only those cells, and
+    they equal a full study's."""
+    sc, w, ev, rubric, study = future_case
+    ds = study.dataset
+    assert list(ds["year"].values) == [2040, 2050]
+    assert list(ds["variant"].values) == ["harsher"]
+    items = {i.item: i for i in score.score_sheet(ev, sc, rubric, future=study)}
+    h = ds.sel(variant="harsher")
+    util = min(float(h["utilisation"].sel(year=2040)), float(h["utilisation"].sel(year=2050)))
+    bal = float(h["balance_hourly_ratio"].sel(year=2050))
+    assert 0 < util < 1 and 0 < bal
+    assert items["7.utilisation"].value == pytest.approx(util)
+    assert items["7.balance"].value == pytest.approx(bal)
+    for key in ("7.utilisation", "7.balance"):
+        it = [x for c in rubric["criteria"] for x in c["items"] if x["id"] == key][0]
+        assert items[key].points == score._step_points(items[key].value, it["steps"], "higher")
+        assert items[key].kind == "computed" and "harsher" in items[key].basis
+    assert items["7.vision"].kind == "declared" and items["7.vision"].max_points == 7
+    full = sim.future(sc, variants=["harsher"], weather=w).dataset.sel(variant="harsher")
+    assert float(full["utilisation"].sel(year=2050)) == pytest.approx(
+        float(h["utilisation"].sel(year=2050)))
+    assert float(full["balance_hourly_ratio"].sel(year=2050)) == pytest.approx(bal)
+    # decline makes plants idle: utilisation is lower in 2050 than in 2020
+    assert float(full["utilisation"].sel(year=2020)) > items["7.utilisation"].value
+
+
+def test_future_items_without_a_study_are_not_computed(future_case):
+    sc, _, ev, rubric, _ = future_case
+    items = {i.item: i for i in score.score_sheet(ev, sc, rubric,
+                                                  future_note="skipped: --no-future")}
+    for key in ("7.utilisation", "7.balance"):
+        assert items[key].value is None and items[key].points == 0
+        assert items[key].basis.startswith("not computed (skipped: --no-future)")
+    assert sum(i.max_points for i in items.values()) == 155
+    text = score.sheet_text(ev, sc, list(items.values()), rubric,
+                            future_note="skipped: --no-future")
+    assert "2030–2050 study" in text and "not computed (skipped: --no-future)" in text
+
+
+def test_sheet_prints_the_study_years_and_variant(future_case):
+    sc, _, ev, rubric, study = future_case
+    items = score.score_sheet(ev, sc, rubric, future=study)
+    text = score.sheet_text(ev, sc, items, rubric, future=study)
+    assert "variant harsher (factor 1.5" in text and "years 2040, 2050" in text
+    assert "[harsher] 2050: utilisation" in text
+
+
+def test_a_study_without_the_needed_year_is_refused(future_case):
+    sc, w, ev, rubric, _ = future_case
+    short = sim.future(sc, years=[2040], variants=["harsher"], weather=w)
+    with pytest.raises(InputError, match="the item needs harsher in 2040, 2050"):
+        score.score_sheet(ev, sc, rubric, future=short)
+
+
+@pytest.mark.parametrize("change, words", [({"metric": "future.nonsense"}, "future.<variable>"),
+                                           ({"variant": "worst"}, "expected variant"),
+                                           ({"years": 2050}, "list of study years")])
+def test_bad_future_item(tmp_path, change, words):
+    item = {"id": "7.x", "kind": "computed", "metric": "future.utilisation",
+            "better": "higher", "points": 15, "steps": [[0.5, 15]], **change}
+    lines = ['[[criteria]]', 'id = "7"', 'points = 15', '  [[criteria.items]]']
+    for k, v in item.items():
+        lines.append(f"  {k} = {json.dumps(v)}")
+    path = tmp_path / "r.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=words):
+        score.load_rubric(path)
+
+
+def test_gxsim_score_no_future(tmp_path, capsys):
+    """`gxsim score --no-future` skips the study: (7)'s computed items score 0 and say
+    why; score.json records it."""
+    from conftest import DEMO
+
+    out = tmp_path / "score"
+    assert main(["score", str(DEMO), "-o", str(out), "--no-future"]) == 0
+    printed = capsys.readouterr().out
+    assert "not computed (skipped: --no-future)" in printed
+    data = json.loads((out / "score.json").read_text(encoding="utf-8"))
+    assert data["future"] == {"computed": False, "years": [2040, 2050],
+                              "variants": ["harsher"], "note": "skipped: --no-future"}
+    items = {i["item"]: i for i in data["items"]}
+    assert items["7.utilisation"]["points"] == 0 and items["7.utilisation"]["value"] is None
+    assert data["max_points"] == 155
