@@ -37,7 +37,9 @@ Problem kinds
 ``incomplete_hour``  30-minute data: hours with only one usable half; the
                      present half is not used (rows = its file rows)
 ``duplicate``        a (meter, interval) given more than once with identical
-                     values: the first row is used, the others ignored
+                     values: the first row is used, the others ignored.  In
+                     a wide file the meters sharing the same repeated rows
+                     make one problem (``meter`` None, ``meters`` listed)
 ``duplicate_conflict``  given more than once with different values: all
                      rows excluded
 ``negative``         values below zero, excluded
@@ -119,6 +121,9 @@ class MeterProblem:
         One human-readable line.
     file : str or None
         The file the rows are in (None for ``missing`` / ``gap_filled``).
+    meters : list of str or None
+        For a ``duplicate`` reported once for several meter columns of a wide
+        file (``meter`` is None then): the meters those rows affect.
     """
 
     kind: str
@@ -126,6 +131,7 @@ class MeterProblem:
     rows: list
     detail: str
     file: str | None = None
+    meters: list[str] | None = None
 
     def __str__(self) -> str:
         where = ", ".join(p for p in (self.file, self.meter and f"meter {self.meter}") if p)
@@ -196,9 +202,9 @@ class MeterData:
         return out
 
     def problems_of(self, kind: str, meter: str | None = None) -> list[MeterProblem]:
-        """The problems of one kind (and meter, if given)."""
-        return [p for p in self.problems
-                if p.kind == kind and (meter is None or p.meter == meter)]
+        """The problems of one kind (and meter, if given, also as one of ``p.meters``)."""
+        return [p for p in self.problems if p.kind == kind and (
+            meter is None or p.meter == meter or meter in (p.meters or ()))]
 
     @property
     def ok(self) -> bool:
@@ -527,19 +533,20 @@ def _fmt_ts(ns: int, tz: str) -> str:
 
 
 def _ranges(slots: np.ndarray, start_ns: int, step_ns: int, tz: str) -> str:
-    """Compress sorted slot numbers into 'a–b' ranges for a detail line."""
-    if not len(slots):
+    """Compress sorted slot numbers into 'a–b' time ranges for a detail line."""
+    return _compress(slots, lambda s: _fmt_ts(start_ns + int(s) * step_ns, tz))
+
+
+def _compress(values, fmt=str) -> str:
+    """Compress sorted integers into 'a–b' ranges (each end shown by ``fmt``)."""
+    values = np.asarray(values)
+    if not len(values):
         return ""
-    brk = np.flatnonzero(np.diff(slots) != 1)
-    starts = np.r_[slots[0], slots[brk + 1]]
-    ends = np.r_[slots[brk], slots[-1]]
-    parts = []
-    for a, b in zip(starts[:_MAX_RANGES_SHOWN], ends[:_MAX_RANGES_SHOWN]):
-        ta = _fmt_ts(start_ns + int(a) * step_ns, tz)
-        if a == b:
-            parts.append(ta)
-        else:
-            parts.append(f"{ta}–{_fmt_ts(start_ns + int(b) * step_ns, tz)}")
+    brk = np.flatnonzero(np.diff(values) != 1)
+    starts = np.r_[values[0], values[brk + 1]]
+    ends = np.r_[values[brk], values[-1]]
+    parts = [fmt(a) if a == b else f"{fmt(a)}–{fmt(b)}"
+             for a, b in zip(starts[:_MAX_RANGES_SHOWN], ends[:_MAX_RANGES_SHOWN])]
     more = len(starts) - _MAX_RANGES_SHOWN
     s = ", ".join(parts)
     if more > 0:
@@ -796,9 +803,15 @@ def read_meter(paths, *, year: int, layout: str = "auto", interval="auto",
                        "(unit='kW')")
 
     problems: list[MeterProblem] = []
+    file_meters = [[nm for nm in p.meter_names if code_of[nm] < M] for p in parts]
 
-    def add_rows(kind, pos, detail_fn, by_meter=True):
-        """Group cell positions by (file, meter) into problems."""
+    def add_rows(kind, pos, detail_fn, by_meter=True, wide_detail_fn=None):
+        """Group cell positions by (file, meter) into problems.
+
+        With ``wide_detail_fn(pos, rows, meters, file_meters)``, the meters of a
+        wide file that have exactly the same rows make one problem (meter None,
+        ``meters`` listed), so a bad row is reported once, not once per column.
+        """
         if not len(pos):
             return
         pos = np.asarray(pos)
@@ -807,13 +820,29 @@ def read_meter(paths, *, year: int, layout: str = "auto", interval="auto",
         order = np.lexsort((row, mc, f))
         pos, f, row, mc = pos[order], f[order], row[order], mc[order]
         brk = np.flatnonzero((np.diff(f) != 0) | (np.diff(mc) != 0)) + 1
+        same_rows: dict[tuple, list] = {}   # (file, rows) -> [(meter, cell positions)]
         for a, b in zip(np.r_[0, brk], np.r_[brk, len(pos)]):
             rws = np.unique(row[a:b]) if not by_meter else row[a:b]
             m = None
             if by_meter:
                 m = ext[mc[a]] if mc[a] >= 0 else None
+            if wide_detail_fn is not None and m is not None and parts[f[a]].layout == "wide":
+                same_rows.setdefault((int(f[a]), tuple(rws.tolist())), []).append(
+                    (m, pos[a:b]))
+                continue
             problems.append(MeterProblem(kind, m, rws.tolist(),
                                          detail_fn(pos[a:b], m), loc.paths[f[a]]))
+        for (fi, rws), group in same_rows.items():
+            if len(group) == 1:
+                m, p = group[0]
+                problems.append(MeterProblem(kind, m, list(rws), detail_fn(p, m),
+                                             loc.paths[fi]))
+                continue
+            ms = [m for m, _ in group]
+            p = np.concatenate([p for _, p in group])
+            problems.append(MeterProblem(kind, None, list(rws),
+                                         wide_detail_fn(p, rws, ms, file_meters[fi]),
+                                         loc.paths[fi], meters=ms))
 
     # ---- timestamp problems (whole rows) --------------------------------------
     for status, kind, text in (
@@ -860,11 +889,18 @@ def read_meter(paths, *, year: int, layout: str = "auto", interval="auto",
         keep[dpos[~conflict & ~first.to_numpy()]] = False
         if len(ident_pos):
             n_extra = int((~conflict & ~first.to_numpy()).sum())
-            repairs.append(f"ignored {n_extra} identical duplicate rows (first row of each "
+            repairs.append(f"ignored {n_extra} identical duplicate values (the first of each "
                            "kept); listed as 'duplicate'")
+        def _dup_rows_detail(p, rws, ms, all_ms):
+            who = (f"all {len(ms)} meters" if set(ms) >= set(all_ms) else
+                   f"{len(ms)} meters: {_short_list(ms)}")
+            return (f"rows {_compress(rws)} repeat a timestamp with identical values "
+                    f"({who}); the first of each is used, "
+                    f"{len(rws) - len(np.unique(slot[p]))} ignored")
         add_rows("duplicate", ident_pos, lambda p, m: (
             f"{len(p)} rows repeat a timestamp with identical values; the first of "
-            f"each is used, {len(p) - len(np.unique(slot[p]))} ignored"))
+            f"each is used, {len(p) - len(np.unique(slot[p]))} ignored"),
+            wide_detail_fn=_dup_rows_detail)
         cpos = dpos[conflict]
 
         def _conf_detail(p, m):

@@ -572,18 +572,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self):
-        _unique("consumers", [c.id for c in self.consumers])
-        _unique("generators", [g.id for g in self.generators])
-        _unique("storage", [b.id for b in self.storage])
-        ids = {c.id for c in self.consumers}
-        for i, g in enumerate(self.generators):
-            if g.site is not None and g.site not in ids:
-                raise _FieldError(f"generators[{i}].site",
-                                  f"expected a consumer id, got {g.site!r}{_hint(g.site, ids)}")
-        for i, b in enumerate(self.storage):
-            if b.site != "community" and b.site not in ids:
-                raise _FieldError(f"storage[{i}].site", f"expected a consumer id or "
-                                  f"'community', got {b.site!r}{_hint(b.site, ids)}")
+        check_references(self.consumers, self.generators, self.storage)
         return self
 
     @property
@@ -613,6 +602,26 @@ class _FieldError(ValueError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(message)
+
+
+def check_references(consumers, generators, storage) -> None:
+    """Cross-references of a scenario (or claim): ids unique per section, generator
+    sites naming a consumer, storage sites naming a consumer or ``"community"``.
+
+    Raises :class:`_FieldError` (field path + message) at the first error.
+    """
+    _unique("consumers", [c.id for c in consumers])
+    _unique("generators", [g.id for g in generators])
+    _unique("storage", [b.id for b in storage])
+    ids = {c.id for c in consumers}
+    for i, g in enumerate(generators):
+        if g.site is not None and g.site not in ids:
+            raise _FieldError(f"generators[{i}].site",
+                              f"expected a consumer id, got {g.site!r}{_hint(g.site, ids)}")
+    for i, b in enumerate(storage):
+        if b.site != "community" and b.site not in ids:
+            raise _FieldError(f"storage[{i}].site", f"expected a consumer id or "
+                              f"'community', got {b.site!r}{_hint(b.site, ids)}")
 
 
 def _unique(section: str, ids: list[str]) -> None:
@@ -764,6 +773,21 @@ def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scena
     return scenario
 
 
+def read_toml(path: Path) -> dict:
+    """The table of a TOML file; a missing, unreadable or invalid file is an InputError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file ({exc.__class__.__name__}: {exc})",
+                         source=path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", source=path) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (TOML).
 
@@ -785,18 +809,7 @@ def load_scenario(path: str | Path) -> Scenario:
         names the file and the field.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({exc.__class__.__name__}: {exc})",
-                         source=path) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", source=path) from None
-    scenario = scenario_from_dict(data, source=path)
+    scenario = scenario_from_dict(read_toml(path), source=path)
     for i, c in enumerate(scenario.consumers):
         if c.meter_file is not None and not scenario.resolve(c.meter_file).exists():
             raise InputError(f"meter file not found: {c.meter_file}", source=path,

@@ -45,7 +45,6 @@ from __future__ import annotations
 import difflib
 import math
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, Union
@@ -57,8 +56,8 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 from sim.errors import InputError
 from sim.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer, GridSpec,
                           NonNeg, Options, Pos, PvGenerator, Region, Scenario, Share,
-                          WasteGenerator, WindGenerator, _describe, _FieldError, _hint,
-                          _Model, _unique, validate)
+                          WasteGenerator, WindGenerator, _describe, _FieldError, _Model,
+                          check_references, read_toml, validate)
 
 __all__ = ["Claim", "Verification", "FIGURES", "load_claim", "claim_from_dict", "verify",
            "metered_result", "configure_parser", "command"]
@@ -224,9 +223,7 @@ class Claim(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self):
-        _unique("consumers", [c.id for c in self.consumers])
-        _unique("generators", [g.id for g in self.generators])
-        _unique("storage", [b.id for b in self.storage])
+        check_references(self.consumers, self.generators, self.storage)
         seen: dict[str, str] = {}
         rows = [("consumers", i, c.meter) for i, c in enumerate(self.consumers)]
         rows += [("generators", i, g.meter) for i, g in enumerate(self.generators)]
@@ -235,15 +232,6 @@ class Claim(_Model):
                 raise _FieldError(f"{section}[{i}].meter", f"expected one row per meter, "
                                   f"{m!r} is already the meter of {seen[m]}")
             seen[m] = f"{section}[{i}]"
-        ids = {c.id for c in self.consumers}
-        for i, g in enumerate(self.generators):
-            if g.site is not None and g.site not in ids:
-                raise _FieldError(f"generators[{i}].site",
-                                  f"expected a consumer id, got {g.site!r}{_hint(g.site, ids)}")
-        for i, b in enumerate(self.storage):
-            if b.site != "community" and b.site not in ids:
-                raise _FieldError(f"storage[{i}].site", f"expected a consumer id or "
-                                  f"'community', got {b.site!r}{_hint(b.site, ids)}")
         return self
 
     @property
@@ -319,18 +307,7 @@ def claim_from_dict(data: dict, *, source: str | Path | None = None) -> Claim:
 def load_claim(path: str | Path) -> Claim:
     """Read and validate a claim file (TOML); relative paths resolve against it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({exc.__class__.__name__}: {exc})",
-                         source=path) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", source=path) from None
-    return claim_from_dict(data, source=path)
+    return claim_from_dict(read_toml(path), source=path)
 
 
 # --------------------------------------------------------------------------
@@ -528,8 +505,8 @@ class Verification:
                       for k, row in self.table.to_dict(orient="index").items()],
             "figures": {k: _plain(v) for k, v in self.figures.items()},
             "data_quality": q,
-            "problems": [{"kind": p.kind, "meter": p.meter, "file": p.file,
-                          "count": len(p.rows), "rows": _rows_text(p.rows),
+            "problems": [{"kind": p.kind, "meter": p.meter, "meters": p.meters,
+                          "file": p.file, "count": len(p.rows), "rows": _rows_text(p.rows),
                           "detail": p.detail} for p in self.meter.problems],
             "repairs": list(self.meter.repairs),
             "notes": list(self.notes),

@@ -287,8 +287,37 @@ def test_wide_problems_name_rows_and_meters(tmp_path, h60):
     md = read_meter(write(df, tmp_path / "w.csv"), year=YEAR)
     assert one(md, "non_numeric").rows == [10] and one(md, "non_numeric").meter == "m02"
     assert one(md, "negative").rows == [20] and one(md, "negative").meter == "m03"
+    # the repeated row is one problem for the file, not one per meter column
+    dup = one(md, "duplicate")
+    assert dup.meter is None and dup.meters == METERS and dup.rows == [41, len(df)]
+    assert f"rows 41, {len(df)} repeat a timestamp" in dup.detail
+    assert "(all 3 meters)" in dup.detail
     for m in METERS:
-        assert one(md, "duplicate", m).rows == [41, len(df)]
+        assert md.problems_of("duplicate", m) == [dup]
+
+
+def test_wide_duplicates_grouped_by_rows(tmp_path, h60):
+    df = to_wide(h60, stamps(h60.index))
+    changed = df.iloc[[40]].copy()
+    changed["m03"] += 1.0                      # m03 conflicts, m01/m02 repeat identically
+    df = pd.concat([df, changed, df.iloc[[100]]], ignore_index=True)
+    n = len(df)
+    md = read_meter(write(df, tmp_path / "w.csv"), year=YEAR)
+    dups = md.problems_of("duplicate")
+    assert len(dups) == 2
+    [both] = [p for p in dups if p.meter is None]
+    assert both.meters == ["m01", "m02"] and both.rows == [41, 101, n - 1, n]
+    assert "(2 meters: m01, m02)" in both.detail and "2 ignored" in both.detail
+    alone = one(md, "duplicate", "m03")        # a meter with rows of its own keeps its problem
+    assert alone.rows == [101, n] and alone.meters is None
+    assert one(md, "duplicate_conflict", "m03").rows == [41, n - 1]
+    assert {m for p in dups for m in (p.meters or [p.meter])} == set(METERS)
+    # the same data in long layout: one problem per meter, as before
+    ts = df["timestamp"].to_numpy()
+    long = to_long(df.set_index("timestamp"), ts)
+    ml = read_meter(write(long, tmp_path / "l.csv"), year=YEAR)
+    assert sorted(p.meter for p in ml.problems_of("duplicate")) == METERS
+    assert all(p.meters is None for p in ml.problems)
 
 
 def test_missing_ten_percent_not_zeros(tmp_path, h60):

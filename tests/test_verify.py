@@ -419,6 +419,9 @@ def test_shipped_example(tmp_path):
     assert v.meter.interval_minutes == 30
     kinds = {p.kind for p in v.meter.problems}
     assert {"missing", "duplicate", "gap_filled"} <= kinds
+    # its one repeated row of the wide file is one problem naming all 20 meters
+    [dup] = [p for p in v.meter.problems if p.kind == "duplicate"]
+    assert dup.meter is None and dup.meters == v.claim.meters and dup.rows == [9000, 9001]
     bad = verify(root / "claim_inflated.toml")
     assert bad.verdict == "fail"
     assert any("annual netting" in r for r in bad.reasons)
