@@ -18,7 +18,6 @@ are shown as *not computed*.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.scenario import read_toml
 
 RUBRIC = Path(__file__).resolve().parents[1] / "profiles" / "rubric" / "default.toml"
 #: prefix of rubric metrics taken from the 2030–2050 study (sim.future)
@@ -50,12 +50,7 @@ class ScoreItem:
 def load_rubric(path: str | Path | None = None) -> dict:
     """Read and check a rubric file (see ``profiles/rubric/default.toml``)."""
     path = Path(path) if path else RUBRIC
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("rubric file not found", source=path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", source=path) from None
+    data = read_toml(path)
     for i, c in enumerate(data.get("criteria", [])):
         total = 0.0
         for j, it in enumerate(c.get("items", [])):
