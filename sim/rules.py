@@ -39,15 +39,9 @@ def demand_weight(consumer: Consumer) -> float:
     float
         The weight [-]; 0 for consumers outside the civil sector.
     """
-    if not consumer.is_civil:
-        return 0.0
     if consumer.sector == "waste_plant" and consumer.owner == "municipal":
         return 0.0
-    if consumer.area == "main":
-        return 1.0
-    if consumer.owner in ("public", "municipal"):
-        return 0.5
-    return 1.0 if consumer.model_case else 0.75
+    return area_weight(consumer)
 
 
 def area_weight(consumer: Consumer) -> float:
