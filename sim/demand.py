@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.paths import PROFILES
 
 __all__ = [
     "ARCHETYPES",
@@ -65,7 +66,7 @@ ARCHETYPES: tuple[str, ...] = (
 )
 
 #: Folder holding the shape tables.
-PROFILE_DIR: Path = Path(__file__).resolve().parent.parent / "profiles" / "demand"
+PROFILE_DIR: Path = PROFILES / "demand"
 
 #: Season of each month 1..12 used to pick rows of ``daily_shapes.csv``.
 SEASON_OF_MONTH: dict[int, str] = {

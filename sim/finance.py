@@ -37,15 +37,15 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.paths import PROFILES
 from sim.scenario import FinanceSpec, Scenario
 
-DEFAULTS = Path(__file__).resolve().parents[1] / "profiles" / "finance" / "defaults.csv"
+DEFAULTS = PROFILES / "finance" / "defaults.csv"
 _COLUMNS = ("kind", "unit", "capex_jpy_per_unit", "opex_jpy_per_unit_year",
             "useful_life_years")
 

@@ -83,14 +83,14 @@ import xarray as xr
 from sim import demand as demand_mod
 from sim.engine import Inputs, Result, build_inputs, generator_output, run_inputs
 from sim.errors import InputError
+from sim.paths import PROFILES
 from sim.scenario import Scenario, load_scenario
 
 __all__ = ["FutureStudy", "future", "load_projection", "parse_years", "VARIANTS",
            "PROJECTION_FILE", "configure_parser", "command"]
 
 #: The shipped projection table (estimates; see profiles/population/README.md).
-PROJECTION_FILE = Path(__file__).resolve().parent.parent / "profiles" / "population" / \
-    "projections.csv"
+PROJECTION_FILE = PROFILES / "population" / "projections.csv"
 VARIANTS = ("reference", "harsher", "milder")
 DEFAULT_YEARS = tuple(range(2020, 2051, 5))
 #: persons per household relative to 2020, from rules.md's national figures

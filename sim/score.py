@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.paths import PROFILES
 from sim.scenario import read_toml
 
-RUBRIC = Path(__file__).resolve().parents[1] / "profiles" / "rubric" / "default.toml"
+RUBRIC = PROFILES / "rubric" / "default.toml"
 #: prefix of rubric metrics taken from the 2030–2050 study (sim.future)
 FUTURE = "future."
 
