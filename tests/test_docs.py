@@ -22,3 +22,11 @@ def test_readme_python_blocks_run(monkeypatch, tmp_path):
         except Exception as exc:  # pragma: no cover - the message is the point
             pytest.fail(f"README.md python block {i + 1} failed: {exc!r}")
     assert namespace["out"]["grid"].shape == (2, 24)
+
+
+def test_figures_doc_python_blocks_run(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    namespace: dict = {}
+    for i, block in enumerate(python_blocks(ROOT / "docs" / "figures.md")):
+        exec(compile(block, f"docs/figures.md python block {i + 1}", "exec"), namespace)
+    assert "ev" in namespace
