@@ -249,21 +249,28 @@ def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
     cons = scenario.consumers
     gens = scenario.generators
     ids = [c.id for c in cons]
-    a = annual.reindex(ids)
+    # annual rows in scenario order (no reindexing when they already are)
+    same_rows = annual.index.tolist() == ids
+    a = annual if same_rows else annual.reindex(ids)
     civil = np.array([c.is_civil for c in cons])
     gross = a["demand_gross"].to_numpy(float)
     net = a["demand"].to_numpy(float)
     civil_demand = float(gross[civil].sum())
     savings = float((gross - net)[civil].sum())
 
-    # per-generator arrays in scenario order
-    L = np.asarray(ledger.transpose("generator", "consumer").values, float) if gens else \
-        np.zeros((0, len(cons)))
-    if gens and list(ledger["consumer"].values) != ids:
-        L = np.asarray(ledger.sel(consumer=ids).transpose("generator", "consumer").values)
+    # per-generator arrays in scenario order (plain numpy: no xarray per access)
+    if gens:
+        if tuple(ledger.dims) == ("generator", "consumer"):
+            L = np.asarray(ledger.values, float)
+        else:
+            L = np.asarray(ledger.transpose("generator", "consumer").values, float)
+        if finance._labels(ledger, "consumer") != ids:
+            L = np.asarray(ledger.sel(consumer=ids).transpose("generator", "consumer").values)
+    else:
+        L = np.zeros((0, len(cons)))
 
     def gcol(name):
-        return np.asarray(ledger[name].values, float) if gens else np.zeros(0)
+        return finance._coord(ledger, name) if gens else np.zeros(0)
 
     generated = gcol("generated")
     self_consumed = gcol("self_consumed")
@@ -335,9 +342,17 @@ def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
         notes.append(f"{ledger.attrs['unattributed_kwh']:.1f} kWh of initial battery "
                      "energy has no generator and is not counted")
 
-    proj = finance.projects(scenario, ledger, annual, spec=fin, co2_t_per_kwh=ef / 1000.0,
-                            counted_supply=dict(zip([g.id for g in gens], per_gen_supply)))
-    fin_tot = finance.totals(proj, co2, fin)
+    flows = None
+    if same_rows:  # on-site battery flows by position, not by a pandas look-up
+        def flows(site):
+            i = row[site]
+            return (float(annual["discharge"].to_numpy(float)[i]),
+                    float(annual["charge"].to_numpy(float)[i]))
+
+    cols = finance.project_columns(
+        scenario, ledger, annual, spec=fin, co2_t_per_kwh=ef / 1000.0,
+        counted_supply=dict(zip([g.id for g in gens], per_gen_supply)), battery_flows=flows)
+    fin_tot = finance.totals_of_columns(cols, co2, fin)
 
     def ratio_of(x, y):
         return x / y if y > 0 else math.nan
@@ -373,7 +388,7 @@ def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
         co2_reduction_t=co2, co2_reduction_net_t=co2 - plastic_co2,
         co2_reduction_non_civil_t=non_civil_supply * ef / 1000.0,
         notes="; ".join(notes), **fin_tot)
-    return (ev, proj) if with_projects else ev
+    return (ev, finance.projects_frame(cols, fin)) if with_projects else ev
 
 
 def evaluate(result, **overrides) -> Evaluation:

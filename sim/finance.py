@@ -31,6 +31,11 @@ statutory useful life of the projects.
 
 Default costs and lives per kind: ``profiles/finance/defaults.csv`` (see its
 README for sources).
+
+:func:`projects` returns the per-project table; :func:`project_columns` and
+:func:`totals_of_columns` give the same projects and totals without a
+DataFrame (the per-case path of :mod:`sim.evaluate` and of sweeps), equal to
+the last bit.
 """
 
 from __future__ import annotations
@@ -79,6 +84,144 @@ def _default(table, kind, column, where):
     return float(table.loc[kind, column])
 
 
+_COST_FIELDS = ("capex_jpy_per_unit", "opex_jpy_per_unit_year", "useful_life_years")
+_LOOKUPS: dict[int, tuple] = {}
+
+
+def _lookup(table: pd.DataFrame) -> dict | None:
+    """``{kind: {column: float}}`` of a cost table (``None`` if a kind repeats):
+    the values of :func:`_default` without a pandas look-up per row. Built once
+    per table object (the tables are cached by :func:`_read_costs`)."""
+    hit = _LOOKUPS.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    out = None
+    if table.index.is_unique:
+        out = {}
+        for kind in table.index:
+            try:
+                out[kind] = {c: float(table.loc[kind, c]) for c in _COST_FIELDS}
+            except (TypeError, ValueError):
+                pass  # left to _default, which fails only if the kind is used
+    if len(_LOOKUPS) > 16:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(table)] = (table, out)
+    return out
+
+
+def _coord(ledger, name: str) -> np.ndarray:
+    """A coordinate's values as floats, without building a DataArray per access."""
+    var = ledger.coords.variables.get(name)
+    return np.asarray((var if var is not None else ledger[name]).values, float)
+
+
+def _labels(ledger, dim: str) -> list:
+    """The labels along ``dim`` of a DataArray, as a list."""
+    var = ledger.coords.variables.get(dim)
+    return (var if var is not None else ledger[dim]).values.tolist()
+
+
+#: per-project columns of :func:`project_columns`, in :func:`projects`'s order
+_PROJECT_FIELDS = ("project", "type", "kind", "status", "capacity", "unit", "capex_jpy",
+                   "grant_rate", "opex_jpy_per_year", "benefit_jpy_per_year",
+                   "useful_life_years", "co2_t_per_year", "cost_source")
+
+
+def project_columns(scenario: Scenario, ledger, annual: pd.DataFrame | None, *,
+                    spec: FinanceSpec | None = None, co2_t_per_kwh: float = 0.0,
+                    counted_supply: dict[str, float] | None = None,
+                    battery_flows=None) -> dict[str, list]:
+    """The projects of :func:`projects` as plain columns (lists), no DataFrame.
+
+    Same arguments as :func:`projects`; ``battery_flows``, optional, is a
+    function ``site -> (discharge, charge)`` [kWh/yr] replacing the look-up
+    in ``annual``. Returns a dict of equal-length lists keyed by
+    :data:`_PROJECT_FIELDS` (``grant_rate`` included, ``grant_jpy`` and the
+    payback not yet computed). Used by :func:`projects` and, for totals only,
+    by :mod:`sim.evaluate`.
+    """
+    spec = spec or scenario.finance
+    table = cost_table(scenario)
+    lookup = _lookup(table)
+    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
+    cols: dict[str, list] = {k: [] for k in _PROJECT_FIELDS}
+
+    def default(kind, column, where):
+        if lookup is None or kind not in lookup:  # missing kind: _default's error
+            return _default(table, kind, column, where)
+        return lookup[kind][column]
+
+    def add(**row):
+        for k, v in row.items():
+            cols[k].append(v)
+
+    gens = scenario.generators
+    if any(g.status != "existing" for g in gens):
+        gen_ids = _labels(ledger, "generator") if "generator" in ledger.dims else []
+        pos = {gid: k for k, gid in enumerate(gen_ids)}
+        col = {name: _coord(ledger, name) for name in
+               ("direct", "pooled", "community", "to_storage", "spilled", "unshared_export")}
+        direct, pooled, community = col["direct"], col["pooled"], col["community"]
+        to_storage, spilled, unshared = col["to_storage"], col["spilled"], col["unshared_export"]
+        supply_of = counted_supply or {}
+        for i, g in enumerate(gens):
+            if g.status == "existing":
+                continue
+            where = f"generators[{i}]"
+            capex_u = g.capex_jpy_per_kw
+            opex_u = g.opex_jpy_per_kw_year
+            life = g.useful_life_years
+            source = "scenario" if capex_u is not None else "default (profiles/finance)"
+            capex_u = capex_u if capex_u is not None else default(
+                g.kind, "capex_jpy_per_unit", where)
+            opex_u = opex_u if opex_u is not None else default(
+                g.kind, "opex_jpy_per_unit_year", where)
+            life = life if life is not None else default(g.kind, "useful_life_years", where)
+            k = pos[g.id]
+            sold_direct = direct[k] + pooled[k] + community[k]
+            sold_cheap = to_storage[k] + spilled[k] + unshared[k]
+            supply = supply_of.get(g.id, 0.0)
+            add(project=g.id, type="generator", kind=g.kind, status=g.status,
+                capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
+                grant_rate=spec.grant_rates.get(g.id, spec.grant_rate),
+                opex_jpy_per_year=opex_u * g.capacity_kw,
+                benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
+                useful_life_years=life, co2_t_per_year=supply * co2_t_per_kwh,
+                cost_source=source)
+    by_site: dict[str, float] = {}
+    for b in scenario.storage:
+        by_site[b.site] = by_site.get(b.site, 0.0) + b.capacity_kwh
+    for i, b in enumerate(scenario.storage):
+        if b.status == "existing":
+            continue
+        where = f"storage[{i}]"
+        kind = "battery_community" if b.site == "community" else "battery_onsite"
+        if b.site == "community":
+            out = float(ledger.attrs.get("community_discharge_kwh", 0.0))
+            into = float(ledger.attrs.get("community_charge_kwh", 0.0))
+        elif battery_flows is not None:
+            out, into = battery_flows(b.site)
+        else:
+            out = float(annual.loc[b.site, "discharge"])
+            into = float(annual.loc[b.site, "charge"])
+        share = b.capacity_kwh / by_site[b.site]
+        capex_u = b.capex_jpy_per_kwh
+        source = "scenario" if capex_u is not None else "default (profiles/finance)"
+        capex_u = capex_u if capex_u is not None else default(
+            kind, "capex_jpy_per_unit", where)
+        opex_u = b.opex_jpy_per_kwh_year if b.opex_jpy_per_kwh_year is not None else default(
+            kind, "opex_jpy_per_unit_year", where)
+        life = b.useful_life_years if b.useful_life_years is not None else default(
+            kind, "useful_life_years", where)
+        add(project=b.id, type="battery", kind=kind, status=b.status,
+            capacity=b.capacity_kwh, unit="kWh", capex_jpy=capex_u * b.capacity_kwh,
+            grant_rate=spec.grant_rates.get(b.id, spec.grant_rate),
+            opex_jpy_per_year=opex_u * b.capacity_kwh,
+            benefit_jpy_per_year=share * (out * buy - into * sell),
+            useful_life_years=life, co2_t_per_year=0.0, cost_source=source)
+    return cols
+
+
 def projects(scenario: Scenario, ledger, annual: pd.DataFrame, *,
              spec: FinanceSpec | None = None, co2_t_per_kwh: float = 0.0,
              counted_supply: dict[str, float] | None = None) -> pd.DataFrame:
@@ -109,77 +252,35 @@ def projects(scenario: Scenario, ledger, annual: pd.DataFrame, *,
         ``co2_t_per_year``, ``cost_source``.
     """
     spec = spec or scenario.finance
-    table = cost_table(scenario)
-    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
-    rows = []
-    gen_ids = list(ledger["generator"].values) if "generator" in ledger.dims else []
-    col = {name: dict(zip(gen_ids, np.asarray(ledger[name].values, float)))
-           for name in ("direct", "pooled", "community", "to_storage", "spilled",
-                        "unshared_export")}
-    for i, g in enumerate(scenario.generators):
-        if g.status == "existing":
-            continue
-        where = f"generators[{i}]"
-        capex_u = g.capex_jpy_per_kw
-        opex_u = g.opex_jpy_per_kw_year
-        life = g.useful_life_years
-        source = "scenario" if capex_u is not None else "default (profiles/finance)"
-        capex_u = capex_u if capex_u is not None else _default(
-            table, g.kind, "capex_jpy_per_unit", where)
-        opex_u = opex_u if opex_u is not None else _default(
-            table, g.kind, "opex_jpy_per_unit_year", where)
-        life = life if life is not None else _default(table, g.kind, "useful_life_years", where)
-        sold_direct = col["direct"][g.id] + col["pooled"][g.id] + col["community"][g.id]
-        sold_cheap = col["to_storage"][g.id] + col["spilled"][g.id] + col["unshared_export"][g.id]
-        supply = (counted_supply or {}).get(g.id, 0.0)
-        rows.append(dict(project=g.id, type="generator", kind=g.kind, status=g.status,
-                         capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
-                         opex_jpy_per_year=opex_u * g.capacity_kw,
-                         benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
-                         useful_life_years=life, co2_t_per_year=supply * co2_t_per_kwh,
-                         cost_source=source))
-    by_site: dict[str, float] = {}
-    for b in scenario.storage:
-        by_site[b.site] = by_site.get(b.site, 0.0) + b.capacity_kwh
-    for i, b in enumerate(scenario.storage):
-        if b.status == "existing":
-            continue
-        where = f"storage[{i}]"
-        kind = "battery_community" if b.site == "community" else "battery_onsite"
-        if b.site == "community":
-            out = float(ledger.attrs.get("community_discharge_kwh", 0.0))
-            into = float(ledger.attrs.get("community_charge_kwh", 0.0))
-        else:
-            out = float(annual.loc[b.site, "discharge"])
-            into = float(annual.loc[b.site, "charge"])
-        share = b.capacity_kwh / by_site[b.site]
-        capex_u = b.capex_jpy_per_kwh
-        source = "scenario" if capex_u is not None else "default (profiles/finance)"
-        capex_u = capex_u if capex_u is not None else _default(
-            table, kind, "capex_jpy_per_unit", where)
-        opex_u = b.opex_jpy_per_kwh_year if b.opex_jpy_per_kwh_year is not None else _default(
-            table, kind, "opex_jpy_per_unit_year", where)
-        life = b.useful_life_years if b.useful_life_years is not None else _default(
-            table, kind, "useful_life_years", where)
-        rows.append(dict(project=b.id, type="battery", kind=kind, status=b.status,
-                         capacity=b.capacity_kwh, unit="kWh", capex_jpy=capex_u * b.capacity_kwh,
-                         opex_jpy_per_year=opex_u * b.capacity_kwh,
-                         benefit_jpy_per_year=share * (out * buy - into * sell),
-                         useful_life_years=life, co2_t_per_year=0.0, cost_source=source))
-    cols = ["type", "kind", "status", "capacity", "unit", "capex_jpy", "grant_rate",
-            "grant_jpy", "opex_jpy_per_year", "benefit_jpy_per_year", "payback_years",
-            "useful_life_years", "payback_within_life", "co2_t_per_year", "cost_source"]
-    if not rows:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="project"))
+    cols = project_columns(scenario, ledger, annual, spec=spec, co2_t_per_kwh=co2_t_per_kwh,
+                           counted_supply=counted_supply)
+    return projects_frame(cols, spec)
+
+
+def projects_frame(cols: dict[str, list], spec: FinanceSpec) -> pd.DataFrame:
+    """The DataFrame of :func:`projects` from :func:`project_columns`."""
+    out = ["type", "kind", "status", "capacity", "unit", "capex_jpy", "grant_rate",
+           "grant_jpy", "opex_jpy_per_year", "benefit_jpy_per_year", "payback_years",
+           "useful_life_years", "payback_within_life", "co2_t_per_year", "cost_source"]
+    if not cols["project"]:
+        return pd.DataFrame(columns=out, index=pd.Index([], name="project"))
+    rows = [dict(project=p, type=t, kind=k, status=s, capacity=c, unit=u, capex_jpy=x,
+                 opex_jpy_per_year=o, benefit_jpy_per_year=b, useful_life_years=lf,
+                 co2_t_per_year=co2, cost_source=src)
+            for p, t, k, s, c, u, x, o, b, lf, co2, src in zip(
+                cols["project"], cols["type"], cols["kind"], cols["status"],
+                cols["capacity"], cols["unit"], cols["capex_jpy"], cols["opex_jpy_per_year"],
+                cols["benefit_jpy_per_year"], cols["useful_life_years"],
+                cols["co2_t_per_year"], cols["cost_source"])]
     df = pd.DataFrame(rows).set_index("project")
-    df["grant_rate"] = [spec.grant_rates.get(p, spec.grant_rate) for p in df.index]
+    df["grant_rate"] = cols["grant_rate"]
     df["grant_jpy"] = df["grant_rate"] * df["capex_jpy"]
     df["payback_years"] = [
         payback_years(c, gr, b, o, spec.payback_basis)
         for c, gr, b, o in zip(df["capex_jpy"], df["grant_jpy"], df["benefit_jpy_per_year"],
                                df["opex_jpy_per_year"])]
     df["payback_within_life"] = df["payback_years"] <= df["useful_life_years"]
-    return df[cols]
+    return df[out]
 
 
 def payback_years(capex: float, grant: float, benefit: float, opex: float,
@@ -210,6 +311,28 @@ def totals(df: pd.DataFrame, co2_reduction_t: float, spec: FinanceSpec) -> dict:
     benefit = float(df["benefit_jpy_per_year"].sum())
     life = float((df["capex_jpy"] * df["useful_life_years"]).sum() / capex) if capex > 0 \
         else math.nan
+    return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec)
+
+
+def totals_of_columns(cols: dict[str, list], co2_reduction_t: float,
+                      spec: FinanceSpec) -> dict:
+    """:func:`totals` of ``projects_frame(cols, spec)``, without the DataFrame.
+
+    The same numpy operations as the pandas sums (NaN skipped, summed in the
+    same order), so the figures are equal to the last bit.
+    """
+    capex_p = np.asarray(cols["capex_jpy"], dtype=float)
+    grant_p = np.asarray(cols["grant_rate"], dtype=float) * capex_p
+    life_p = np.asarray(cols["useful_life_years"], dtype=float)
+    capex = float(np.nansum(capex_p))
+    grant = float(np.nansum(grant_p))
+    opex = float(np.nansum(np.asarray(cols["opex_jpy_per_year"], dtype=float)))
+    benefit = float(np.nansum(np.asarray(cols["benefit_jpy_per_year"], dtype=float)))
+    life = float(np.nansum(capex_p * life_p) / capex) if capex > 0 else math.nan
+    return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec)
+
+
+def _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec) -> dict:
     period = spec.period_years if spec.period_years is not None else life
     payback = payback_years(capex, grant, benefit, opex, spec.payback_basis) if capex > 0 \
         else math.nan

@@ -245,3 +245,40 @@ def test_bad_override_is_an_input_error():
         sim.evaluate(small_case(), emission_factor_kg_per_kwh=700)
     with pytest.raises(InputError, match="unknown override"):
         sim.evaluate(small_case(), emision_factor=0.5)
+
+
+def plain_figures(sc, led, annual):
+    """The figures through the general paths, for comparison with the fast one:
+    annual rows out of order (reindexed), the ledger transposed (consumer,
+    generator), and the finance totals from the pandas project table
+    (``finance.projects`` + ``finance.totals``)."""
+    from sim import finance
+
+    ev = evaluate_totals(sc, led.transpose(), annual.iloc[::-1])
+    d = ev.to_dict()
+    t = finance.totals(finance.projects(sc, led, annual), ev.co2_reduction_t, sc.finance)
+    for k, v in t.items():
+        d[k] = Evaluation(**{k: v}).to_dict()[k]
+    return d
+
+
+def test_fast_path_equals_plain_path_on_the_demo(demo_result):
+    """evaluate_totals (numpy, no DataFrame per case) gives exactly the
+    to_dict() of the plain paths, and its project table equals finance.projects."""
+    from sim import finance
+
+    sc = demo_result.scenario
+    led = accounting.ledger(demo_result)
+    for over in ({}, {"grant_rates": {"wind": 0.3}, "payback_basis": "total"},
+                 {"co2_basis": "annual", "waste_plant_discount": "self_consumption"}):
+        fin = {k: v for k, v in over.items() if k in type(sc.finance).model_fields}
+        acc = {k: v for k, v in over.items() if k in type(sc.accounting).model_fields}
+        sc_o = sc.model_copy(update={"finance": sc.finance.model_copy(update=fin),
+                                     "accounting": sc.accounting.model_copy(update=acc)})
+        ev, proj = evaluate_totals(sc_o, led, demo_result.annual, with_projects=True)
+        assert ev.to_dict() == plain_figures(sc_o, led, demo_result.annual)
+        assert ev.to_dict() == sim.evaluate(demo_result, **over).to_dict()
+        pd.testing.assert_frame_equal(
+            proj.drop(columns="co2_t_per_year"),
+            finance.projects(sc_o, led, demo_result.annual).drop(columns="co2_t_per_year"),
+            check_exact=True)

@@ -402,3 +402,33 @@ def test_two_parameters_on_the_same_quantity_are_refused():
                            {"target": "generators[farm].scale", "values": [2]}]}
     with pytest.raises(InputError, match="both set the same quantity"):
         sw.make_cases(scenario(spec))
+
+
+def test_fast_evaluation_equals_plain_path_on_sweep_cases(product_run, weather, monkeypatch):
+    """Every case of a chunk: evaluate_totals on the kernel's ledger and annual
+    table gives exactly the to_dict() of the plain paths (reindexed annual rows,
+    transposed ledger, pandas project table), and the sweep stores those figures."""
+    from sim.engine import build_inputs
+    from sim.evaluate import evaluate_totals
+    from test_evaluate import plain_figures
+
+    sc = scenario(PRODUCT)
+    base = sw.Base.build(sc, build_inputs(sc, weather=weather))
+    cases = sw.make_cases(sc)
+    seen = []
+
+    def checked(case_sc, ledger, annual):
+        ev = evaluate_totals(case_sc, ledger, annual)
+        assert ev.to_dict() == plain_figures(case_sc, ledger, annual)
+        seen.append(ev.to_dict())
+        return ev
+
+    monkeypatch.setattr(sw, "_evaluator", lambda: checked)
+    chunk = sw.compute_chunk(base, cases.params, cases.values)
+    assert len(seen) == cases.n
+    for c, d in enumerate(seen):
+        for k in ("co2_reduction_t", "capex_jpy", "grant_jpy", "benefit_jpy_per_year",
+                  "payback_years", "cost_per_t_co2_total_jpy", "useful_life_years",
+                  "renewable_supply_hourly_kwh", "evaluated_demand_kwh"):
+            v = chunk[k][c]
+            assert (np.isnan(v) if d[k] is None else v == d[k]), (c, k)
