@@ -25,7 +25,9 @@ HOURLY_OUTPUTS = ("offsite", "must_run", "pool", "spill", "community_charge",
 PARALLEL_MIN_CELLS = 2_000_000
 
 
-def _as_array(name, value, shape, dtype):
+def _as_array(name, value, shape, dtype, check=True):
+    """``value`` as a C-contiguous array of ``shape`` and ``dtype``; with
+    ``check``, also that its values are finite and >= 0."""
     if np.ndim(value) == 0:
         arr = np.full(shape, value, dtype=dtype)
     else:
@@ -33,8 +35,16 @@ def _as_array(name, value, shape, dtype):
         arr = np.ascontiguousarray(value, dtype=dtype)
     if arr.shape != shape:
         raise InputError(f"expected shape {shape}, got {arr.shape}", field=name)
+    if check:
+        _check_values(name, arr)
+    return arr
+
+
+def _check_values(name, arr):
+    """Raise an InputError naming the first value of ``arr`` that is not
+    finite and >= 0."""
     if arr.ndim == 2 and arr.size and kernel.rows_valid(arr).all():
-        return arr  # the common case for large arrays: one compiled pass
+        return  # the common case for large arrays: one compiled pass
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise InputError(f"expected finite values, found {arr[tuple(bad)]} at index "
@@ -43,13 +53,20 @@ def _as_array(name, value, shape, dtype):
         bad = np.argwhere(arr < 0)[0]
         raise InputError(f"expected values >= 0, found {arr[tuple(bad)]} at index "
                          f"{tuple(int(i) for i in bad)}", field=name)
-    return arr
+
+
+#: outputs that are zero for the whole row of a consumer without a battery:
+#: allocated with zeros (untouched pages of them cost no memory traffic) and
+#: left unwritten for such consumers when ``match`` allocates them
+ZERO_WITHOUT_BATTERY = ("charge", "discharge", "soc")
 
 
 def _buffer(given, name, shape, dtype):
     """The caller's output array for ``name`` if given (checked), else a new one."""
     arr = given.get(name)
     if arr is None:
+        if name in ZERO_WITHOUT_BATTERY:
+            return np.zeros(shape, dtype=dtype)
         return np.empty(shape, dtype=dtype)
     if (not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype != dtype
             or not arr.flags.c_contiguous or not arr.flags.writeable):
@@ -99,7 +116,10 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         community, grid, soc`` as C-contiguous (R, T) arrays of ``dtype``
         and ``pool, spill, community_charge, community_discharge,
         community_soc`` as (T,) float64; missing names are allocated. The
-        returned dict holds the same array objects.
+        returned dict holds the same array objects. If ``demand`` or
+        ``onsite`` hold a negative or non-finite value, the InputError comes
+        after the kernel has run: these arrays are then overwritten with
+        meaningless values.
     parallel : bool or None, default None
         Run the kernel on all numba threads (True) or on the calling thread
         only (False). None: all threads from ``PARALLEL_MIN_CELLS``
@@ -126,8 +146,11 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         raise InputError(f"expected a 2-d array (consumer, time), got {demand_arr.ndim}-d",
                          field="demand")
     n_r, n_t = demand_arr.shape
-    demand_arr = _as_array("demand", demand_arr, (n_r, n_t), dtype)
-    onsite_arr = _as_array("onsite", onsite, (n_r, n_t), dtype)
+    # The kernel checks the values of the two (R, T) inputs while it reads
+    # them (one pass over memory instead of two); ``_check_values`` runs on
+    # them only if it finds a bad row, to raise the error.
+    demand_arr = _as_array("demand", demand_arr, (n_r, n_t), dtype, check=False)
+    onsite_arr = _as_array("onsite", onsite, (n_r, n_t), dtype, check=False)
     offsite_arr = _as_array("offsite", offsite, (n_t,), np.float64)
     must_run_arr = _as_array("must_run", must_run, (n_t,), np.float64)
     e_cap = _as_array("battery_kwh", 0.0 if battery_kwh is None else battery_kwh,
@@ -153,20 +176,31 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
     use = threads if (parallel or (parallel is None and n_r * n_t >= PARALLEL_MIN_CELLS)) else 1
     if use != threads:
         nb.set_num_threads(use)  # per calling thread in numba: safe for concurrent callers
+    row_ok = np.empty(n_r, dtype=np.bool_)
+    zeroed = not any(name in given for name in ZERO_WITHOUT_BATTERY)
     try:
         _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
                     efficiency, soc_initial, community_kwh, community_kw,
-                    share_onsite_surplus, out, hourly)
+                    share_onsite_surplus, out, hourly, row_ok, zeroed)
+    except Exception:
+        # Bad inputs can make the kernel fail (a division by zero): report them.
+        _check_values("demand", demand_arr)
+        _check_values("onsite", onsite_arr)
+        raise
     finally:
         if use != threads:
             nb.set_num_threads(threads)
+    if not row_ok.all():
+        # The outputs (and any ``out`` buffers) now hold meaningless values.
+        _check_values("demand", demand_arr)
+        _check_values("onsite", onsite_arr)
     return {"demand": demand_arr, "onsite": onsite_arr, **out,
             "offsite": offsite_arr, "must_run": must_run_arr, **hourly}
 
 
 def _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
                 efficiency, soc_initial, community_kwh, community_kw,
-                share_onsite_surplus, out, hourly):
+                share_onsite_surplus, out, hourly, row_ok, zeroed):
     kernel.match_kernel(
         demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
         kernel.sqrt_efficiency(efficiency), float(soc_initial),
@@ -174,4 +208,4 @@ def _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
         out["direct"], out["charge"], out["discharge"], out["export"], out["pooled"],
         out["community"], out["grid"], out["soc"],
         hourly["pool"], hourly["community_charge"], hourly["community_discharge"],
-        hourly["community_soc"], hourly["spill"])
+        hourly["community_soc"], hourly["spill"], row_ok, bool(zeroed))

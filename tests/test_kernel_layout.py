@@ -72,3 +72,40 @@ def test_parallel_switch_gives_the_same_bits():
     b = match(**kw, parallel=False)
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+@pytest.mark.parametrize("field", ["demand", "onsite"])
+@pytest.mark.parametrize("value", [np.nan, -1.0, np.inf])
+def test_bad_value_found_by_the_kernel_is_a_one_line_error(field, value):
+    """The kernel checks demand and on-site values while it reads them; a bad
+    one (in a row with or without a battery, with reused buffers or not) is
+    the same InputError naming the field and the index as before."""
+    kw = _system(n_r=2 * kernel.ROWS_PER_BLOCK + 7)
+    for row in (0, 1):  # row 0 has a battery, row 1 has none
+        bad = dict(kw)
+        bad[field] = kw[field].copy()
+        bad[field][row, 5] = value
+        bufs = {"grid": np.empty_like(kw["demand"])}
+        for out in (None, bufs):
+            with pytest.raises(InputError, match=rf"at index \({row}, 5\)") as info:
+                match(**bad, out=out)
+            assert info.value.field == field
+
+
+def test_negative_onsite_that_breaks_the_pool_arithmetic_is_an_input_error():
+    # Negative exports can make the pool negative in an hour without residual
+    # (a division by zero inside the kernel): still reported as bad input.
+    demand = np.zeros((2, 3))
+    onsite = np.zeros((2, 3))
+    onsite[1, 1] = -5.0
+    with pytest.raises(InputError, match=r"at index \(1, 1\)") as info:
+        match(demand, onsite, np.zeros(3))
+    assert info.value.field == "onsite"
+
+
+def test_fresh_outputs_of_rows_without_battery_are_zero():
+    kw = _system()
+    got = match(**kw)
+    none = kw["battery_kwh"] == 0
+    for name in ("charge", "discharge", "soc"):
+        assert not got[name][none].any(), name
