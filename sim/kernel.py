@@ -176,6 +176,114 @@ def _onsite_row_checked(demand, onsite, e_cap, p_cap, sqrt_eta, soc0,
 
 
 @nb.njit(**_JIT)
+def _onsite_pair_checked(d1, g1, e1, p1, s1, d2, g2, e2, p2, s2, sqrt_eta,
+                         direct1, charge1, discharge1, export1, residual1, soc1,
+                         direct2, charge2, discharge2, export2, residual2, soc2,
+                         sum_export, sum_residual, held_export, held_residual):
+    """``_onsite_row_checked`` for two consumers with a battery at once.
+
+    Each hour advances both state-of-charge chains: they are independent, so
+    the CPU overlaps their latencies (one battery row alone is bound by the
+    chain of dependent operations through its state of charge). Each consumer
+    goes through the same floating-point operations in the same order as in
+    ``_onsite_row_checked``, so its outputs are the same bits. The first
+    consumer's export and residual are added to the hourly sums; the second's
+    are held in ``held_export``/``held_residual`` (float64) for the caller to
+    add after any rows between the two, so that the sums are added in the same
+    row order as one row at a time. Returns whether each row's inputs are
+    finite and >= 0.
+    """
+    n_t = d1.shape[0]
+    ok1 = True
+    ok2 = True
+    inv1 = 1.0 / sqrt_eta
+    inv2 = 1.0 / sqrt_eta
+    for t in range(n_t):
+        a = d1[t]
+        b = g1[t]
+        c = d2[t]
+        e = g2[t]
+        ok1 &= (a >= 0.0) & (a < np.inf) & (b >= 0.0) & (b < np.inf)
+        ok2 &= (c >= 0.0) & (c < np.inf) & (e >= 0.0) & (e < np.inf)
+        dr1, ch1, dis1, ex1, re1, s1 = _battery_step(a, b, s1, e1, p1, sqrt_eta, inv1)
+        dr2, ch2, dis2, ex2, re2, s2 = _battery_step(c, e, s2, e2, p2, sqrt_eta, inv2)
+        direct1[t] = dr1
+        charge1[t] = ch1
+        discharge1[t] = dis1
+        export1[t] = ex1
+        residual1[t] = re1
+        soc1[t] = s1
+        direct2[t] = dr2
+        charge2[t] = ch2
+        discharge2[t] = dis2
+        export2[t] = ex2
+        residual2[t] = re2
+        soc2[t] = s2
+        sum_export[t] += ex1
+        sum_residual[t] += re1
+        held_export[t] = ex2
+        held_residual[t] = re2
+    return ok1, ok2
+
+
+@nb.njit(**_JIT)
+def _add_held(held_export, held_residual, sum_export, sum_residual):
+    for t in range(sum_export.shape[0]):
+        sum_export[t] += held_export[t]
+        sum_residual[t] += held_residual[t]
+
+
+@nb.njit(**_JIT)
+def _onsite_block(b, n_blocks, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
+                  soc_initial, direct, charge, discharge, export, residual, soc,
+                  sum_export, sum_residual, row_ok, zeroed):
+    """Phase 1 for the rows b, b + n_blocks, b + 2 n_blocks, ... of one block,
+    their exports and residuals added to the block's partial sums in that row
+    order. A row with a battery is paired with the block's next one
+    (``_onsite_pair_checked``); the rows between them run alone, then the
+    second row's held sums are added: the same order of additions, so the
+    same bits, as one row at a time."""
+    n_r, n_t = demand.shape
+    held_export = np.empty(n_t)
+    held_residual = np.empty(n_t)
+    r = np.int64(b)  # prange may pass an unsigned index
+    while r < n_r:
+        r2 = r
+        if battery_kwh[r] > 0.0:
+            r2 = r + n_blocks
+            while r2 < n_r and not battery_kwh[r2] > 0.0:
+                r2 += n_blocks
+        if r2 == r or r2 >= n_r:
+            row_ok[r] = _onsite_row_checked(demand[r], onsite[r], battery_kwh[r],
+                                            battery_kw[r], sqrt_eta,
+                                            soc_initial * battery_kwh[r],
+                                            direct[r], charge[r], discharge[r],
+                                            export[r], residual[r], soc[r],
+                                            sum_export, sum_residual, zeroed)
+            r += n_blocks
+            continue
+        ok1, ok2 = _onsite_pair_checked(
+            demand[r], onsite[r], battery_kwh[r], battery_kw[r],
+            soc_initial * battery_kwh[r],
+            demand[r2], onsite[r2], battery_kwh[r2], battery_kw[r2],
+            soc_initial * battery_kwh[r2], sqrt_eta,
+            direct[r], charge[r], discharge[r], export[r], residual[r], soc[r],
+            direct[r2], charge[r2], discharge[r2], export[r2], residual[r2], soc[r2],
+            sum_export, sum_residual, held_export, held_residual)
+        row_ok[r] = ok1
+        row_ok[r2] = ok2
+        for m in range(r + n_blocks, r2, n_blocks):
+            row_ok[m] = _onsite_row_checked(demand[m], onsite[m], battery_kwh[m],
+                                            battery_kw[m], sqrt_eta,
+                                            soc_initial * battery_kwh[m],
+                                            direct[m], charge[m], discharge[m],
+                                            export[m], residual[m], soc[m],
+                                            sum_export, sum_residual, zeroed)
+        _add_held(held_export, held_residual, sum_export, sum_residual)
+        r = r2 + n_blocks
+
+
+@nb.njit(**_JIT)
 def pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
                e_c, p_c, sqrt_eta, soc_c0,
                pool, pool_factor, community_factor, community_charge,
@@ -275,16 +383,16 @@ def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
     part_export = np.zeros((n_blocks, n_t))
     part_residual = np.zeros((n_blocks, n_t))
     # Block b holds rows b, b + n_blocks, b + 2 n_blocks, ...: rows with
-    # batteries (~4x dearer) are often listed together, and prange hands each
+    # batteries (dearer) are often listed together, and prange hands each
     # thread an equal span of blocks, so interleaving keeps the threads even.
+    # Rows with a battery go two at a time (``_onsite_pair_checked``): a row
+    # with a battery is paired with the block's next one, the rows between
+    # them run alone, then the second row's sums are added: the same order of
+    # additions as one row at a time.
     for b in nb.prange(n_blocks):
-        for r in range(b, n_r, n_blocks):
-            row_ok[r] = _onsite_row_checked(demand[r], onsite[r], battery_kwh[r],
-                                            battery_kw[r], sqrt_eta,
-                                            soc_initial * battery_kwh[r],
-                                            direct[r], charge[r], discharge[r],
-                                            export[r], residual[r], soc[r],
-                                            part_export[b], part_residual[b], zeroed)
+        _onsite_block(b, n_blocks, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
+                      soc_initial, direct, charge, discharge, export, residual, soc,
+                      part_export[b], part_residual[b], row_ok, zeroed)
     # Hourly sums: the block partials added in block order (deterministic),
     # parallel over spans of hours.
     sum_export = np.zeros(n_t)
