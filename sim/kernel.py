@@ -86,40 +86,10 @@ def onsite_row(demand, onsite, e_cap, p_cap, sqrt_eta, soc0,
         This consumer's export and residual are added to them (the hourly
         sums of phase 2, accumulated while the row is still in cache).
     """
-    n_t = demand.shape[0]
-    if e_cap > 0.0:
-        # Multiplying by 1/sqrt(eta) instead of dividing shortens the chain
-        # of dependent operations through ``s`` (a division is ~3x slower);
-        # it changes results by at most an ulp.
-        inv = 1.0 / sqrt_eta
-        s = soc0
-        for t in range(n_t):
-            dr, ch, dis, ex, re, s = _battery_step(demand[t], onsite[t], s, e_cap,
-                                                   p_cap, sqrt_eta, inv)
-            direct[t] = dr
-            charge[t] = ch
-            discharge[t] = dis
-            export[t] = ex
-            residual[t] = re
-            soc[t] = s
-            sum_export[t] += ex
-            sum_residual[t] += re
-    else:
-        # No battery: a branch-free loop the compiler vectorises.
-        for t in range(n_t):
-            d = demand[t]
-            g = onsite[t]
-            dr = d if d < g else g
-            ex = g - dr
-            re = d - dr
-            direct[t] = dr
-            charge[t] = 0.0
-            discharge[t] = 0.0
-            export[t] = ex
-            residual[t] = re
-            soc[t] = 0.0
-            sum_export[t] += ex
-            sum_residual[t] += re
+    # The same code as the kernel's own row loop (one copy of the rules); the
+    # input check it also does is cheap and its answer is not needed here.
+    _onsite_row_checked(demand, onsite, e_cap, p_cap, sqrt_eta, soc0, direct, charge,
+                        discharge, export, residual, soc, sum_export, sum_residual, False)
 
 
 @nb.njit(**_JIT)
@@ -138,6 +108,9 @@ def _onsite_row_checked(demand, onsite, e_cap, p_cap, sqrt_eta, soc0,
     n_t = demand.shape[0]
     good = True
     if e_cap > 0.0:
+        # Multiplying by 1/sqrt(eta) instead of dividing shortens the chain
+        # of dependent operations through ``s`` (a division is ~3x slower);
+        # it changes results by at most an ulp.
         inv = 1.0 / sqrt_eta
         s = soc0
         for t in range(n_t):
