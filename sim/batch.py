@@ -35,7 +35,7 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
-from sim.kernel import onsite_row, pool_hours
+from sim.kernel import onsite_row, pool_hours, split_residual
 
 
 def _cache_guard() -> bool:
@@ -357,12 +357,7 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     for r in range(n_r):
         a = np.zeros(9)
         for t in range(n_t):
-            res = residual[r, t]
-            pl = res * pool_factor[t]
-            cm = res * community_factor[t]
-            gr = res - pl - cm
-            if gr < 0.0:
-                gr = 0.0
+            pl, cm, gr = split_residual(residual[r, t], pool_factor[t], community_factor[t])
             a[0] += demand[r, t]
             a[1] += onsite[r, t]
             a[2] += direct[r, t]

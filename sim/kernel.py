@@ -316,6 +316,21 @@ def pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus
         spill[t] = leftover - ch
 
 
+@nb.njit(**_JIT)
+def split_residual(residual, pool_factor, community_factor):
+    """Steps 5–7 for one consumer-hour: its residual split pro rata [kWh].
+
+    Returns ``pooled, community, grid``: the residual times the hour's pool
+    and community factors (from :func:`pool_hours`), and what is left.
+    """
+    pooled = residual * pool_factor
+    community = residual * community_factor
+    grid = residual - pooled - community
+    if grid < 0.0:  # only ever -1 ulp from rounding
+        grid = 0.0
+    return pooled, community, grid
+
+
 @nb.njit(parallel=True, **_JIT)
 def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
                  sqrt_eta, soc_initial, community_kwh, community_kw,
@@ -388,12 +403,7 @@ def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
     # Phase 3: pooled, community and grid per consumer.
     for r in nb.prange(n_r):
         for t in range(n_t):
-            res = residual[r, t]
-            pl = res * pool_factor[t]
-            cm = res * community_factor[t]
-            g = res - pl - cm
-            if g < 0.0:  # only ever -1 ulp from rounding
-                g = 0.0
+            pl, cm, g = split_residual(residual[r, t], pool_factor[t], community_factor[t])
             pooled[r, t] = pl
             community[r, t] = cm
             grid[r, t] = g
