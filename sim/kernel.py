@@ -68,6 +68,12 @@ def _battery_step(d, g, s, e_cap, p_cap, sqrt_eta, inv):
 
 
 @nb.njit(**_JIT)
+def _valid_pair(demand, onsite):
+    """Both values finite and >= 0 (False for NaN, negatives and +inf alike)."""
+    return (demand >= 0.0) & (demand < np.inf) & (onsite >= 0.0) & (onsite < np.inf)
+
+
+@nb.njit(**_JIT)
 def onsite_row(demand, onsite, e_cap, p_cap, sqrt_eta, soc0,
                direct, charge, discharge, export, residual, soc,
                sum_export, sum_residual):
@@ -116,8 +122,7 @@ def _onsite_row_checked(demand, onsite, e_cap, p_cap, sqrt_eta, soc0,
         for t in range(n_t):
             d = demand[t]
             g = onsite[t]
-            # False for NaN, negative values and +inf alike.
-            good &= (d >= 0.0) & (d < np.inf) & (g >= 0.0) & (g < np.inf)
+            good &= _valid_pair(d, g)
             dr, ch, dis, ex, re, s = _battery_step(d, g, s, e_cap, p_cap, sqrt_eta, inv)
             direct[t] = dr
             charge[t] = ch
@@ -136,7 +141,7 @@ def _onsite_row_checked(demand, onsite, e_cap, p_cap, sqrt_eta, soc0,
         for t in range(n_t):
             d = demand[t]
             g = onsite[t]
-            good &= (d >= 0.0) & (d < np.inf) & (g >= 0.0) & (g < np.inf)
+            good &= _valid_pair(d, g)
             dr = d if d < g else g
             ex = g - dr
             re = d - dr
@@ -176,8 +181,8 @@ def _onsite_pair_checked(d1, g1, e1, p1, s1, d2, g2, e2, p2, s2, sqrt_eta,
         b = g1[t]
         c = d2[t]
         e = g2[t]
-        ok1 &= (a >= 0.0) & (a < np.inf) & (b >= 0.0) & (b < np.inf)
-        ok2 &= (c >= 0.0) & (c < np.inf) & (e >= 0.0) & (e < np.inf)
+        ok1 &= _valid_pair(a, b)
+        ok2 &= _valid_pair(c, e)
         dr1, ch1, dis1, ex1, re1, s1 = _battery_step(a, b, s1, e1, p1, sqrt_eta, inv1)
         dr2, ch2, dis2, ex2, re2, s2 = _battery_step(c, e, s2, e2, p2, sqrt_eta, inv2)
         direct1[t] = dr1
