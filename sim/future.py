@@ -84,6 +84,7 @@ from sim import demand as demand_mod
 from sim.engine import Inputs, Result, build_inputs, generator_output, run_inputs
 from sim.errors import InputError
 from sim.paths import PROFILES
+from sim.report import notes_and_timings
 from sim.scenario import Scenario, load_scenario
 
 __all__ = ["FutureStudy", "future", "load_projection", "parse_years", "VARIANTS",
@@ -990,9 +991,7 @@ def summary_text(study: FutureStudy) -> str:
         lines += [f"  - [{f['variant']}] {f['message']}" for f in study.findings]
     else:
         lines.append("  - none: utilisation, spill and balance stay within the thresholds")
-    if study.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in study.notes]
-    lines += ["", "Time: " + ", ".join(f"{k} {v:.2f} s" for k, v in study.timings.items())]
+    lines += notes_and_timings(study.notes, study.timings)
     return "\n".join(lines)
 
 

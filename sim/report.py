@@ -43,11 +43,14 @@ def summary_text(result: Result) -> str:
              f"{result.hourly.sizes['generator']} generators", ""]
     for key, (label, kind) in KPI_ROWS.items():
         lines.append(f"  {label:<{width}}  {format_value(kpis[key], kind)}")
-    if result.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in result.notes]
-    stages = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
-    lines += ["", f"Time: {stages}"]
+    lines += notes_and_timings(result.notes, result.timings)
     return "\n".join(lines)
+
+
+def notes_and_timings(notes, timings) -> list[str]:
+    """The closing lines of every command's summary: notes, then seconds per stage."""
+    lines = ["", "Notes:"] + [f"  - {n}" for n in notes] if notes else []
+    return lines + ["", "Time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())]
 
 
 def write_result(result: Result, folder: Path) -> list[str]:

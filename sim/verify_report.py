@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.io import write_json
+from sim.report import notes_and_timings
 
 _MARK = {True: "yes", False: "NO"}
 
@@ -83,9 +84,7 @@ def summary_text(v) -> str:
             lines.append(f"  ... {len(probs) - 25} more in problems.csv")
     else:
         lines.append("Data problems: none")
-    if v.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in v.notes]
-    lines += ["", "Time: " + ", ".join(f"{k} {t:.2f} s" for k, t in v.timings.items())]
+    lines += notes_and_timings(v.notes, v.timings)
     return "\n".join(lines)
 
 
