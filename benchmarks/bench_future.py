@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.engine import build_inputs
-from sim.future import future
+from sim.core.engine import build_inputs
+from sim.studies.future import future
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "island_demo.toml"
 

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.engine import build_inputs
+from sim.core.engine import build_inputs
 
-sw = importlib.import_module("sim.sweep")  # the module; sim.sweep is the function
+sw = importlib.import_module("sim.studies.sweep")  # the module; sim.studies.sweep is the function
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "island_demo.toml"
 SAMPLE = 8  # cases run one by one through sim.simulate (extrapolated to all)
@@ -42,7 +42,7 @@ def demo():
 
 
 def test_sweep_1000_cases_end_to_end(benchmark, demo):
-    """sim.sweep.run in memory: build_inputs once, 1,000 cases, the Dataset."""
+    """sim.studies.sweep.run in memory: build_inputs once, 1,000 cases, the Dataset."""
     scenario, cases, _, _ = demo
     result = benchmark.pedantic(sw.run, args=(scenario,), kwargs={"progress": False},
                                 rounds=2, iterations=1)
@@ -65,7 +65,7 @@ def test_sweep_1000_cases_kernel_only(benchmark, demo):
 
 
 def test_one_by_one_through_simulate(benchmark, demo):
-    """A sample of the same cases through sim.simulate + sim.evaluate, each
+    """A sample of the same cases through sim.simulate + sim.programme.evaluate, each
     scenario rebuilt as a user would (weather, pvlib, demand every time)."""
     scenario, cases, _, _ = demo
     rng = np.random.default_rng(0)

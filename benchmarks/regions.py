@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import scenario_from_dict
+from sim.inputs.scenario import scenario_from_dict
 
 ORIENTATIONS = ((20.0, 180.0), (10.0, 160.0), (10.0, 200.0), (30.0, 90.0))
 ARCHETYPES = (("household", None, 4_500.0), ("household", None, 3_000.0),

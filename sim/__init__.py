@@ -3,21 +3,28 @@
 >>> import sim
 >>> sc = sim.load_scenario("scenarios/island_demo.toml")   # doctest: +SKIP
 >>> res = sim.simulate(sc)                                  # doctest: +SKIP
+
+The package follows the data, one way only (see ``docs/design.md``)::
+
+    inputs -> physics -> core -> programme -> studies -> report -> cli
+
+``sim.inputs`` reads and validates files, ``sim.physics`` turns weather into
+kWh per hour, ``sim.core`` matches supply and demand, ``sim.programme`` applies
+the programme's rules, ``sim.studies`` wraps the kernel many times and
+``sim.report`` renders; ``sim.cli`` wires them into the ``gxsim`` command.
 """
 
-from sim.dispatch import match
-from sim.engine import Result, simulate
+from sim.core import accounting
+from sim.core.dispatch import match
+from sim.core.engine import Result, simulate
 from sim.errors import InputError
-from sim.evaluate import Evaluation, evaluate
-from sim.future import future
-from sim.scenario import Scenario, load_scenario
-from sim.sweep import sweep
-from sim.verify import verify
-
-# ``sim.evaluate``, ``sim.future``, ``sim.sweep`` and ``sim.verify`` are the
-# functions; their modules are imported as ``from sim.sweep import ...``.
+from sim.inputs.scenario import Scenario, load_scenario
+from sim.programme.evaluate import Evaluation, evaluate
+from sim.studies.future import future
+from sim.studies.sweep import sweep
+from sim.studies.verify import verify
 
 __version__ = "0.1.0"
 
-__all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "evaluate",
-           "future", "load_scenario", "match", "simulate", "sweep", "verify"]
+__all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "accounting",
+           "evaluate", "future", "load_scenario", "match", "simulate", "sweep", "verify"]

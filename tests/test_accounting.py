@@ -1,4 +1,4 @@
-"""Source attribution (sim.accounting) on hand-worked cases, random cases and the demo.
+"""Source attribution (sim.core.accounting) on hand-worked cases, random cases and the demo.
 
 ``make_result`` builds a :class:`sim.Result` from given demand and generation
 arrays (no weather, no generation models): the first hours carry the hand
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import accounting
-from sim.engine import Inputs, calendar_index, equipment, run_inputs
-from sim.scenario import scenario_from_dict
+from sim.core import accounting
+from sim.core.engine import Inputs, calendar_index, equipment, run_inputs
+from sim.inputs.scenario import scenario_from_dict
 
 YEAR = 2023
 T = 8760

@@ -1,4 +1,4 @@
-"""Tests for sim.generation.biomass and sim.generation.waste."""
+"""Tests for sim.physics.biomass and sim.physics.waste."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sim.errors import InputError
-from sim.generation.biomass import biomass_kwh, iso_week_mask
-from sim.generation.waste import split_waste, waste_kwh
-from sim.weather import year_index
+from sim.physics.biomass import biomass_kwh, iso_week_mask
+from sim.physics.waste import split_waste, waste_kwh
+from sim.inputs.weather import year_index
 
 IDX = year_index(2030)  # Tuesday 1 Jan 2030 .. Tuesday 31 Dec 2030
 

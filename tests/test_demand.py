@@ -1,4 +1,4 @@
-"""Tests for sim.demand: archetype shapes, calendar, savings."""
+"""Tests for sim.physics.demand: archetype shapes, calendar, savings."""
 
 import time
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import demand
-from sim.demand import (ARCHETYPES, apply_savings, archetype_shape, demand_kwh,
+from sim.physics import demand
+from sim.physics.demand import (ARCHETYPES, apply_savings, archetype_shape, demand_kwh,
                         japanese_holidays)
 from sim.errors import InputError
 

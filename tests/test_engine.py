@@ -10,8 +10,8 @@ import xarray as xr
 
 import sim
 from sim.cli import main
-from sim.engine import calendar_index
-from sim.scenario import scenario_from_dict
+from sim.core.engine import calendar_index
+from sim.inputs.scenario import scenario_from_dict
 
 SMALL = {
     "region": {"name": "small", "municipality": "A町", "prefecture": "P県",

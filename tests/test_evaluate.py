@@ -1,4 +1,4 @@
-"""sim.evaluate on scenarios worked by hand (each test's docstring shows the sums)."""
+"""sim.programme.evaluate on scenarios worked by hand (each test's docstring shows the sums)."""
 
 import json
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import accounting
+from sim.core import accounting
 from sim.errors import InputError
-from sim.evaluate import FIGURES, Evaluation, evaluate_totals
+from sim.programme.evaluate import FIGURES, Evaluation, evaluate_totals
 from test_accounting import T, make_result, pad, scenario
 
 REQUIRED = ["civil_demand_kwh", "evaluated_demand_kwh", "savings_kwh",
@@ -252,7 +252,7 @@ def plain_figures(sc, led, annual):
     annual rows out of order (reindexed), the ledger transposed (consumer,
     generator), and the finance totals from the pandas project table
     (``finance.projects`` + ``finance.totals``)."""
-    from sim import finance
+    from sim.programme import finance
 
     ev = evaluate_totals(sc, led.transpose(), annual.iloc[::-1])
     d = ev.to_dict()
@@ -265,7 +265,7 @@ def plain_figures(sc, led, annual):
 def test_fast_path_equals_plain_path_on_the_demo(demo_result):
     """evaluate_totals (numpy, no DataFrame per case) gives exactly the
     to_dict() of the plain paths, and its project table equals finance.projects."""
-    from sim import finance
+    from sim.programme import finance
 
     sc = demo_result.scenario
     led = accounting.ledger(demo_result)

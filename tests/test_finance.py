@@ -1,4 +1,4 @@
-"""sim.finance: projects, payback, cost per t-CO2 (hand-computed in docstrings)."""
+"""sim.programme.finance: projects, payback, cost per t-CO2 (hand-computed in docstrings)."""
 
 import math
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim import accounting, finance
+from sim.core import accounting
+from sim.programme import finance
 from sim.errors import InputError
 from test_accounting import make_result, pad, scenario
 

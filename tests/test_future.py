@@ -1,4 +1,4 @@
-"""The 2030–2050 sensitivity study (sim.future): projections, demand response,
+"""The 2030–2050 sensitivity study (sim.studies.future): projections, demand response,
 supply over time, findings and the command line."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.engine import calendar_index
+from sim.core.engine import calendar_index
 from sim.errors import InputError
-from sim.future import future, load_projection, parse_years
-from sim.scenario import scenario_from_dict
+from sim.studies.future import future, load_projection, parse_years
+from sim.inputs.scenario import scenario_from_dict
 
 YEAR = 2023
 TOWN = "試験町"
@@ -285,7 +285,7 @@ def test_cli_writes_dataset_summary_and_report(tmp_path, capsys):
         assert dict(ds.sizes)["year"] == 3 and list(ds["variant"].values) == \
             ["reference", "harsher"]
         try:
-            import sim.evaluate  # noqa: F401  (issue 3: the programme's figures)
+            import sim.programme.evaluate  # noqa: F401  (issue 3: the programme's figures)
         except ImportError:
             pass
         else:

@@ -7,7 +7,7 @@ import pytest
 from reference import reference_match
 
 from sim import InputError, match
-from sim import kernel
+from sim.core import kernel
 
 
 def _system(n_r=70, n_t=200, seed=3):

@@ -1,4 +1,4 @@
-"""Tests for sim.meter: meter data ingestion (generated data only)."""
+"""Tests for sim.inputs.meter: meter data ingestion (generated data only)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import InputError
-from sim.meter import MeterData, read_meter
+from sim.inputs.meter import MeterData, read_meter
 
 YEAR = 2025
 TZ = "Asia/Tokyo"

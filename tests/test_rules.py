@@ -1,10 +1,10 @@
-"""The programme's rules (sim.rules) row by row, and the schema's one-line errors."""
+"""The programme's rules (sim.programme.rules) row by row, and the schema's one-line errors."""
 
 import pytest
 
-from sim import rules
+from sim.programme import rules
 from sim.errors import InputError
-from sim.scenario import Consumer, scenario_from_dict
+from sim.inputs.scenario import Consumer, scenario_from_dict
 from test_accounting import REGION, scenario
 
 

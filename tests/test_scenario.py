@@ -5,7 +5,7 @@ import copy
 import pytest
 
 import sim
-from sim.scenario import scenario_from_dict
+from sim.inputs.scenario import scenario_from_dict
 
 BASE = {
     "region": {"name": "t", "municipality": "A町", "prefecture": "P県", "latitude": 30.0,

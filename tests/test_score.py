@@ -1,11 +1,11 @@
-"""The score sheet (sim.score) and ``gxsim score``."""
+"""The score sheet (sim.programme.score) and ``gxsim score``."""
 
 import json
 
 import pytest
 
 import sim
-from sim import score
+from sim.programme import score
 from sim.cli import main
 from sim.errors import InputError
 from test_evaluate import pv_island
@@ -82,7 +82,7 @@ def test_gxsim_score_bad_input_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-# -- criterion (7): figures of the 2030–2050 study (sim.future, 問37) ---------------
+# -- criterion (7): figures of the 2030–2050 study (sim.studies.future, 問37) ---------------
 
 TOWN = "採点町"
 
@@ -90,7 +90,7 @@ TOWN = "採点町"
 def future_scenario():
     """A small town whose population halves 2020→2050 (households −40 %, 65+ share
     rising): households, a shop and a school on 120 kW of PV with a battery."""
-    from sim.scenario import scenario_from_dict
+    from sim.inputs.scenario import scenario_from_dict
 
     years = range(2020, 2051, 5)
     series = [{"municipality": TOWN, "year": y, "population": p, "households": h,

@@ -1,4 +1,4 @@
-"""Tests for sim.generation.solar."""
+"""Tests for sim.physics.solar."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pvlib
 import pytest
 
 from sim.errors import InputError
-from sim.generation.solar import PV_DEFAULTS, pv_kwh_per_kwp, pv_profiles
-from sim.weather import load_weather, solar_position_hourly
+from sim.physics.solar import PV_DEFAULTS, pv_kwh_per_kwp, pv_profiles
+from sim.inputs.weather import load_weather, solar_position_hourly
 
 LAT, LON, ALT = 27.37, 128.57, 20.0  # golden island (demo scenario)
 SITE = {"latitude": LAT, "longitude": LON, "altitude": ALT}

@@ -1,4 +1,4 @@
-"""Batch sweeps (sim.sweep, sim.batch): cases equal sim.simulate, shapes and labels,
+"""Batch sweeps (sim.studies.sweep, sim.studies.batch): cases equal sim.simulate, shapes and labels,
 resumption, Dask, one-line errors."""
 
 import copy
@@ -12,9 +12,9 @@ import xarray as xr
 
 import sim
 from sim.errors import InputError
-from sim.scenario import scenario_from_dict
+from sim.inputs.scenario import scenario_from_dict
 
-sw = importlib.import_module("sim.sweep")  # the module; sim.sweep is the function
+sw = importlib.import_module("sim.studies.sweep")  # the module; sim.studies.sweep is the function
 
 BASE = {
     "region": {"name": "Sweep test", "municipality": "和泊町", "prefecture": "鹿児島県",
@@ -66,7 +66,7 @@ PRODUCT = {
 
 @pytest.fixture(scope="module")
 def weather():
-    from sim.engine import build_inputs
+    from sim.core.engine import build_inputs
 
     return build_inputs(scenario()).weather
 
@@ -125,7 +125,7 @@ def test_every_case_equals_simulate_by_hand(product_run, weather):
 
 
 def test_batch_attribution_equals_accounting_with_initial_charge(weather):
-    """The in-kernel ledger and per-generator balance equal sim.accounting's,
+    """The in-kernel ledger and per-generator balance equal sim.core.accounting's,
     also with batteries charged at the start (soc_initial) and unshared exports."""
     sc = scenario({"parameters": [{"target": "options.battery_efficiency",
                                    "values": [0.81]}]},
@@ -408,8 +408,8 @@ def test_fast_evaluation_equals_plain_path_on_sweep_cases(product_run, weather, 
     """Every case of a chunk: evaluate_totals on the kernel's ledger and annual
     table gives exactly the to_dict() of the plain paths (reindexed annual rows,
     transposed ledger, pandas project table), and the sweep stores those figures."""
-    from sim.engine import build_inputs
-    from sim.evaluate import evaluate_totals
+    from sim.core.engine import build_inputs
+    from sim.programme.evaluate import evaluate_totals
     from test_evaluate import plain_figures
 
     sc = scenario(PRODUCT)

@@ -1,4 +1,4 @@
-"""Tests for sim.verify: an island claim checked against generated meter data.
+"""Tests for sim.studies.verify: an island claim checked against generated meter data.
 
 The meter data are generated here with known true values (30-minute kWh with
 three decimals, so that CSV round trips are exact); the true figures come from
@@ -17,7 +17,7 @@ import tomli_w
 
 import sim
 from sim.errors import InputError
-from sim.verify import claim_from_dict, claim_scenario, load_claim, metered_result, verify
+from sim.studies.verify import claim_from_dict, claim_scenario, load_claim, metered_result, verify
 
 YEAR = 2023
 TZ = "Asia/Tokyo"
@@ -137,7 +137,7 @@ def truth():
     arr = h[claim.meters].to_numpy().T
     sc = claim_scenario(claim)
     res = metered_result(sc, np.ascontiguousarray(arr[:n_c]), np.ascontiguousarray(arr[n_c:]))
-    from sim.verify import _evaluation
+    from sim.studies.verify import _evaluation
     figs, _ = _evaluation(res)
     civil = np.array([s not in ("industry",) for _, s, *_ in CONSUMERS])
     figs["hourly_matched_share"] = float(res.annual["renewable"][civil].sum()

@@ -1,4 +1,4 @@
-"""Tests for sim.weather: synthetic default year and EPW/TMY3/CSV readers."""
+"""Tests for sim.inputs.weather: synthetic default year and EPW/TMY3/CSV readers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pvlib
 import pytest
 
 from sim.errors import InputError
-from sim.weather import (COLUMNS, load_weather, solar_position_hourly,
+from sim.inputs.weather import (COLUMNS, load_weather, solar_position_hourly,
                          synthetic_year, year_index)
 
 # golden island (Okinoerabu, the shipped demo scenario's site)
@@ -338,7 +338,7 @@ def test_plain_csv_hour_ending_labels(tmp_path, island):
     # read as interval starts the data would be an hour late: the year
     # then spills one hour into 2031 and is wrapped, and says so
     assert df.attrs["repairs"]
-    from sim.weather import read_plain_csv
+    from sim.inputs.weather import read_plain_csv
     ok = read_plain_csv(path, year=2030, label="end")
     pd.testing.assert_frame_equal(ok, island, check_exact=False, rtol=1e-12,
                                   atol=1e-9, check_freq=False)

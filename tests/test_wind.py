@@ -1,4 +1,4 @@
-"""Tests for sim.generation.wind."""
+"""Tests for sim.physics.wind."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from windpowerlib import WindTurbine
 
 from sim.errors import InputError
-from sim.generation.wind import (hub_wind_speed, turbine_power_curve,
+from sim.physics.wind import (hub_wind_speed, turbine_power_curve,
                                  turbine_types, wind_kwh_per_kw)
-from sim.weather import load_weather, year_index
+from sim.inputs.weather import load_weather, year_index
 
 LAT, LON, ALT = 27.37, 128.57, 20.0  # golden island (demo scenario)
 
@@ -168,8 +168,8 @@ def test_losses_derate_uniformly():
     """losses_percent scales every hour by (1 - losses / 100)."""
     import numpy as np
 
-    from sim.generation.wind import wind_kwh_per_kw
-    from sim.weather import load_weather
+    from sim.physics.wind import wind_kwh_per_kw
+    from sim.inputs.weather import load_weather
 
     w = load_weather(latitude=27.4, longitude=128.6, year=2023)
     gross = wind_kwh_per_kw(w, hub_height=60)

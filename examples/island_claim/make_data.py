@@ -29,7 +29,7 @@ import pandas as pd
 import tomli_w
 
 import sim
-from sim.engine import build_inputs
+from sim.core.engine import build_inputs
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -130,7 +130,7 @@ def main() -> None:
     d = claim_dict(scenario_data, scenario, None)
     d["meter_data"].update(files=[clean.name], fill="none")
     probe.write_text(tomli_w.dumps(d), encoding="utf-8")
-    from sim.verify import verify
+    from sim.studies.verify import verify
     v = verify(probe)
     clean.unlink()
     probe.unlink()

@@ -4,9 +4,9 @@ Usage::
 
     python profiles/weather/make_default_year.py [--year 2030] [--out FILE]
 
-The CSV is the output of :func:`sim.weather.synthetic_year` for the shipped
+The CSV is the output of :func:`sim.inputs.weather.synthetic_year` for the shipped
 demo site (Okinoerabu, 27.37 N 128.57 E, 20 m), rounded for size, in the plain
-CSV format read by :func:`sim.weather.load_weather`.  It exists for people who
+CSV format read by :func:`sim.inputs.weather.load_weather`.  It exists for people who
 want to look at the default year without Python and as a regression reference
 (tests/test_weather.py checks the generator still reproduces it).  The
 library itself always computes the default year on the fly for the requested
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.weather import synthetic_year
+from sim.inputs.weather import synthetic_year
 
 SITE = {"latitude": 27.37, "longitude": 128.57, "altitude": 20.0}
 

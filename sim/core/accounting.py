@@ -352,7 +352,7 @@ def ledger_dataarray(scenario, att: Attribution) -> xr.DataArray:
                       name="ledger")
     da.attrs.update(units="kWh", description="renewable energy from each generator "
                     "delivered to each consumer over the year (pro-rata attribution, "
-                    "sim.accounting)",
+                    "sim.core.accounting)",
                     **{f"{k}_kwh": v for k, v in att.totals.items()})
     return da
 

@@ -10,11 +10,11 @@ cases (docs/sweep.md):
   cases with a ``seed``.
 
 Speed by design: weather, demand and generation profiles are computed once
-(:func:`sim.engine.build_inputs`); cases only scale them. The compiled batch
-kernel (:mod:`sim.batch`) runs a chunk of cases in one call, parallel over
+(:func:`sim.core.engine.build_inputs`); cases only scale them. The compiled batch
+kernel (:mod:`sim.studies.batch`) runs a chunk of cases in one call, parallel over
 cases, and returns annual figures per case (per consumer flows and the
-generator × consumer ledger of :mod:`sim.accounting`), never hourly arrays.
-The programme's figures come from ``sim.evaluate.evaluate_totals`` on those
+generator × consumer ledger of :mod:`sim.core.accounting`), never hourly arrays.
+The programme's figures come from ``sim.programme.evaluate.evaluate_totals`` on those
 annual totals when the evaluation module is installed.
 
 Chunks are stored as they finish (one ``.npz`` each, written atomically) in a
@@ -47,10 +47,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim import batch
-from sim.engine import Inputs, build_inputs, run_inputs
+from sim.studies import batch
+from sim.core.engine import Inputs, build_inputs, run_inputs
 from sim.errors import InputError
-from sim.scenario import Scenario, SweepSpec, scenario_from_dict
+from sim.inputs.scenario import Scenario, SweepSpec, scenario_from_dict
 
 #: figures computed from the kernel's annual totals for every case
 KPI_UNITS = {
@@ -554,7 +554,7 @@ class Base:
 
     @classmethod
     def build(cls, scenario: Scenario, inputs: Inputs) -> "Base":
-        """From :func:`sim.engine.build_inputs`."""
+        """From :func:`sim.core.engine.build_inputs`."""
         return cls(scenario=scenario, demand_gross=np.ascontiguousarray(inputs.demand_gross),
                    generation=np.ascontiguousarray(inputs.generation),
                    site_index=np.asarray(inputs.site_index, dtype=np.int64),
@@ -629,7 +629,7 @@ def kernel_arrays(base: Base, params: list[Param], values: np.ndarray) -> dict:
 
 
 def case_inputs(base: Base, params: list[Param], values, inputs: Inputs) -> tuple:
-    """(scenario, Inputs) of one case, for :func:`sim.engine.run_inputs`."""
+    """(scenario, Inputs) of one case, for :func:`sim.core.engine.run_inputs`."""
     values = np.asarray(values, dtype=float)[None, :]
     k = kernel_arrays(base, params, values)
     sc = apply_case(base.scenario, params, values[0])
@@ -649,9 +649,9 @@ def case_inputs(base: Base, params: list[Param], values, inputs: Inputs) -> tupl
 # -- one chunk ------------------------------------------------------------------
 
 def _evaluator():
-    """``sim.evaluate.evaluate_totals`` if the evaluation module is installed."""
+    """``sim.programme.evaluate.evaluate_totals`` if the evaluation module is installed."""
     try:
-        from sim.evaluate import evaluate_totals
+        from sim.programme.evaluate import evaluate_totals
     except ImportError:
         return None
     return evaluate_totals
@@ -678,12 +678,12 @@ _LEDGER_TEMPLATES: dict = {}
 
 
 def _ledger_da(case_sc: Scenario, keep: np.ndarray, led, table, totals) -> xr.DataArray:
-    """The labelled ledger of :func:`sim.accounting.ledger_dataarray` for one case.
+    """The labelled ledger of :func:`sim.core.accounting.ledger_dataarray` for one case.
 
     Built once per generator set and scenario rows, then copied and filled:
     labelling a DataArray costs more than the case's kernel run.
     """
-    from sim import accounting
+    from sim.core import accounting
 
     tab = {f: table[keep, i] for i, f in enumerate(batch.TABLE_FIELDS)}
     tab["delivered"] = tab["direct"] + tab["battery"] + tab["pooled"] + tab["community"]
@@ -753,7 +753,7 @@ def compute_chunk(base: Base, params: list[Param], values: np.ndarray, *,
     params : list of Param
     values : ndarray (n, P)
     evaluate : bool, default True
-        Add the programme's figures (``sim.evaluate.evaluate_totals``) when
+        Add the programme's figures (``sim.programme.evaluate.evaluate_totals``) when
         the evaluation module is installed.
     threads : int, optional
         numba threads for this call (Dask workers: their share of the cores).
@@ -1037,7 +1037,7 @@ def sweep(scenario: Scenario | str | Path, **kwargs) -> xr.Dataset:
     **kwargs : passed to :func:`run`
     """
     if not isinstance(scenario, Scenario):
-        from sim.scenario import load_scenario
+        from sim.inputs.scenario import load_scenario
 
         scenario = load_scenario(scenario)
     result = run(scenario, **kwargs)
@@ -1147,7 +1147,7 @@ def assemble(base: Base, cases: Cases, chunks: list[dict[str, np.ndarray]]) -> x
         if unit:
             ds[k].attrs["units"] = unit
     ds["ledger"].attrs["description"] = ("renewable energy from each generator delivered "
-                                         "to each consumer (sim.accounting rules)")
+                                         "to each consumer (sim.core.accounting rules)")
     for p in cases.params:
         ds[p.name].attrs.update(target=p.target, description=f"swept: {p.target}")
     ds.attrs.update(region=sc.region.name, year=sc.region.year, mode=cases.mode,
@@ -1179,7 +1179,7 @@ def best_cases(df: pd.DataFrame, spec: SweepSpec, n: int | None = None) -> tuple
     -------
     (DataFrame, objective, sense)
     """
-    from sim.scenario import _SWEEP_CONSTRAINT
+    from sim.inputs.scenario import _SWEEP_CONSTRAINT
 
     objective, sense = spec.objective, spec.sense
     if objective is None:
@@ -1369,7 +1369,7 @@ def configure_parser(parser) -> None:
 
 def command(args) -> int:
     """Run the sweep, write the outputs, print the summary."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if not scenario.sweep.parameters and scenario.sweep.table is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.scenario import AccountingSpec, Consumer, Region, Scenario
+from sim.inputs.scenario import AccountingSpec, Consumer, Region, Scenario
 
 #: default emission factors [kg-CO2/kWh] and their sources (docs/figures.md)
 EMISSION_FACTOR_ISLAND = 0.496

@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.paths import PROFILES
-from sim.scenario import read_toml
+from sim.inputs.paths import PROFILES
+from sim.inputs.scenario import read_toml
 
 RUBRIC = PROFILES / "rubric" / "default.toml"
-#: prefix of rubric metrics taken from the 2030–2050 study (sim.future)
+#: prefix of rubric metrics taken from the 2030–2050 study (sim.studies.future)
 FUTURE = "future."
 
 
@@ -76,7 +76,7 @@ def load_rubric(path: str | Path | None = None) -> dict:
 
 def _check_future_item(it: dict, path, where: str) -> None:
     """``metric = "future.X"``: X a study variable, ``variant`` and ``years`` valid."""
-    from sim.future import VARIABLES, VARIANTS
+    from sim.studies.future import VARIABLES, VARIANTS
 
     name = it["metric"][len(FUTURE):]
     if name not in VARIABLES:
@@ -113,7 +113,7 @@ def future_study(scenario, rubric: dict | None = None, *, weather=None):
     Only the study years and variants named by ``future.*`` items are simulated
     (hour by hour, as ``gxsim future`` does); ``None`` if the rubric has none.
     """
-    from sim.future import future
+    from sim.studies.future import future
 
     if rubric is None:
         path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
@@ -263,7 +263,7 @@ def future_lines(rubric: dict, future=None, future_note: str | None = None) -> l
     years, variants = future_request(rubric)
     if not years:
         return []
-    head = "  2030–2050 study (問37, sim.future, hourly)"
+    head = "  2030–2050 study (問37, sim.studies.future, hourly)"
     if future is None:
         why = future_note or "no study given"
         return [f"{head}: not computed ({why}); would use variant "
@@ -370,11 +370,11 @@ def command(args) -> int:
     that cannot run (e.g. no population projection for the municipality) leaves
     them not computed, with the reason on the sheet.
     """
-    from sim.accounting import ledger, ledger_table
-    from sim.engine import simulate
-    from sim.evaluate import evaluate_totals
+    from sim.core.accounting import ledger, ledger_table
+    from sim.core.engine import simulate
+    from sim.programme.evaluate import evaluate_totals
     from sim.io import atomic_output_dir, write_json
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None

@@ -501,7 +501,7 @@ def _kg_per_kwh(value: float | None) -> float | None:
 class AccountingSpec(_Model):
     """The ``[accounting]`` section: how the programme's figures are counted.
 
-    See docs/figures.md (sim.rules, sim.evaluate) for every figure and rule.
+    See docs/figures.md (sim.programme.rules, sim.programme.evaluate) for every figure and rule.
     """
 
     emission_factor_kg_per_kwh: float | None = Field(
@@ -525,7 +525,7 @@ class AccountingSpec(_Model):
 
 
 class FinanceSpec(_Model):
-    """The ``[finance]`` section: grant, prices and periods (sim.finance)."""
+    """The ``[finance]`` section: grant, prices and periods (sim.programme.finance)."""
 
     grant_rate: Share = Field(2 / 3, description="grant (交付金) share of capital cost [-]")
     grant_rates: dict[str, Share] = Field(default_factory=dict,

@@ -3,7 +3,7 @@
 The chain, for every hour of a weather year (labels = interval starts):
 
 1. solar position representative of the hour (middle of the hour, or of its
-   sunlit part at sunrise/sunset; :func:`sim.weather.solar_position_hourly`);
+   sunlit part at sunrise/sunset; :func:`sim.inputs.weather.solar_position_hourly`);
 2. plane-of-array irradiance by the Perez (default) or Hay-Davies
    transposition (:func:`pvlib.irradiance.get_total_irradiance`), beam
    reduced by the physical incidence-angle modifier
@@ -34,7 +34,7 @@ import pandas as pd
 import pvlib
 
 from sim.errors import InputError
-from sim.weather import solar_position_hourly, validate_weather
+from sim.inputs.weather import solar_position_hourly, validate_weather
 
 __all__ = ["pv_kwh_per_kwp", "pv_profiles", "PV_DEFAULTS"]
 
@@ -199,7 +199,7 @@ def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
     Parameters
     ----------
     weather : pandas.DataFrame
-        Weather year from :func:`sim.weather.load_weather`: tz-aware hourly
+        Weather year from :func:`sim.inputs.weather.load_weather`: tz-aware hourly
         index of interval starts, columns ``ghi, dni, dhi`` [W/m2],
         ``temp_air`` [°C], ``wind_speed`` [m/s at ``attrs["wind_height"]``,
         default 10 m], optional ``pressure`` [Pa].

@@ -1,7 +1,7 @@
 """``sim.match``: the array interface to the matching kernel (design.md §3–4).
 
 This is the one place that checks arrays and allocates the outputs before the
-compiled kernel (:mod:`sim.kernel`) runs; everything that matches energy
+compiled kernel (:mod:`sim.core.kernel`) runs; everything that matches energy
 (``simulate``, sweeps, the 2030–2050 study, verification) goes through it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from sim import kernel
+from sim.core import kernel
 from sim.errors import InputError
 
 #: per consumer and hour, shape (R, T) [kWh]; ``soc`` is the end-of-hour state

@@ -5,8 +5,8 @@
 the per-consumer annual table), so a batch sweep that never builds an hourly
 Dataset calls the same function::
 
-    from sim.accounting import attribute, ledger_dataarray
-    from sim.evaluate import evaluate_totals      # (``sim.evaluate`` is the function)
+    from sim.core.accounting import attribute, ledger_dataarray
+    from sim.programme.evaluate import evaluate_totals      # (``sim.evaluate`` is the function)
 
     att = attribute(generation, site_index, flows, efficiency=...)
     ev = evaluate_totals(scenario, ledger_dataarray(scenario, att), annual)
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim import finance, rules
+from sim.programme import finance, rules
 from sim.errors import InputError
-from sim.scenario import AccountingSpec, FinanceSpec, Scenario
+from sim.inputs.scenario import AccountingSpec, FinanceSpec, Scenario
 
 #: relative tolerance of the balance tests (rounding of float sums)
 BALANCE_RTOL = 1e-9
@@ -46,7 +46,7 @@ class Evaluation:
     :data:`FIGURES`, ``docs/figures.md``). "Counted" means renewable or
     renewable-equivalent energy that the rules let count (問27, 問31);
     "delivered" means hourly matched by the kernel and traced through the
-    ledger (:mod:`sim.accounting`).
+    ledger (:mod:`sim.core.accounting`).
     """
 
     region: str = field(default="", metadata=dict(unit="-", ja="地域", source="",
@@ -225,7 +225,7 @@ def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
     ----------
     scenario : Scenario
     ledger : xarray.DataArray (generator, consumer) [kWh/yr]
-        From :func:`sim.accounting.ledger` or :func:`sim.accounting.ledger_dataarray`
+        From :func:`sim.core.accounting.ledger` or :func:`sim.core.accounting.ledger_dataarray`
         (with its per-generator coordinates ``generated``, ``self_consumed`` …).
     annual : pandas.DataFrame
         Per consumer, indexed by consumer id: ``demand_gross``, ``demand``,
@@ -406,6 +406,6 @@ def evaluate(result, **overrides) -> Evaluation:
     Evaluation
         See :data:`FIGURES` and ``docs/figures.md``.
     """
-    from sim.accounting import ledger
+    from sim.core.accounting import ledger
 
     return evaluate_totals(result.scenario, ledger(result), result.annual, **overrides)

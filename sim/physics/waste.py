@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.errors import InputError
-from sim.generation.biomass import (_capacity, _number, hourly_index,
+from sim.physics.biomass import (_capacity, _number, hourly_index,
                                     iso_week_mask)
 
 __all__ = ["waste_kwh", "split_waste"]
@@ -61,7 +61,7 @@ def waste_kwh(index, *, capacity_kw, weekly_schedule=None, shutdown_weeks=(),
         0..23).  Default: 1.0 every hour (continuous operation).
     shutdown_weeks : iterable of int, default ()
         ISO weeks (1..53) of maintenance shutdown; output is exactly 0 then
-        (see :func:`sim.generation.biomass.iso_week_mask`).
+        (see :func:`sim.physics.biomass.iso_week_mask`).
     load_factor : float, default 0.8
         Output at full throughput as a fraction of capacity, 0 < lf <= 1
         (incinerator turbines rarely run at nameplate). [-]

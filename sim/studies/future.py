@@ -3,9 +3,9 @@
 ``sim.future(scenario)`` simulates every study year (default 2020–2050 in
 5-year steps) under every projection variant (``reference``, ``harsher``,
 ``milder``) **hour by hour through the same kernel** as ``sim.simulate``: the
-scenario's arrays are built once (:func:`sim.engine.build_inputs`), then for
+scenario's arrays are built once (:func:`sim.core.engine.build_inputs`), then for
 each year and variant the demand, generation and battery arrays are modified
-and handed to :func:`sim.engine.run_inputs`. There is no annual scaling
+and handed to :func:`sim.core.engine.run_inputs`. There is no annual scaling
 shortcut. All years use the base year's weather and calendar, so differences
 between years come from the projection and the equipment only.
 
@@ -80,12 +80,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim import demand as demand_mod
-from sim.engine import Inputs, Result, build_inputs, generator_output, run_inputs
+from sim.physics import demand as demand_mod
+from sim.core.engine import Inputs, Result, build_inputs, generator_output, run_inputs
 from sim.errors import InputError
-from sim.paths import PROFILES
-from sim.report import notes_and_timings
-from sim.scenario import Scenario, load_scenario
+from sim.inputs.paths import PROFILES
+from sim.report.run import notes_and_timings
+from sim.inputs.scenario import Scenario, load_scenario
 
 __all__ = ["FutureStudy", "future", "load_projection", "parse_years", "VARIANTS",
            "PROJECTION_FILE", "configure_parser", "command"]
@@ -350,7 +350,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         directly and leave CO2 and payback as NaN, with a note.
     keep_results : bool, default False
         Keep every year's :class:`sim.Result` in ``study.results``.
-    inputs : sim.engine.Inputs, optional
+    inputs : sim.core.engine.Inputs, optional
         Pre-built base-year arrays (benchmarks, sweeps).
 
     Returns
@@ -383,9 +383,9 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
     evaluate_fn = None
     if use_evaluate:
         try:
-            from sim.evaluate import evaluate as evaluate_fn  # issue 3
+            from sim.programme.evaluate import evaluate as evaluate_fn  # issue 3
         except ImportError:
-            notes.append("sim.evaluate is not available: balance and rates computed from "
+            notes.append("sim.programme.evaluate is not available: balance and rates computed from "
                           "the result directly; CO2 reduction and payback left as NaN")
     consumers = _consumer_rules(scenario, table, years + [base_year])
     timings["projection"] = time.perf_counter() - t0
@@ -618,7 +618,7 @@ FINANCE_TABLE = PROJECTION_FILE.parent.parent / "finance" / "defaults.csv"
 def _default_lives(spec) -> dict[str, float]:
     """Useful lives by kind: ``[future.lives]`` where set, else the finance table's
     ``useful_life_years`` (profiles/finance/defaults.csv) if present, else the
-    statutory defaults of :class:`sim.scenario.FutureLives`."""
+    statutory defaults of :class:`sim.inputs.scenario.FutureLives`."""
     lives = {k: float(v) for k, v in spec.lives.model_dump().items()}
     if FINANCE_TABLE.exists():
         try:
@@ -789,7 +789,7 @@ def _figures(res: Result, inp: Inputs, evaluate_fn) -> dict:
     return row
 
 
-#: Evaluation.to_dict() key -> our figure (sim.evaluate, issue 3)
+#: Evaluation.to_dict() key -> our figure (sim.programme.evaluate, issue 3)
 _FROM_EVALUATE = {k: k for k in (
     "civil_demand_kwh", "renewable_supply_annual_kwh", "renewable_supply_hourly_kwh",
     "self_consumption_rate", "local_production_rate", "co2_reduction_t", "payback_years",
@@ -831,12 +831,12 @@ VARIABLES = {
                               "supply to civil demand"),
     "local_production_rate": ("1", "地産地消率: renewable supply generated in the local "
                               "scope / civil demand"),
-    "co2_reduction_t": ("t-CO2/yr", "CO2 reduction (sim.evaluate)"),
-    "capex_jpy": ("JPY", "capital cost (sim.evaluate)"),
-    "grant_jpy": ("JPY", "grant (交付金) (sim.evaluate)"),
-    "opex_jpy_per_year": ("JPY/yr", "operating cost (sim.evaluate)"),
-    "benefit_jpy_per_year": ("JPY/yr", "annual benefit (sim.evaluate)"),
-    "payback_years": ("yr", "simple payback with this year's benefit (sim.evaluate)"),
+    "co2_reduction_t": ("t-CO2/yr", "CO2 reduction (sim.programme.evaluate)"),
+    "capex_jpy": ("JPY", "capital cost (sim.programme.evaluate)"),
+    "grant_jpy": ("JPY", "grant (交付金) (sim.programme.evaluate)"),
+    "opex_jpy_per_year": ("JPY/yr", "operating cost (sim.programme.evaluate)"),
+    "benefit_jpy_per_year": ("JPY/yr", "annual benefit (sim.programme.evaluate)"),
+    "payback_years": ("yr", "simple payback with this year's benefit (sim.programme.evaluate)"),
     "capacity_in_service_kw": ("kW", "generating capacity in service (not retired)"),
     "battery_capacity_kwh": ("kWh", "battery energy capacity after fade"),
 }

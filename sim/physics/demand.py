@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.paths import PROFILES
+from sim.inputs.paths import PROFILES
 
 __all__ = [
     "ARCHETYPES",

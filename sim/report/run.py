@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.engine import Result
+from sim.core.engine import Result
 from sim.io import write_json
 
 #: region KPIs shown in the summary: key -> (label, kind)

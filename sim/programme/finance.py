@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.paths import PROFILES
-from sim.scenario import FinanceSpec, Scenario
+from sim.inputs.paths import PROFILES
+from sim.inputs.scenario import FinanceSpec, Scenario
 
 DEFAULTS = PROFILES / "finance" / "defaults.csv"
 _COLUMNS = ("kind", "unit", "capex_jpy_per_unit", "opex_jpy_per_unit_year",
@@ -231,7 +231,7 @@ def projects(scenario: Scenario, ledger, annual: pd.DataFrame, *,
     ----------
     scenario : Scenario
     ledger : xarray.DataArray (generator, consumer)
-        From :func:`sim.accounting.ledger` (per-generator coordinates used:
+        From :func:`sim.core.accounting.ledger` (per-generator coordinates used:
         ``direct, pooled, community, to_storage, spilled, unshared_export``).
     annual : pandas.DataFrame
         Per consumer (``charge``, ``discharge`` for on-site batteries).

@@ -33,7 +33,7 @@ from windpowerlib import temperature as wpl_temperature
 from windpowerlib import wind_speed as wpl_wind_speed
 
 from sim.errors import InputError
-from sim.weather import validate_weather
+from sim.inputs.weather import validate_weather
 
 __all__ = ["wind_kwh_per_kw", "turbine_types", "hub_wind_speed",
            "turbine_power_curve"]
@@ -98,7 +98,7 @@ def _curve(turbine_type):
                            + [v for v in valid if v.startswith("V1")][:2])
         raise InputError(f"unknown turbine type {turbine_type!r}; expected one "
                          f"of windpowerlib's {len(valid)} types such as "
-                         f"{sample} (see sim.generation.wind.turbine_types())",
+                         f"{sample} (see sim.physics.wind.turbine_types())",
                          field="turbine_type")
     c = curves.loc[turbine_type].dropna()
     ws = c.index.astype(float).to_numpy()
@@ -202,7 +202,7 @@ def wind_kwh_per_kw(weather, *, hub_height, turbine_type="E-53/800",
     Parameters
     ----------
     weather : pandas.DataFrame
-        Weather year from :func:`sim.weather.load_weather` with column
+        Weather year from :func:`sim.inputs.weather.load_weather` with column
         ``wind_speed`` [m/s]; ``temp_air`` [°C] and ``pressure`` [Pa] are
         needed only with ``density_correction``.
     hub_height : float

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.io import write_json
-from sim.report import notes_and_timings
+from sim.report.run import notes_and_timings
 
 _MARK = {True: "yes", False: "NO"}
 
@@ -34,7 +34,7 @@ def _ljust(text: str, width: int) -> str:
 
 
 def _fmt(v, kind: str) -> str:
-    from sim.verify import _fmt as f
+    from sim.studies.verify import _fmt as f
     return f(v, kind)
 
 
@@ -71,7 +71,7 @@ def summary_text(v) -> str:
               f"{q.get('unmetered_plant_hours', 0)}"]
     probs = v.meter.problems
     if probs:
-        from sim.verify import _rows_text
+        from sim.studies.verify import _rows_text
         lines.append(f"Data problems ({len(probs)}):")
         for p in probs[:25]:
             where = ", ".join(x for x in (p.file and Path(p.file).name,

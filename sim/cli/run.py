@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.engine import simulate
+from sim.core.engine import simulate
 from sim.io import atomic_output_dir
-from sim.report import summary_text, write_result
-from sim.scenario import load_scenario
+from sim.report.run import summary_text, write_result
+from sim.inputs.scenario import load_scenario
 
 
 def configure_parser(parser) -> None:

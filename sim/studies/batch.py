@@ -1,11 +1,11 @@
 """The compiled batch kernel of sweeps: many cases in one call, parallel over cases.
 
-Profiles are computed once (:func:`sim.engine.build_inputs`); each case only
+Profiles are computed once (:func:`sim.core.engine.build_inputs`); each case only
 scales them: generator outputs by a factor per generator, demand by a factor
 per consumer (savings), and sets batteries, the community battery, the
 must-run level and the round-trip efficiency. For each case the kernel runs
-the same njit building blocks as :func:`sim.match` (:func:`sim.kernel.onsite_row`
-and :func:`sim.kernel.pool_hours`) on buffers private to that case, then
+the same njit building blocks as :func:`sim.match` (:func:`sim.core.kernel.onsite_row`
+and :func:`sim.core.kernel.pool_hours`) on buffers private to that case, then
 reduces the hours to annual figures and the generator × consumer ledger
 before the buffers are dropped. Memory is therefore a few (consumer, time)
 arrays per *thread*, never per case.
@@ -22,7 +22,7 @@ traced pro rata to its sources in the hour it is delivered.
   share of the stored energy. Energy stored at the start (``soc_initial``) is
   split pro rata to the sources' annual charge.
 
-This is :func:`sim.accounting.attribute` computed inside the kernel, without
+This is :func:`sim.core.accounting.attribute` computed inside the kernel, without
 keeping hourly arrays; ``tests/test_sweep.py`` checks that both agree.
 """
 
@@ -35,7 +35,7 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
-from sim.kernel import onsite_row, pool_hours, split_residual
+from sim.core.kernel import onsite_row, pool_hours, split_residual
 
 
 def _cache_guard() -> bool:
@@ -86,7 +86,7 @@ CONSUMER_FIELDS = ("demand", "onsite", "direct", "charge", "discharge", "export"
 #: per case annual sums, axis 1 of ``region_out`` [kWh]
 REGION_FIELDS = ("offsite", "pool", "spill", "community_charge", "community_discharge",
                  "must_run")
-#: per generator columns of ``table`` (as in :data:`sim.accounting.TABLE_COLUMNS`) [kWh]
+#: per generator columns of ``table`` (as in :data:`sim.core.accounting.TABLE_COLUMNS`) [kWh]
 TABLE_FIELDS = ("generated", "direct", "battery", "pooled", "community", "to_storage",
                 "spilled", "unshared_export", "storage_losses", "stored_end",
                 "from_initial_storage")
@@ -98,7 +98,7 @@ TOTAL_FIELDS = ("community_charge", "community_discharge", "onsite_charge",
 @nb.njit(**_JIT)
 def _store_composition(inflow, inflow_mix, outflow, sqrt_eta, s0, weights, n_k,
                        out_mix_sum, end, lost):
-    """A well-mixed store (battery) traced by source, as sim.accounting does it.
+    """A well-mixed store (battery) traced by source, as sim.core.accounting does it.
 
     ``inflow_mix(t, k)`` is given as the (T, K) array ``inflow_mix``; energy
     stored at the start (``s0``) is spread by ``weights`` (K,) or, when they
@@ -151,7 +151,7 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
                discharge, export, residual, pool_factor, community_factor, spill,
                community_charge, community_discharge, sqrt_eta, soc0_r, soc0_c,
                share_onsite_surplus, ledger, table, totals):
-    """In-kernel equivalent of :func:`sim.accounting.attribute` for one case.
+    """In-kernel equivalent of :func:`sim.core.accounting.attribute` for one case.
 
     Writes ``ledger`` (G, R), ``table`` (G, len(TABLE_FIELDS)) and ``totals``
     (len(TOTAL_FIELDS),) [kWh/yr].

@@ -10,11 +10,11 @@ holds. :func:`verify` does that in four steps:
    (:class:`Claim`): the declared figures, the plants and consumers with the
    same fields as a scenario plus a ``meter`` id each, tolerances, data-quality
    limits and the meter data convention (interval label, unit, layout);
-2. **meters** — :func:`sim.meter.read_meter` reads the files and lists every
+2. **meters** — :func:`sim.inputs.meter.read_meter` reads the files and lists every
    problem with its rows (nothing is filled or dropped unlisted);
 3. **recomputation** — metered demand per consumer and metered output per plant
    (replacing the generation models) go through the *same* kernel
-   (:func:`sim.engine.run_inputs` → :func:`sim.match`) and the *same*
+   (:func:`sim.core.engine.run_inputs` → :func:`sim.match`) and the *same*
    evaluation (``sim.evaluate``) as a simulated scenario;
 4. **verdict** — a side-by-side table (claimed, recomputed, difference,
    tolerance, within) and ``pass`` / ``fail`` / ``inconclusive`` with reasons.
@@ -54,7 +54,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from sim.errors import InputError
-from sim.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer, GridSpec,
+from sim.inputs.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer, GridSpec,
                           NonNeg, Options, Pos, PvGenerator, Region, Scenario, Share,
                           WasteGenerator, WindGenerator, _describe, _FieldError, _Model,
                           check_references, read_toml, validate)
@@ -351,7 +351,7 @@ def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: n
         Exactly what :func:`sim.simulate` returns for a scenario whose demand
         and generation are these arrays.
     """
-    from sim.engine import Inputs, calendar_index, equipment, run_inputs
+    from sim.core.engine import Inputs, calendar_index, equipment, run_inputs
 
     reg = scenario.region
     index = calendar_index(reg.year, reg.timezone)
@@ -392,7 +392,7 @@ def _civil_hourly(result) -> pd.DataFrame:
 
 
 def _fallback_figures(result) -> dict:
-    """The programme's figures from the Result alone (used until sim.evaluate exists)."""
+    """The programme's figures from the Result alone (used until sim.programme.evaluate exists)."""
     a = result.annual
     civil = a["civil"].astype(bool)
     demand_gross = float(a.loc[civil, "demand_gross"].sum())
@@ -422,17 +422,17 @@ def _fallback_figures(result) -> dict:
 
 
 def _evaluation(result) -> tuple[dict, str]:
-    """(figures, what computed them): sim.evaluate when available, else the fallback."""
+    """(figures, what computed them): sim.programme.evaluate when available, else the fallback."""
     try:
-        from sim.evaluate import evaluate
+        from sim.programme.evaluate import evaluate
     except ModuleNotFoundError as exc:
-        if exc.name not in ("sim.evaluate", "sim.accounting"):
+        if exc.name not in ("sim.programme.evaluate", "sim.core.accounting"):
             raise
-        return _fallback_figures(result), "sim.verify fallback on Result (sim.evaluate " \
+        return _fallback_figures(result), "sim.studies.verify fallback on Result (sim.programme.evaluate " \
             "not available)"
     figures = {k: (float("nan") if v is None else v)
                for k, v in evaluate(result).to_dict().items()}
-    return figures, "sim.evaluate"
+    return figures, "sim.programme.evaluate"
 
 
 # --------------------------------------------------------------------------
@@ -445,7 +445,7 @@ class Verification:
     Attributes
     ----------
     claim : Claim
-    meter : sim.meter.MeterData
+    meter : sim.inputs.meter.MeterData
         The data as read, with every problem and repair.
     result : sim.Result
         The kernel's year on the metered arrays.
@@ -515,7 +515,7 @@ class Verification:
 
     def summary_text(self) -> str:
         """The terminal summary: verdict, reasons, the table, data problems."""
-        from sim.verify_report import summary_text
+        from sim.report.verify import summary_text
         return summary_text(self)
 
 
@@ -762,7 +762,7 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
     sim.InputError
         A bad claim or unreadable meter files (one line naming file and field).
     """
-    from sim.meter import read_meter
+    from sim.inputs.meter import read_meter
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -849,7 +849,7 @@ def configure_parser(parser) -> None:
 def command(args) -> int:
     """Verify, print the summary, write the report atomically; exit 0/1/3 by verdict."""
     from sim.io import atomic_output_dir
-    from sim.verify_report import write_report
+    from sim.report.verify import write_report
 
     v = verify(args.claim, args.meter, fill=args.fill)
     out = Path(args.output or Path("results") / f"verify-{Path(args.claim).stem}")

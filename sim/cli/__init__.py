@@ -15,11 +15,11 @@ from sim.errors import InputError
 
 #: subcommand -> (module, one-line help)
 COMMANDS = {
-    "run": ("sim.commands", "simulate a scenario's year hour by hour"),
-    "score": ("sim.score", "the programme's figures and score sheet for a scenario"),
-    "future": ("sim.future", "2030–2050 sensitivity: population decline and ageing"),
-    "sweep": ("sim.sweep", "batch sweep over equipment mixes"),
-    "verify": ("sim.verify", "check an island supply claim against meter data"),
+    "run": ("sim.cli.run", "simulate a scenario's year hour by hour"),
+    "score": ("sim.programme.score", "the programme's figures and score sheet for a scenario"),
+    "future": ("sim.studies.future", "2030–2050 sensitivity: population decline and ageing"),
+    "sweep": ("sim.studies.sweep", "batch sweep over equipment mixes"),
+    "verify": ("sim.studies.verify", "check an island supply claim against meter data"),
 }
 
 

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim import demand as demand_mod
-from sim.dispatch import CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
+from sim.physics import demand as demand_mod
+from sim.core.dispatch import CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
 from sim.errors import InputError
-from sim.scenario import Scenario
+from sim.inputs.scenario import Scenario
 
 UNITS = {name: "kWh" for name in CONSUMER_OUTPUTS + HOURLY_OUTPUTS}
 DESCRIPTIONS = {
@@ -145,7 +145,7 @@ def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
 
 
 def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
-    from sim import meter  # only scenarios with meter files need it
+    from sim.inputs import meter  # only scenarios with meter files need it
 
     c = scenario.consumers[i]
     path = scenario.resolve(c.meter_file)
@@ -182,7 +182,7 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
     """
     # pvlib and windpowerlib are imported here, not at start-up: array users
     # of ``sim.match`` need neither.
-    from sim.generation import biomass, solar, waste, wind
+    from sim.physics import biomass, solar, waste, wind
 
     reg = scenario.region
     index = weather.index
@@ -232,7 +232,7 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     scenario : Scenario
     weather : pandas.DataFrame, optional
         Hourly weather to use instead of the scenario's source (as returned
-        by :func:`sim.weather.load_weather`).
+        by :func:`sim.inputs.weather.load_weather`).
 
     Returns
     -------
@@ -243,7 +243,7 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     reg = scenario.region
     index = calendar_index(reg.year, reg.timezone)
     if weather is None:
-        from sim import weather as weather_mod
+        from sim.inputs import weather as weather_mod
 
         src = scenario.weather.source
         weather = weather_mod.load_weather(
