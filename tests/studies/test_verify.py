@@ -413,7 +413,7 @@ def test_cli_writes_report(truth, files, tmp_path, capsys):
 
 
 def test_shipped_example(tmp_path):
-    root = Path(__file__).resolve().parents[1] / "examples" / "island_claim"
+    root = Path(__file__).resolve().parents[2] / "examples" / "island_claim"
     v = verify(root / "claim.toml")
     assert v.verdict == "pass", v.reasons
     assert v.meter.interval_minutes == 30

@@ -16,8 +16,8 @@ from sim.inputs.weather import (COLUMNS, load_weather, solar_position_hourly,
 
 # golden island (Okinoerabu, the shipped demo scenario's site)
 LAT, LON, ALT = 27.37, 128.57, 20.0
-DATA = Path(__file__).parent / "data"
-PROFILES = Path(__file__).resolve().parents[1] / "profiles" / "weather"
+DATA = Path(__file__).resolve().parents[1] / "data"
+PROFILES = Path(__file__).resolve().parents[2] / "profiles" / "weather"
 TMY3 = Path(pvlib.__file__).parent / "data" / "723170TYA.CSV"
 
 
