@@ -24,7 +24,7 @@ from sim.studies.future import future
 from sim.studies.sweep import sweep
 from sim.studies.verify import verify
 
-__version__ = "0.1.0"
+from sim._version import __version__  # noqa: E402
 
 __all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "accounting",
            "evaluate", "future", "load_scenario", "match", "simulate", "sweep", "verify"]

@@ -16,16 +16,16 @@ from sim.errors import InputError
 #: subcommand -> (module, one-line help)
 COMMANDS = {
     "run": ("sim.cli.run", "simulate a scenario's year hour by hour"),
-    "score": ("sim.programme.score", "the programme's figures and score sheet for a scenario"),
-    "future": ("sim.studies.future", "2030–2050 sensitivity: population decline and ageing"),
-    "sweep": ("sim.studies.sweep", "batch sweep over equipment mixes"),
-    "verify": ("sim.studies.verify", "check an island supply claim against meter data"),
+    "score": ("sim.cli.score", "the programme's figures and score sheet for a scenario"),
+    "future": ("sim.cli.future", "2030–2050 sensitivity: population decline and ageing"),
+    "sweep": ("sim.cli.sweep", "batch sweep over equipment mixes"),
+    "verify": ("sim.cli.verify", "check an island supply claim against meter data"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
-    from sim import __version__
+    from sim._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="gxsim", description="Hourly energy matching for Decarbonization Leading Areas.")

@@ -1125,3 +1125,25 @@ def _fill(h: np.ndarray, how: str, max_hours: int | None, days: int) -> np.ndarr
     ok &= cnt.reshape(H, M) > 0
     h[ok] = est[ok]
     return ok
+
+
+def rows_text(rows, limit: int = 12) -> str:
+    """Rows (ints) or timestamps as compact ranges: ``2-5, 9, 12-14``."""
+    n = len(rows)
+    if n == 0:
+        return ""
+    if isinstance(rows, pd.DatetimeIndex):
+        ns = rows.asi8
+        step = int(np.median(np.diff(ns))) if n > 1 else 3600 * 10**9
+        brk = np.flatnonzero(np.diff(ns) != step) + 1
+        parts = []
+        for a, b in zip(np.r_[0, brk], np.r_[brk, n]):
+            s = rows[a].strftime("%Y-%m-%d %H:%M")
+            parts.append(s if b - a == 1 else f"{s}..{rows[b - 1].strftime('%m-%d %H:%M')}")
+    else:
+        r = np.asarray(rows, dtype=np.int64)
+        brk = np.flatnonzero(np.diff(r) != 1) + 1
+        parts = [str(r[a]) if b - a == 1 else f"{r[a]}-{r[b - 1]}"
+                 for a, b in zip(np.r_[0, brk], np.r_[brk, len(r)])]
+    more = len(parts) - limit
+    return ", ".join(parts[:limit]) + (f", ... ({more} more ranges)" if more > 0 else "")

@@ -1,4 +1,4 @@
-"""``gxsim score``: the programme's figures and a score sheet for a scenario.
+"""The score sheet: the programme's figures turned into points (``gxsim score``).
 
 The sheet lists the scoring table's seven requirements and the committee's
 points (155 in all). Criteria gxsim can compute are scored from the
@@ -10,9 +10,9 @@ illustration: the programme publishes no formula from figures to points.
 Criterion (7) (future vision, 問37) is partly computed: rubric items with
 ``metric = "future.<variable>"`` take a figure of the 2030–2050 study
 (:func:`sim.future`) for a projection ``variant`` and the worst of some study
-``years``. :func:`future_study` runs the study for exactly those years and
-variants; without a study (``gxsim score --no-future``) the items score 0 and
-are shown as *not computed*.
+``years``. The study is passed in (:func:`sim.studies.future.future_study`
+runs it for exactly those years and variants); without a study (``gxsim score
+--no-future``) the items score 0 and are shown as *not computed*.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pandas as pd
 from sim.errors import InputError
 from sim.inputs.paths import PROFILES
 from sim.inputs.scenario import read_toml
+from sim.programme.study_figures import VARIABLES, VARIANTS
 
 RUBRIC = PROFILES / "rubric" / "default.toml"
 #: prefix of rubric metrics taken from the 2030–2050 study (sim.studies.future)
@@ -76,8 +77,6 @@ def load_rubric(path: str | Path | None = None) -> dict:
 
 def _check_future_item(it: dict, path, where: str) -> None:
     """``metric = "future.X"``: X a study variable, ``variant`` and ``years`` valid."""
-    from sim.studies.future import VARIABLES, VARIANTS
-
     name = it["metric"][len(FUTURE):]
     if name not in VARIABLES:
         raise InputError(f"expected future.<variable> with a variable of the 2030–2050 "
@@ -105,23 +104,6 @@ def future_request(rubric: dict) -> tuple[list[int], list[str]]:
                 years.update(int(y) for y in it.get("years", [2050]))
                 variants.append(it.get("variant", "harsher"))
     return sorted(years), list(dict.fromkeys(variants))
-
-
-def future_study(scenario, rubric: dict | None = None, *, weather=None):
-    """Run the 2030–2050 study (:func:`sim.future`) for what the rubric's items need.
-
-    Only the study years and variants named by ``future.*`` items are simulated
-    (hour by hour, as ``gxsim future`` does); ``None`` if the rubric has none.
-    """
-    from sim.studies.future import future
-
-    if rubric is None:
-        path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
-        rubric = load_rubric(path)
-    years, variants = future_request(rubric)
-    if not years:
-        return None
-    return future(scenario, years=years, variants=variants, weather=weather)
 
 
 def _future_value(study, it: dict):
@@ -176,7 +158,7 @@ def score_sheet(evaluation, scenario, rubric: dict | None = None, *, future=None
     rubric : dict, optional
         From :func:`load_rubric`; default ``[score] rubric`` or the shipped one.
     future : sim.FutureStudy, optional
-        The 2030–2050 study (:func:`future_study`) for the ``future.*`` items
+        The 2030–2050 study (:func:`sim.studies.future.future_study`) for the ``future.*`` items
         (criterion (7)); without it they score 0 and are shown as not computed.
     future_note : str, optional
         Why there is no study (shown in those items' basis), e.g. "--no-future".
@@ -247,170 +229,3 @@ def sheet_frame(items: list[ScoreItem]) -> pd.DataFrame:
     return pd.DataFrame([vars(i) for i in items])
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def future_lines(rubric: dict, future=None, future_note: str | None = None) -> list[str]:
-    """The sheet's lines on the 2030–2050 study: years and variants used, the figures
-    the ``future.*`` items read, or why it was not run (empty if the rubric has none)."""
-    years, variants = future_request(rubric)
-    if not years:
-        return []
-    head = "  2030–2050 study (問37, sim.studies.future, hourly)"
-    if future is None:
-        why = future_note or "no study given"
-        return [f"{head}: not computed ({why}); would use variant "
-                f"{', '.join(variants)}, years {', '.join(map(str, years))}"]
-    ds = future.dataset
-    factors = dict(zip(map(str, ds["variant"].values), ds["variant"].attrs.get("factor", [])))
-    used = ", ".join(f"{v} (factor {factors[v]:g} on the projected change)"
-                     if v in factors else v for v in variants)
-    seconds = sum(future.timings.values())
-    out = [f"{head}: variant {used}, years {', '.join(map(str, years))}, base year "
-           f"{ds.attrs.get('base_year')} ({len(years) * len(variants)} simulations, "
-           f"{seconds:.1f} s)"]
-    names = [n[len(FUTURE):] for n in dict.fromkeys(
-        it["metric"] for c in rubric["criteria"] for it in c["items"]
-        if it["kind"] == "computed" and str(it["metric"]).startswith(FUTURE))]
-    for v in variants:
-        for y in years:
-            vals = ", ".join(f"{n} {_fmt(_plain(ds[n].sel(variant=v, year=y).values))}"
-                             for n in names)
-            out.append(f"    [{v}] {y}: {vals}")
-    return out
-
-
-def _plain(value):
-    value = value.item() if hasattr(value, "item") else value
-    return value if isinstance(value, bool) else float(value)
-
-
-def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
-               future=None, future_note: str | None = None) -> str:
-    """The printed score sheet: key figures, then criteria and points.
-
-    ``future`` / ``future_note``: the 2030–2050 study used for criterion (7), or
-    why there is none (see :func:`score_sheet`)."""
-    ev = evaluation
-    mwh = (lambda x: f"{x / 1000:12,.1f} MWh")
-    lines = [f"Score sheet — {scenario.region.name} ({scenario.region.municipality}), "
-             f"{scenario.region.year}",
-             f"Rubric: {rubric.get('title', '')} — {rubric.get('label', '')}", "",
-             "Figures (docs/figures.md):",
-             f"  civil demand (民生部門電力需要量)        {mwh(ev.civil_demand_kwh)}",
-             f"  evaluated demand (問24/25)              {mwh(ev.evaluated_demand_kwh)}",
-             f"  savings                                 {mwh(ev.savings_kwh)}",
-             f"  renewable supply, annual netting        {mwh(ev.renewable_supply_annual_kwh)}"
-             f"   balance {'OK' if ev.balance_annual_ok else 'NOT met'}",
-             f"  renewable supply, hourly matched (問46) {mwh(ev.renewable_supply_hourly_kwh)}"
-             f"   balance {'OK' if ev.balance_hourly_ok else 'NOT met'}",
-             f"  netting gap                             {mwh(ev.netting_gap_kwh)}",
-             f"  not counted (FIT without value, 問27)   {mwh(ev.not_counted_kwh)}",
-             f"  自家消費率 {ev.self_consumption_rate:6.1%}   地産地消率 "
-             f"{ev.local_production_rate:6.1%} (annual netting "
-             f"{ev.local_production_rate_annual:.1%})",
-             f"  additional capacity {ev.additional_capacity_kw:,.0f} kW, energy "
-             f"{ev.additional_energy_kwh / 1000:,.1f} MWh (問42)",
-             f"  waste power: biomass {ev.waste_biomass_kwh / 1000:,.1f} MWh, plastic "
-             f"{ev.waste_plastic_kwh / 1000:,.1f} MWh, plastic CO2 to offset "
-             f"{ev.plastic_co2_t:,.1f} t (問31)",
-             f"  CO2 reduction {ev.co2_reduction_t:,.1f} t/yr ({ev.co2_basis} supply × "
-             f"{ev.emission_factor_kg_per_kwh} kg/kWh)",
-             f"  capex {_fmt(ev.capex_jpy)} JPY, grant {_fmt(ev.grant_jpy)} JPY, payback "
-             f"{_fmt(ev.payback_years)} yr vs life {_fmt(ev.useful_life_years)} yr",
-             f"  cost per t-CO2: total {_fmt(ev.cost_per_t_co2_total_jpy)} JPY, grant "
-             f"{_fmt(ev.cost_per_t_co2_grant_jpy)} JPY (over {_fmt(ev.period_years)} yr)",
-             *future_lines(rubric, future, future_note),
-             "", f"  {'item':<20} {'kind':<9} {'value':>12} {'points':>7}  basis"]
-    names = {c["id"]: c for c in rubric["criteria"]}
-    total = total_max = 0.0
-    for cid in dict.fromkeys(i.criterion for i in items):
-        rows = [i for i in items if i.criterion == cid]
-        got = sum(i.points for i in rows)
-        mx = sum(i.max_points for i in rows)
-        total += got
-        total_max += mx
-        c = names[cid]
-        lines.append(f"({cid}) {c.get('ja', '')} — {c.get('en', '')}: {got:g} / {mx:g}")
-        for i in rows:
-            lines.append(f"  {i.item:<20} {i.kind:<9} {_fmt(i.value):>12} "
-                         f"{i.points:>3g}/{i.max_points:<3g}  {i.basis}")
-    lines += ["", f"Total: {total:g} / {total_max:g} (computed items by the illustrative "
-              f"rubric; declared items as declared)"]
-    if ev.notes:
-        lines += ["", "Notes: " + ev.notes]
-    return "\n".join(lines)
-
-
-def configure_parser(parser) -> None:
-    """Arguments of ``gxsim score``."""
-    parser.add_argument("scenario", help="scenario file (TOML)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>_score)")
-    parser.add_argument("--no-future", action="store_true",
-                        help="skip the 2030–2050 study (a few seconds); the computed "
-                             "items of criterion (7) then score 0, shown as not computed")
-
-
-def command(args) -> int:
-    """Simulate, evaluate, score; print the sheet and write it atomically.
-
-    Files: ``score.txt`` (the sheet), ``score.json`` (items and totals),
-    ``score.csv``, ``evaluation.json`` (every figure), ``projects.csv``
-    (finance per project), ``ledger.csv`` (generator × consumer kWh) and
-    ``generators.csv`` (per-generator balance). Criterion (7)'s computed items
-    run the 2030–2050 study (:func:`future_study`) unless ``--no-future``; a study
-    that cannot run (e.g. no population projection for the municipality) leaves
-    them not computed, with the reason on the sheet.
-    """
-    from sim.core.accounting import ledger, ledger_table
-    from sim.core.engine import simulate
-    from sim.programme.evaluate import evaluate_totals
-    from sim.io import atomic_output_dir, write_json
-    from sim.inputs.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
-    rubric = load_rubric(path)
-    result = simulate(scenario)
-    led = ledger(result)
-    ev, proj = evaluate_totals(scenario, led, result.annual, with_projects=True)
-    study, note = None, None
-    if future_request(rubric)[0]:
-        if getattr(args, "no_future", False):
-            note = "skipped: --no-future"
-        else:
-            try:
-                study = future_study(scenario, rubric)
-            except InputError as exc:
-                note = f"the study could not run: {exc}"
-    items = score_sheet(ev, scenario, rubric, future=study, future_note=note)
-    text = sheet_text(ev, scenario, items, rubric, future=study, future_note=note)
-    years, variants = future_request(rubric)
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_score")
-    with atomic_output_dir(out) as tmp:
-        (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
-        frame = sheet_frame(items)
-        frame.to_csv(tmp / "score.csv", index=False)
-        write_json(tmp / "score.json", {
-            "rubric": {k: rubric.get(k) for k in ("title", "label", "source")},
-            "total_points": float(frame["points"].sum()),
-            "max_points": float(frame["max_points"].sum()),
-            "future": {"computed": study is not None, "years": years,
-                       "variants": variants, "note": note},
-            "items": frame.to_dict(orient="records")})
-        write_json(tmp / "evaluation.json", ev.to_dict())
-        proj.to_csv(tmp / "projects.csv")
-        led.to_pandas().to_csv(tmp / "ledger.csv", float_format="%.3f")
-        ledger_table(led).to_csv(tmp / "generators.csv", float_format="%.3f")
-    print(text)
-    print(f"\nWrote score.txt, score.json, score.csv, evaluation.json, projects.csv, "
-          f"ledger.csv, generators.csv to {out}/")
-    return 0

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from sim.io import write_json
+from sim.inputs.meter import rows_text
 from sim.report.run import notes_and_timings
+from sim.studies.verify import format_figure
 
 _MARK = {True: "yes", False: "NO"}
 
@@ -31,11 +33,6 @@ def _ljust(text: str, width: int) -> str:
     import unicodedata
     cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     return text + " " * max(0, width - cols)
-
-
-def _fmt(v, kind: str) -> str:
-    from sim.studies.verify import _fmt as f
-    return f(v, kind)
 
 
 def summary_text(v) -> str:
@@ -53,16 +50,16 @@ def summary_text(v) -> str:
               f"{'tolerance':>14}  within"]
     for _, row in v.table.iterrows():
         k = row["unit"]
-        lines.append(f"{_ljust(row['label'], 40)} {_fmt(row['claimed'], k):>16} "
-                     f"{_fmt(row['recomputed'], k):>16} {_fmt(row['difference'], k):>16} "
-                     f"{'±' + _fmt(row['tolerance'], k):>14}  {_MARK[bool(row['within'])]}")
+        lines.append(f"{_ljust(row['label'], 40)} {format_figure(row['claimed'], k):>16} "
+                     f"{format_figure(row['recomputed'], k):>16} {format_figure(row['difference'], k):>16} "
+                     f"{'±' + format_figure(row['tolerance'], k):>14}  {_MARK[bool(row['within'])]}")
     f = v.figures
     lines += ["", "Recomputed (" + v.evaluation_source + "):"]
     for key, kind in (("renewable_supply_annual_kwh", "kWh"),
                       ("renewable_supply_hourly_kwh", "kWh"), ("netting_gap_kwh", "kWh"),
                       ("balance_annual_ok", "bool"), ("balance_hourly_ok", "bool")):
         if key in f:
-            val = str(bool(f[key])) if kind == "bool" else _fmt(float(f[key]), kind)
+            val = str(bool(f[key])) if kind == "bool" else format_figure(float(f[key]), kind)
             lines.append(f"  {key:<32} {val}")
     lines += ["", f"Data: {q['meters']} meters x {q['hours']} h; "
               f"{q['missing_share']:.2%} of meter-hours without a value; "
@@ -71,12 +68,11 @@ def summary_text(v) -> str:
               f"{q.get('unmetered_plant_hours', 0)}"]
     probs = v.meter.problems
     if probs:
-        from sim.studies.verify import _rows_text
         lines.append(f"Data problems ({len(probs)}):")
         for p in probs[:25]:
             where = ", ".join(x for x in (p.file and Path(p.file).name,
                                           p.meter and f"meter {p.meter}") if x)
-            rows = _rows_text(p.rows, limit=6)
+            rows = rows_text(p.rows, limit=6)
             lines.append(f"  - {p.kind}: {where}: {p.detail}" + (
                 f" [{'hours' if p.kind in ('missing', 'gap_filled') else 'rows'} {rows}]"
                 if rows and p.kind not in ('missing', 'gap_filled') else ""))
@@ -164,10 +160,10 @@ def html_report(v, plots: dict[str, str]) -> str:
     for _, r in t.iterrows():
         k = r["unit"]
         cls = "" if r["within"] else " class='bad'"
-        rows.append(f"<tr{cls}><td>{e(r['label'])}</td><td>{e(_fmt(r['claimed'], k))}</td>"
-                    f"<td>{e(_fmt(r['recomputed'], k))}</td>"
-                    f"<td>{e(_fmt(r['difference'], k))}</td>"
-                    f"<td>±{e(_fmt(r['tolerance'], k))}</td>"
+        rows.append(f"<tr{cls}><td>{e(r['label'])}</td><td>{e(format_figure(r['claimed'], k))}</td>"
+                    f"<td>{e(format_figure(r['recomputed'], k))}</td>"
+                    f"<td>{e(format_figure(r['difference'], k))}</td>"
+                    f"<td>±{e(format_figure(r['tolerance'], k))}</td>"
                     f"<td>{_MARK[bool(r['within'])]}</td></tr>")
     comp = ("<table class='t'><tr><th>figure</th><th>claimed</th><th>recomputed</th>"
             "<th>difference</th><th>tolerance</th><th>within</th></tr>" + "".join(rows)

@@ -68,9 +68,7 @@ balance), a text summary, PNG plots and an HTML report (``gxsim future``).
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -84,15 +82,15 @@ from sim.physics import demand as demand_mod
 from sim.core.engine import Inputs, Result, build_inputs, generator_output, run_inputs
 from sim.errors import InputError
 from sim.inputs.paths import PROFILES
-from sim.report.run import notes_and_timings
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.programme.score import future_request, load_rubric
+from sim.programme.study_figures import VARIABLES, VARIANTS
 
 __all__ = ["FutureStudy", "future", "load_projection", "parse_years", "VARIANTS",
-           "PROJECTION_FILE", "configure_parser", "command"]
+           "PROJECTION_FILE"]
 
 #: The shipped projection table (estimates; see profiles/population/README.md).
 PROJECTION_FILE = PROFILES / "population" / "projections.csv"
-VARIANTS = ("reference", "harsher", "milder")
 DEFAULT_YEARS = tuple(range(2020, 2051, 5))
 #: persons per household relative to 2020, from rules.md's national figures
 #: (see profiles/population/README.md); fills households missing in a series.
@@ -314,15 +312,6 @@ class FutureStudy:
     notes: list[str] = field(default_factory=list)
     results: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """A readable summary: figures per year and variant, then the findings."""
-        return summary_text(self)
-
-    def write(self, folder: str | Path, *, plots: bool = True) -> list[str]:
-        """Write ``future.nc``, ``future.csv``, ``findings.json``, ``summary.txt``,
-        the PNG plots and ``report.html`` into an existing folder."""
-        return write_study(self, Path(folder), plots=plots)
 
 
 def future(scenario: Scenario | str | Path, *, years=None, variants=None,
@@ -805,43 +794,6 @@ def _balance_flags(row: dict) -> dict:
     return row
 
 
-# variable -> (units, description)
-VARIABLES = {
-    "population": ("persons", "population of the proposing municipality (projection)"),
-    "households": ("households", "households of the proposing municipality (projection)"),
-    "share_65plus": ("1", "share of the population aged 65+ (projection)"),
-    "daytime_shift": ("1", "blend of the household shape towards elderly households"),
-    "civil_demand_kwh": ("kWh", "civil-sector demand (民生: 家庭 + 業務その他)"),
-    "civil_demand_net_kwh": ("kWh", "civil demand after savings"),
-    "savings_kwh": ("kWh", "civil savings"),
-    "generated_kwh": ("kWh", "renewable generated (all plants in service)"),
-    "delivered_kwh": ("kWh", "renewable delivered to consumers, hourly matched"),
-    "delivered_civil_kwh": ("kWh", "renewable delivered to civil consumers"),
-    "spill_kwh": ("kWh", "renewable not used in the area (exported or curtailed)"),
-    "grid_kwh": ("kWh", "non-renewable grid supply"),
-    "utilisation": ("1", "delivered / generated: how much of the plants' output is used"),
-    "spill_share": ("1", "spill / generated"),
-    "renewable_supply_annual_kwh": ("kWh", "renewable supply, annual netting basis"),
-    "renewable_supply_hourly_kwh": ("kWh", "renewable supply to civil demand, hourly basis"),
-    "balance_annual_ratio": ("1", "(annual renewable supply + savings) / civil demand"),
-    "balance_hourly_ratio": ("1", "(hourly-matched renewable supply + savings) / civil demand"),
-    "balance_annual_ok": ("bool", "balance (実質ゼロ) holds on annual netting"),
-    "balance_hourly_ok": ("bool", "balance (実質ゼロ) holds on hourly matching (問46)"),
-    "self_consumption_rate": ("1", "自家消費率: on-site renewable consumed / renewable "
-                              "supply to civil demand"),
-    "local_production_rate": ("1", "地産地消率: renewable supply generated in the local "
-                              "scope / civil demand"),
-    "co2_reduction_t": ("t-CO2/yr", "CO2 reduction (sim.programme.evaluate)"),
-    "capex_jpy": ("JPY", "capital cost (sim.programme.evaluate)"),
-    "grant_jpy": ("JPY", "grant (交付金) (sim.programme.evaluate)"),
-    "opex_jpy_per_year": ("JPY/yr", "operating cost (sim.programme.evaluate)"),
-    "benefit_jpy_per_year": ("JPY/yr", "annual benefit (sim.programme.evaluate)"),
-    "payback_years": ("yr", "simple payback with this year's benefit (sim.programme.evaluate)"),
-    "capacity_in_service_kw": ("kW", "generating capacity in service (not retired)"),
-    "battery_capacity_kwh": ("kWh", "battery energy capacity after fade"),
-}
-
-
 def _dataset(rows, years, variants, scenario, base_year, factors) -> xr.Dataset:
     by_key = {(r["year"], r["variant"]): r for r in rows}
     data = {}
@@ -947,188 +899,16 @@ def _findings(ds: xr.Dataset, spec, plants, years, base_year) -> list[dict]:
     return out
 
 
-# --------------------------------------------------------------------------
-# output
-# --------------------------------------------------------------------------
+def future_study(scenario, rubric: dict | None = None, *, weather=None):
+    """Run the 2030–2050 study (:func:`sim.future`) for what the rubric's items need.
 
-def summary_text(study: FutureStudy) -> str:
-    ds = study.dataset
-    sc = study.scenario
-    lines = [f"{sc.region.name} ({sc.region.municipality}) — 2030–2050 sensitivity, base "
-             f"year {ds.attrs['base_year']}, years {', '.join(map(str, ds['year'].values))}",
-             ""]
-    head = (f"  {'year':>4}  {'civil MWh':>10}  {'gen MWh':>9}  {'deliv MWh':>9}  "
-            f"{'util':>6}  {'spill':>6}  {'bal.ann':>7}  {'bal.hr':>7}  {'自家消費':>6}  "
-            f"{'地産地消':>6}  {'CO2 t':>7}")
-    for v in ds["variant"].values:
-        d = ds.sel(variant=v)
-        lines.append(f"[{v}] (factor {_factor(ds, v):g} on the projected change)")
-        lines.append(head)
-        for i, y in enumerate(d["year"].values):
-            def g(name):
-                return float(d[name].values[i])
-
-            def pct(name, width):
-                value = g(name)
-                return f"{value:>{width}.1%}" if np.isfinite(value) else f"{'—':>{width}}"
-            lines.append(
-                f"  {y:>4}  {g('civil_demand_kwh') / 1e3:>10,.0f}  "
-                f"{g('generated_kwh') / 1e3:>9,.0f}  {g('delivered_kwh') / 1e3:>9,.0f}  "
-                f"{pct('utilisation', 6)}  {pct('spill_share', 6)}  "
-                f"{g('balance_annual_ratio'):>6.2f}{'✓' if d['balance_annual_ok'].values[i] else '✗'}  "
-                f"{g('balance_hourly_ratio'):>6.2f}{'✓' if d['balance_hourly_ok'].values[i] else '✗'}  "
-                f"{pct('self_consumption_rate', 8)}  {pct('local_production_rate', 8)}  "
-                f"{g('co2_reduction_t'):>7,.0f}")
-        pb = float(ds["payback_cumulative_years"].sel(variant=v))
-        if np.isfinite(pb):
-            lines.append(f"  payback under the declining demand: {pb:.0f} years from "
-                         f"{ds.attrs['base_year']} (cumulative net benefit of the study years)")
-        elif pb == np.inf:
-            lines.append("  payback under the declining demand: not reached within 100 years")
-        lines.append("")
-    lines.append("Findings:")
-    if study.findings:
-        lines += [f"  - [{f['variant']}] {f['message']}" for f in study.findings]
-    else:
-        lines.append("  - none: utilisation, spill and balance stay within the thresholds")
-    lines += notes_and_timings(study.notes, study.timings)
-    return "\n".join(lines)
-
-
-def _factor(ds, v) -> float:
-    variants = list(ds["variant"].values)
-    return ds["variant"].attrs["factor"][variants.index(v)]
-
-
-def _plots(study: FutureStudy) -> dict[str, bytes]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ds = study.dataset
-    years = ds["year"].values
-    out = {}
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    colours = {"reference": "C0", "harsher": "C3", "milder": "C2"}
-    for v in ds["variant"].values:
-        d = ds.sel(variant=v)
-        c = colours.get(str(v), None)
-        ax.plot(years, d["civil_demand_kwh"] / 1e6, "-o", color=c, label=f"civil demand ({v})")
-        ax.plot(years, d["delivered_kwh"] / 1e6, "--s", color=c, alpha=0.7,
-                label=f"renewable delivered ({v})")
-    ref = ds.isel(variant=0)
-    ax.plot(years, ref["generated_kwh"] / 1e6, "-^", color="k", label="renewable generated")
-    ax.set_xlabel("year")
-    ax.set_ylabel("GWh per year")
-    ax.set_title("Demand and supply by year")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    out["demand_supply.png"] = _png(fig)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for v in ds["variant"].values:
-        d = ds.sel(variant=v)
-        ax.plot(years, d["utilisation"] * 100, "-o", color=colours.get(str(v)),
-                label=f"utilisation ({v})")
-        ax.plot(years, d["spill_share"] * 100, ":", color=colours.get(str(v)),
-                label=f"spill share ({v})")
-    th = study.scenario.future.thresholds
-    ax.axhline(th.utilisation_min * 100, color="grey", ls="--", lw=0.8,
-               label="utilisation threshold")
-    ax.set_xlabel("year")
-    ax.set_ylabel("% of renewable generation")
-    ax.set_ylim(0, 105)
-    ax.set_title("Utilisation of the renewable plants by year")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    out["utilisation.png"] = _png(fig)
-    plt.close("all")
-    return out
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110)
-    return buf.getvalue()
-
-
-def _html(study: FutureStudy, images: dict[str, bytes]) -> str:
-    import html
-
-    ds = study.dataset
-    table = study.dataset[["civil_demand_kwh", "generated_kwh", "delivered_kwh",
-                           "utilisation", "spill_share", "balance_annual_ratio",
-                           "balance_hourly_ratio", "self_consumption_rate",
-                           "local_production_rate", "co2_reduction_t"]].to_dataframe()
-    imgs = "".join(f'<figure><img alt="{n}" src="data:image/png;base64,'
-                   f'{base64.b64encode(b).decode()}"><figcaption>{n}</figcaption></figure>'
-                   for n, b in images.items())
-    finds = "".join(f"<li>[{html.escape(f['variant'])}] {html.escape(f['message'])}</li>"
-                    for f in study.findings) or "<li>none</li>"
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in study.notes)
-    title = html.escape(f"{study.scenario.region.name}: 2030–2050 sensitivity")
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
-            "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
-            "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;"
-            "padding:2px 6px;text-align:right}img{max-width:100%}</style>"
-            f"<h1>{title}</h1><p>Base year {ds.attrs['base_year']}; {html.escape(ds.attrs['method'])}."
-            f"</p><h2>Findings</h2><ul>{finds}</ul>{imgs}<h2>Figures</h2>"
-            f"{table.to_html(float_format=lambda x: f'{x:,.3f}')}"
-            f"<h2>Notes</h2><ul>{notes}</ul></html>\n")
-
-
-def write_study(study: FutureStudy, folder: Path, *, plots: bool = True) -> list[str]:
-    from sim.io import write_json
-
-    ds = study.dataset
-    ds.to_netcdf(folder / "future.nc", engine="h5netcdf")
-    flat = ds.drop_vars("civil_demand_by_sector_kwh").drop_dims("sector", errors="ignore")
-    flat.to_dataframe().to_csv(folder / "future.csv", float_format="%.6f")
-    write_json(folder / "findings.json", {"findings": study.findings, "notes": study.notes})
-    (folder / "summary.txt").write_text(study.summary() + "\n", encoding="utf-8")
-    files = ["future.nc", "future.csv", "findings.json", "summary.txt"]
-    if plots:
-        images = _plots(study)
-        for name, data in images.items():
-            (folder / name).write_bytes(data)
-        (folder / "report.html").write_text(_html(study, images), encoding="utf-8")
-        files += [*images, "report.html"]
-    return files
-
-
-# --------------------------------------------------------------------------
-# command line
-# --------------------------------------------------------------------------
-
-def configure_parser(parser) -> None:
-    """Arguments of ``gxsim future``."""
-    parser.add_argument("scenario", help="scenario file (TOML)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>_future)")
-    parser.add_argument("--years", default=None,
-                        help="study years, START:STOP:STEP or a comma list "
-                             "(default [future] years or 2020:2050:5)")
-    parser.add_argument("--variants", default=None,
-                        help="comma list of reference, harsher, milder (default all)")
-    parser.add_argument("--replace", action="store_true",
-                        help="renew every plant at the end of its life")
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNG/HTML report")
-
-
-def command(args) -> int:
-    """Run the study, print the summary, write the results atomically."""
-    from sim.io import atomic_output_dir
-
-    scenario = load_scenario(args.scenario)
-    if args.replace:
-        scenario.future.replace = True
-    years = parse_years(args.years) if args.years else None
-    variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
-    study = future(scenario, years=years, variants=variants)
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_future")
-    with atomic_output_dir(out) as tmp:
-        files = study.write(tmp, plots=not args.no_plots)
-    print(study.summary())
-    print(f"\nWrote {', '.join(files)} to {out}/")
-    return 0
+    Only the study years and variants named by ``future.*`` items are simulated
+    (hour by hour, as ``gxsim future`` does); ``None`` if the rubric has none.
+    """
+    if rubric is None:
+        path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
+        rubric = load_rubric(path)
+    years, variants = future_request(rubric)
+    if not years:
+        return None
+    return future(scenario, years=years, variants=variants, weather=weather)

@@ -913,8 +913,10 @@ class SweepRun:
     computed : int, chunks computed in this run
     reused : int, chunks found stored (``resume``)
     seconds : float, wall time of the chunk phase
-    files : list of str, written into the output folder
     computed_cases : int, cases computed in this run
+    base : Base, the profiles every case scales
+    hourly : dict, case number -> hourly ``xarray.Dataset`` of ``[sweep] hourly_cases``
+    store_folder : Path or None, the chunk work folder (``output`` given)
     """
 
     dataset: xr.Dataset | None
@@ -923,8 +925,15 @@ class SweepRun:
     computed: int
     reused: int
     seconds: float
-    files: list[str] = field(default_factory=list)
     computed_cases: int = 0
+    base: Base | None = None
+    hourly: dict = field(default_factory=dict)
+    store_folder: Path | None = None
+
+    def discard_chunks(self) -> None:
+        """Remove the chunk work folder (once the final files are written)."""
+        if self.store_folder is not None:
+            shutil.rmtree(self.store_folder, ignore_errors=True)
 
 
 def work_folder(output: str | Path) -> Path:
@@ -936,8 +945,7 @@ def work_folder(output: str | Path) -> Path:
 def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = False,
         dask: str | None = None, weather: pd.DataFrame | None = None,
         progress: bool | None = None, max_chunks: int | None = None,
-        chunk_size: int | None = None, evaluate: bool = True,
-        keep_chunks: bool = False) -> SweepRun:
+        chunk_size: int | None = None, evaluate: bool = True) -> SweepRun:
     """Run the sweep of ``scenario.sweep`` (see the module docstring).
 
     Parameters
@@ -945,11 +953,10 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
     scenario : Scenario
         With a ``[sweep]`` section.
     output : str or Path, optional
-        Output folder: the Dataset (Zarr or NetCDF), ``cases.csv``,
-        ``best.csv``, ``pareto.png``, ``report.html`` and hourly results of
-        ``hourly_cases``; written atomically once every chunk is done.
-        Chunks are kept in :func:`work_folder` meanwhile. Without it, the
-        sweep runs in memory and nothing is written.
+        The output folder the sweep is for: chunks are kept in
+        :func:`work_folder` beside it until the final files are written
+        (:func:`sim.report.sweep.write_outputs`, which ``gxsim sweep`` calls).
+        Without it, the sweep runs in memory and nothing is written.
     resume : bool, default False
         Keep the chunks stored by an interrupted run and compute the rest.
     dask : str, optional
@@ -966,8 +973,6 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
         Cases per chunk; default ``[sweep] chunk_size``.
     evaluate : bool, default True
         Add the evaluation's figures per case when available.
-    keep_chunks : bool, default False
-        Keep the work folder after the final files are written.
 
     Returns
     -------
@@ -1018,14 +1023,23 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
                         computed_cases=computed_cases)
     ds = assemble(base, cases, [store.read(i) for i in range(n_chunks)])
     ds.attrs["sweep_seconds"] = seconds  # not part of the comparison in tests
-    files: list[str] = []
-    if output:
-        files = write_outputs(ds, base, cases, inputs, Path(output))
-        if not keep_chunks:
-            shutil.rmtree(store.folder, ignore_errors=True)
     del t_start
-    return SweepRun(ds, cases, True, computed, len(done), seconds, files,
-                    computed_cases=computed_cases)
+    return SweepRun(ds, cases, True, computed, len(done), seconds,
+                    computed_cases=computed_cases, base=base,
+                    hourly=hourly_results(base, cases, inputs),
+                    store_folder=store.folder if output else None)
+
+
+def hourly_results(base: Base, cases: Cases, inputs: Inputs) -> dict:
+    """Hourly Datasets of the cases listed in ``[sweep] hourly_cases``."""
+    out = {}
+    for c in base.scenario.sweep.hourly_cases:
+        if c >= cases.n:
+            raise InputError(f"case {c} does not exist ({cases.n} cases)",
+                             source=base.scenario.path, field="sweep.hourly_cases")
+        sc, inp = case_inputs(base, cases.params, cases.values[c], inputs)
+        out[c] = run_inputs(sc, inp).hourly
+    return out
 
 
 def sweep(scenario: Scenario | str | Path, **kwargs) -> xr.Dataset:
@@ -1226,173 +1240,3 @@ def pareto_front(cost: np.ndarray, share: np.ndarray) -> np.ndarray:
     return np.array(front, dtype=int)
 
 
-# -- outputs ------------------------------------------------------------------------
-
-def write_outputs(ds: xr.Dataset, base: Base, cases: Cases, inputs: Inputs,
-                  output: Path) -> list[str]:
-    """Write the final files atomically into ``output``; returns their names."""
-    from sim.io import atomic_output_dir
-
-    spec = base.scenario.sweep
-    df = flat_cases(ds, cases)
-    best, objective, sense = best_cases(df, spec)
-    files = []
-    with atomic_output_dir(output) as tmp:
-        if spec.format == "zarr":
-            # variable-length strings: fixed-width unicode has no Zarr v3 spec
-            z = ds.assign_coords({k: ds[k].astype(object) for k in ds.coords
-                                  if ds[k].dtype.kind == "U"})
-            z.to_zarr(tmp / "sweep.zarr", mode="w", consolidated=False)
-            files.append("sweep.zarr")
-        else:
-            ds.to_netcdf(tmp / "sweep.nc", engine="h5netcdf")
-            files.append("sweep.nc")
-        df.to_csv(tmp / "cases.csv", index=False, float_format="%.9g")
-        best.to_csv(tmp / "best.csv", index=False, float_format="%.9g")
-        files += ["cases.csv", "best.csv"]
-        x_name = next((c for c in COST_FIGURES if c in df.columns and df[c].notna().any()),
-                      None)
-        png = _pareto_plot(df, x_name, tmp / "pareto.png")
-        files.append(png)
-        (tmp / "report.html").write_text(
-            _report_html(base, cases, df, best, objective, sense, x_name),
-            encoding="utf-8")
-        files.append("report.html")
-        if spec.hourly_cases:
-            (tmp / "hourly").mkdir()
-            for c in spec.hourly_cases:
-                if c >= cases.n:
-                    raise InputError(f"case {c} does not exist ({cases.n} cases)",
-                                     source=base.scenario.path, field="sweep.hourly_cases")
-                sc, inp = case_inputs(base, cases.params, cases.values[c], inputs)
-                run_inputs(sc, inp).hourly.to_netcdf(tmp / "hourly" / f"case-{c:06d}.nc",
-                                                     engine="h5netcdf")
-            files.append("hourly/")
-        (tmp / "summary.txt").write_text(summary_text(ds, cases, best, objective, sense)
-                                         + "\n", encoding="utf-8")
-        files.append("summary.txt")
-    return files
-
-
-def _pareto_plot(df: pd.DataFrame, x_name: str | None, path: Path) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if x_name is None:  # no cost figure yet: installed capacity as the effort
-        x = df[["pv_kw", "wind_kw", "biomass_kw", "waste_kw"]].sum(axis=1).to_numpy()
-        x_label = "installed renewable capacity [kW] (no cost figure evaluated)"
-    else:
-        x = df[x_name].to_numpy(dtype=float)
-        x_label = x_name
-    y = df["hourly_matched_share"].to_numpy(dtype=float)
-    front = pareto_front(x, y)
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-    ax.scatter(x, y, s=8, alpha=0.4, label="cases")
-    if front.size:
-        ax.plot(x[front], y[front], "o-", color="C3", ms=4, label="Pareto front")
-    ax.set_xlabel(x_label)
-    ax.set_ylabel("hourly-matched share [-]")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path.name
-
-
-def _report_html(base, cases, df, best, objective, sense, x_name) -> str:
-    import html
-
-    sc = base.scenario
-    params = "".join(f"<li><code>{html.escape(p.name)}</code> = "
-                     f"<code>{html.escape(p.target)}</code></li>" for p in cases.params)
-    cons = "".join(f"<li><code>{html.escape(c)}</code></li>"
-                   for c in sc.sweep.constraints) or "<li>none</li>"
-    show = [c for c in ["case"] + [p.name for p in cases.params] +
-            [objective, "hourly_matched_share", "annual_netting_share", "spill"]
-            if c in best.columns]
-    show = list(dict.fromkeys(show))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>gxsim sweep — {html.escape(sc.region.name)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;
-text-align:right}}</style></head><body>
-<h1>Sweep: {html.escape(sc.region.name)} ({sc.region.year})</h1>
-<p>{cases.n} cases, mode <b>{cases.mode}</b>.</p>
-<h2>Parameters</h2><ul>{params}</ul>
-<h2>Best cases</h2>
-<p>Objective: {sense} <code>{html.escape(objective)}</code>; constraints:</p><ul>{cons}</ul>
-{best[show].to_html(index=False, float_format=lambda v: f"{v:.6g}") if len(best)
- else "<p><b>No case meets the constraints.</b></p>"}
-<h2>Cost against hourly-matched share</h2>
-<p>x axis: {html.escape(x_name or "installed capacity (no cost figure evaluated)")}.</p>
-<img src="pareto.png" alt="Pareto front">
-<p>Notes: {html.escape("; ".join(base.notes))}</p>
-</body></html>
-"""
-
-
-def summary_text(ds: xr.Dataset, cases: Cases, best: pd.DataFrame, objective: str,
-                 sense: str) -> str:
-    """A readable summary of a sweep."""
-    lines = [f"{ds.attrs['region']} — {ds.attrs['year']}: {cases.n} cases ({cases.mode})",
-             "parameters: " + ", ".join(f"{p.name} ({p.target})" for p in cases.params),
-             f"hourly-matched share: {float(ds['hourly_matched_share'].min()):.1%} .. "
-             f"{float(ds['hourly_matched_share'].max()):.1%}",
-             f"best by {sense} {objective}: {len(best)} case(s) meet the constraints"]
-    if len(best):
-        row = best.iloc[0]
-        vals = ", ".join(f"{p.name}={row[p.name]:g}" for p in cases.params)
-        lines.append(f"  best: case {int(row['case'])}: {vals}; {objective} = "
-                     f"{row[objective]:.6g}")
-    return "\n".join(lines)
-
-
-# -- command line -------------------------------------------------------------------
-
-def configure_parser(parser) -> None:
-    """Arguments of ``gxsim sweep``."""
-    parser.add_argument("scenario", help="scenario file (TOML) with a [sweep] section")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>-sweep)")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the chunks of an interrupted run and compute the rest")
-    parser.add_argument("--dask", default=None, metavar="ADDRESS",
-                        help="run chunks on a Dask scheduler (tcp://host:8786) or 'local'")
-    parser.add_argument("--chunk-size", type=int, default=None,
-                        help="cases per chunk (default: [sweep] chunk_size)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def command(args) -> int:
-    """Run the sweep, write the outputs, print the summary."""
-    from sim.inputs.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    if not scenario.sweep.parameters and scenario.sweep.table is None:
-        raise InputError("no [sweep] section with parameters", source=args.scenario,
-                         field="sweep")
-    if args.chunk_size is not None and args.chunk_size < 1:
-        raise InputError(f"expected a chunk size >= 1, got {args.chunk_size}",
-                         field="--chunk-size")
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}-sweep")
-    try:
-        result = run(scenario, output=out, resume=args.resume, dask=args.dask,
-                     chunk_size=args.chunk_size,
-                     progress=False if args.no_progress else None)
-    except KeyboardInterrupt:
-        print(f"gxsim sweep: interrupted; finished chunks are kept in "
-              f"{work_folder(out)}/ — run again with --resume to continue", file=sys.stderr)
-        raise
-    cases = result.cases
-    df = flat_cases(result.dataset, cases)
-    best, objective, sense = best_cases(df, scenario.sweep)
-    print(summary_text(result.dataset, cases, best, objective, sense))
-    rate = result.computed_cases / result.seconds if result.seconds > 0 else float("nan")
-    print(f"\n{result.computed} chunk(s) computed, {result.reused} reused; "
-          f"{result.seconds:.1f} s ({rate:,.0f} scenario-years/s)")
-    print(f"Wrote {', '.join(result.files)} to {out}/")
-    return 0

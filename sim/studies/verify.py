@@ -42,39 +42,21 @@ Conventions (documented choices, each configurable where it matters)
 
 from __future__ import annotations
 
-import difflib
 import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, Union
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from sim.errors import InputError
-from sim.inputs.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer, GridSpec,
-                          NonNeg, Options, Pos, PvGenerator, Region, Scenario, Share,
-                          WasteGenerator, WindGenerator, _describe, _FieldError, _Model,
-                          check_references, read_toml, validate)
+from sim.inputs.claim import FIGURES, Claim, FigureTolerance, claim_scenario, load_claim
+from sim.inputs.meter import rows_text
+from sim.inputs.scenario import Scenario
 
-__all__ = ["Claim", "Verification", "FIGURES", "load_claim", "claim_from_dict", "verify",
-           "metered_result", "configure_parser", "command"]
+__all__ = ["Verification", "verify", "metered_result", "EXIT_STATUS", "VERDICTS"]
 
-#: claimed figure -> (label, kind "kWh" or "share", key in the evaluation's dict)
-FIGURES = {
-    "civil_demand_kwh": ("civil demand (民生電力需要)", "kWh", "civil_demand_kwh"),
-    "renewable_supply_kwh": ("renewable supply (再エネ供給量)", "kWh",
-                             "renewable_supply_hourly_kwh"),
-    "savings_kwh": ("savings (省エネ量)", "kWh", "savings_kwh"),
-    "self_consumption_rate": ("self-consumption rate (自家消費率)", "share",
-                              "self_consumption_rate"),
-    "local_production_rate": ("local production rate (地産地消率)", "share",
-                              "local_production_rate"),
-    "hourly_matched_share": ("hourly-matched share (時間帯別一致率)", "share",
-                             "hourly_matched_share"),
-}
 VERDICTS = ("pass", "fail", "inconclusive")
 EXIT_STATUS = {"pass": 0, "fail": 1, "inconclusive": 3}
 
@@ -82,254 +64,11 @@ EXIT_STATUS = {"pass": 0, "fail": 1, "inconclusive": 3}
 # --------------------------------------------------------------------------
 # the claim schema
 # --------------------------------------------------------------------------
-class ClaimedFigures(_Model):
-    """The figures the municipality declares (annual, kWh and shares in [0, 1])."""
-
-    civil_demand_kwh: NonNeg = Field(description="civil demand before savings [kWh]")
-    renewable_supply_kwh: NonNeg = Field(description="renewable supply to civil demand [kWh]")
-    savings_kwh: NonNeg | None = Field(None, description="savings [kWh]")
-    self_consumption_rate: Share | None = Field(None, description="自家消費率 [-]")
-    local_production_rate: NonNeg | None = Field(None, description="地産地消率 [-]")
-    hourly_matched_share: NonNeg | None = Field(
-        None, description="renewable matched hour by hour / civil demand after savings [-]")
-    balance: bool = Field(True, description="the claim asserts renewable supply + savings "
-                          ">= civil demand (実質ゼロ)")
-
-
-class FigureTolerance(_Model):
-    """Tolerance of one figure; unset parts fall back to ``[tolerance]``."""
-
-    relative: Share | None = Field(None, description="share of the claimed value [-]")
-    absolute: NonNeg | None = Field(None, description="in the figure's unit (kWh, or "
-                                    "share points for rates)")
-
-
-class Tolerances(_Model):
-    """A figure is within tolerance when |recomputed - claimed| <= max(absolute,
-    relative x |claimed|)."""
-
-    relative: Share = Field(0.02, description="for kWh figures [-]")
-    absolute_kwh: NonNeg = Field(0.0, description="for kWh figures [kWh]")
-    absolute_share: Share = Field(0.01, description="for rates: share points [-]")
-    figures: dict[Literal[tuple(FIGURES)], FigureTolerance] = Field(  # type: ignore[misc]
-        default_factory=dict)
-
-
-class DataQuality(_Model):
-    """Limits beyond which the data cannot support a verdict (→ inconclusive)."""
-
-    max_missing_share: Share = Field(0.01, description="meter-hours without a value, of "
-                                     "all meter-hours [-]")
-    max_meter_missing_share: Share = Field(0.05, description="hours without a value of "
-                                           "any one meter [-]")
-    max_filled_share: Share = Field(0.02, description="energy added by gap filling, of "
-                                    "the metered energy [-]")
-    capacity_margin: Annotated[float, Field(ge=0, le=1)] = Field(
-        0.05, description="a plant meter's value is impossible above capacity_kw x (1 + "
-        "margin) x interval: power curves and inverters can exceed the nameplate a little "
-        "(e.g. Enercon E-53/800 peaks at 810 kW) [-]")
-
-
-class MeterConvention(_Model):
-    """How the meter data are written (stated by the claim, checked by the reader)."""
-
-    files: list[str] = Field(default_factory=list, description="meter files relative to "
-                             "the claim; --meter on the command line replaces them")
-    label: Literal["start", "end"] = Field(description="timestamps mark the START or the "
-                                           "END of their interval")
-    unit: Literal["kWh", "kW"] = "kWh"
-    interval: Literal["auto", 30, 60] = "auto"
-    layout: Literal["auto", "long", "wide"] = "auto"
-    timezone: str | None = Field(None, description="default: the region's")
-    fill: Literal["none", "interpolate", "profile"] = "none"
-    fill_max_hours: Annotated[int, Field(ge=1)] | None = 6
-    timestamp_column: str | None = None
-    meter_column: str | None = None
-    value_column: str | None = None
-    encoding: str = "utf-8"
-
-
-class Rules(_Model):
-    """Which view the claimed supply is checked against (問46: hourly)."""
-
-    supply_basis: Literal["hourly", "annual"] = "hourly"
-
-
-class ClaimConsumer(Consumer):
-    """A consumer row of the claim: the scenario fields plus its ``meter`` id."""
-
-    meter: str = Field(min_length=1, description="meter id of its consumption")
-    meter_capacity_kw: Pos | None = Field(None, description="contract / connection "
-                                          "capacity [kW]: values above it are flagged")
-
-    @model_validator(mode="after")
-    def _one_demand_source(self):  # replaces Consumer's rule: demand comes from the meter
-        if self.meter_file is not None:
-            raise ValueError("meter data of a claim come from [meter_data].files or "
-                             "--meter, not meter_file")
-        return self
-
-
-_PLANT_METER = "meter id of the plant's output (metered output replaces the model)"
-
-
-class ClaimPv(PvGenerator):
-    """A PV plant of the claim (its output is metered, not modelled)."""
-
-    meter: str = Field(min_length=1, description=_PLANT_METER)
-
-
-class ClaimWind(WindGenerator):
-    """A wind plant of the claim."""
-
-    meter: str = Field(min_length=1, description=_PLANT_METER)
-
-
-class ClaimBiomass(BiomassGenerator):
-    """A biomass plant of the claim."""
-
-    meter: str = Field(min_length=1, description=_PLANT_METER)
-
-
-class ClaimWaste(WasteGenerator):
-    """A waste-to-energy plant of the claim."""
-
-    meter: str = Field(min_length=1, description=_PLANT_METER)
-
-
-ClaimGenerator = Annotated[Union[ClaimPv, ClaimWind, ClaimBiomass, ClaimWaste],
-                           Field(discriminator="kind")]
-_BASE_OF = {ClaimPv: PvGenerator, ClaimWind: WindGenerator, ClaimBiomass: BiomassGenerator,
-            ClaimWaste: WasteGenerator}
-
-
-class Claim(_Model):
-    """A whole claim file. Build with :func:`load_claim`."""
-
-    region: Region
-    grid: GridSpec = Field(default_factory=lambda: GridSpec(isolated=True))
-    options: Options = Field(default_factory=Options)
-    claimed: ClaimedFigures
-    tolerance: Tolerances = Field(default_factory=Tolerances)
-    data_quality: DataQuality = Field(default_factory=DataQuality)
-    meter_data: MeterConvention
-    rules: Rules = Field(default_factory=Rules)
-    consumers: list[ClaimConsumer] = Field(min_length=1)
-    generators: list[ClaimGenerator] = Field(default_factory=list)
-    storage: list[Battery] = Field(default_factory=list)
-    accounting: AccountingSpec = Field(default_factory=AccountingSpec)
-
-    _path: Path | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _cross_references(self):
-        check_references(self.consumers, self.generators, self.storage)
-        seen: dict[str, str] = {}
-        rows = [("consumers", i, c.meter) for i, c in enumerate(self.consumers)]
-        rows += [("generators", i, g.meter) for i, g in enumerate(self.generators)]
-        for section, i, m in rows:
-            if m in seen:
-                raise _FieldError(f"{section}[{i}].meter", f"expected one row per meter, "
-                                  f"{m!r} is already the meter of {seen[m]}")
-            seen[m] = f"{section}[{i}]"
-        return self
-
-    @property
-    def path(self) -> Path | None:
-        """The file the claim was read from, if any."""
-        return self._path
-
-    def resolve(self, relative: str | Path) -> Path:
-        """A path named in the claim, resolved against the claim's folder."""
-        p = Path(relative)
-        base = self._path.parent if self._path is not None else Path.cwd()
-        return p if p.is_absolute() else base / p
-
-    @property
-    def meters(self) -> list[str]:
-        """Every meter id of the claim: consumers first, then plants."""
-        return [c.meter for c in self.consumers] + [g.meter for g in self.generators]
-
-
-_CLAIM_LISTS = {"consumers": ClaimConsumer, "storage": Battery}
-_CLAIM_KINDS = {"pv": ClaimPv, "wind": ClaimWind, "biomass": ClaimBiomass,
-                "waste": ClaimWaste}
-
-
-def _claim_model_at(loc: tuple):
-    """The claim model whose field list applies at an error location."""
-    model = Claim
-    for part in loc[:-1]:
-        if isinstance(part, int) or part == "generators":
-            continue
-        if part in _CLAIM_KINDS:
-            model = _CLAIM_KINDS[part]
-        elif part in _CLAIM_LISTS:
-            model = _CLAIM_LISTS[part]
-        else:
-            ann = getattr(model.model_fields.get(part), "annotation", None)
-            if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-                return None
-            model = ann
-    return model
-
-
-def _claim_describe(err: dict) -> str:
-    """scenario's one-line description, with field suggestions from the claim schema."""
-    msg = _describe(err)
-    if err["type"] == "extra_forbidden" and "did you mean" not in msg:
-        model = _claim_model_at(err["loc"])
-        known = list(getattr(model, "model_fields", {})) if model else []
-        msg = msg.split("; expected one of")[0]
-        close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
-        if close:
-            msg += f" (did you mean {close[0]!r}?)"
-        elif known:
-            msg += f"; expected one of: {', '.join(known)}"
-    return msg
-
-
-def claim_from_dict(data: dict, *, source: str | Path | None = None) -> Claim:
-    """Validate a claim given as a mapping (as read from TOML).
-
-    Raises
-    ------
-    sim.InputError
-        The first problem in one line naming the file and field (and how many
-        more problems there are), formatted as scenario errors are.
-    """
-    claim = validate(Claim, data, source=source, describe=_claim_describe)
-    if source is not None:
-        claim._path = Path(source)
-    return claim
-
-
-def load_claim(path: str | Path) -> Claim:
-    """Read and validate a claim file (TOML); relative paths resolve against it."""
-    path = Path(path)
-    return claim_from_dict(read_toml(path), source=path)
 
 
 # --------------------------------------------------------------------------
 # recomputation
 # --------------------------------------------------------------------------
-def claim_scenario(claim: Claim, annual_kwh: np.ndarray | None = None) -> Scenario:
-    """The scenario the claim describes (meter ids dropped; ``annual_kwh`` of each
-    consumer row set to its metered demand before savings, for the record)."""
-    consumers = []
-    for i, c in enumerate(claim.consumers):
-        d = c.model_dump(exclude={"meter", "meter_capacity_kw", "meter_file", "meter_id",
-                                  "meter_label", "annual_kwh"})
-        d["annual_kwh"] = float(annual_kwh[i]) if annual_kwh is not None else (
-            c.annual_kwh or 0.0)
-        consumers.append(Consumer(**d))
-    generators = [_BASE_OF[type(g)](**g.model_dump(exclude={"meter"}))
-                  for g in claim.generators]
-    sc = Scenario(region=claim.region, grid=claim.grid, options=claim.options,
-                  consumers=consumers, generators=generators, storage=claim.storage,
-                  accounting=claim.accounting)
-    sc._path = claim.path
-    return sc
 
 
 def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: np.ndarray,
@@ -506,17 +245,12 @@ class Verification:
             "figures": {k: _plain(v) for k, v in self.figures.items()},
             "data_quality": q,
             "problems": [{"kind": p.kind, "meter": p.meter, "meters": p.meters,
-                          "file": p.file, "count": len(p.rows), "rows": _rows_text(p.rows),
+                          "file": p.file, "count": len(p.rows), "rows": rows_text(p.rows),
                           "detail": p.detail} for p in self.meter.problems],
             "repairs": list(self.meter.repairs),
             "notes": list(self.notes),
             "timings": dict(self.timings),
         }
-
-    def summary_text(self) -> str:
-        """The terminal summary: verdict, reasons, the table, data problems."""
-        from sim.report.verify import summary_text
-        return summary_text(self)
 
 
 def _plain(v):
@@ -527,32 +261,10 @@ def _plain(v):
     return v
 
 
-def _rows_text(rows, limit: int = 12) -> str:
-    """Rows (ints) or timestamps as compact ranges: ``2-5, 9, 12-14``."""
-    n = len(rows)
-    if n == 0:
-        return ""
-    if isinstance(rows, pd.DatetimeIndex):
-        ns = rows.asi8
-        step = int(np.median(np.diff(ns))) if n > 1 else 3600 * 10**9
-        brk = np.flatnonzero(np.diff(ns) != step) + 1
-        parts = []
-        for a, b in zip(np.r_[0, brk], np.r_[brk, n]):
-            s = rows[a].strftime("%Y-%m-%d %H:%M")
-            parts.append(s if b - a == 1 else f"{s}..{rows[b - 1].strftime('%m-%d %H:%M')}")
-    else:
-        r = np.asarray(rows, dtype=np.int64)
-        brk = np.flatnonzero(np.diff(r) != 1) + 1
-        parts = [str(r[a]) if b - a == 1 else f"{r[a]}-{r[b - 1]}"
-                 for a, b in zip(np.r_[0, brk], np.r_[brk, len(r)])]
-    more = len(parts) - limit
-    return ", ".join(parts[:limit]) + (f", ... ({more} more ranges)" if more > 0 else "")
-
-
 def problems_table(meter) -> pd.DataFrame:
     """The meter problems as a table with abridged row lists."""
     recs = [{"kind": p.kind, "meter": p.meter, "file": p.file, "count": len(p.rows),
-             "rows": _rows_text(p.rows), "detail": p.detail} for p in meter.problems]
+             "rows": rows_text(p.rows), "detail": p.detail} for p in meter.problems]
     return pd.DataFrame.from_records(recs, columns=["kind", "meter", "file", "count", "rows",
                                                     "detail"])
 
@@ -570,7 +282,8 @@ def _tolerance(claim: Claim, key: str, claimed: float) -> float:
     return max(ab, rel * abs(claimed))
 
 
-def _fmt(v: float, kind: str) -> str:
+def format_figure(v: float, kind: str) -> str:
+    """A figure for reasons and reports: ``12,345.6 MWh``, ``71.2%`` or ``n/a``."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "n/a"
     return f"{v:.1%}" if kind == "share" else f"{v / 1000:,.1f} MWh"
@@ -693,19 +406,19 @@ def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: lis
             continue
         kind = row["unit"]
         fig_reasons.append(
-            f"{row['label']}: claimed {_fmt(row['claimed'], kind)}, recomputed "
-            f"{_fmt(row['recomputed'], kind)} (difference {_fmt(row['difference'], kind)}, "
-            f"tolerance ±{_fmt(row['tolerance'], kind)})")
+            f"{row['label']}: claimed {format_figure(row['claimed'], kind)}, recomputed "
+            f"{format_figure(row['recomputed'], kind)} (difference {format_figure(row['difference'], kind)}, "
+            f"tolerance ±{format_figure(row['tolerance'], kind)})")
         if key == "renewable_supply_kwh" and claim.rules.supply_basis == "hourly":
             annual = float(figures.get("renewable_supply_annual_kwh", float("nan")))
             if math.isfinite(annual) and abs(c.renewable_supply_kwh - annual) <= \
                     _tolerance(claim, key, c.renewable_supply_kwh):
                 fig_reasons.append(
                     f"the claimed renewable supply matches annual netting "
-                    f"({_fmt(annual, 'kWh')}) but only {_fmt(row['recomputed'], 'kWh')} is "
+                    f"({format_figure(annual, 'kWh')}) but only {format_figure(row['recomputed'], 'kWh')} is "
                     f"matched hour by hour: on an island grid the operator ties supply "
                     f"to demand hourly (FAQ 問46); netting gap "
-                    f"{_fmt(figures.get('netting_gap_kwh', annual - row['recomputed']), 'kWh')}")
+                    f"{format_figure(figures.get('netting_gap_kwh', annual - row['recomputed']), 'kWh')}")
     ok_key = "balance_hourly_ok" if claim.rules.supply_basis == "hourly" else \
         "balance_annual_ok"
     balance = figures.get(ok_key)
@@ -717,7 +430,7 @@ def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: lis
         fig_reasons.append(
             f"the claim asserts renewable supply + savings >= civil demand (実質ゼロ), but "
             f"on {claim.rules.supply_basis} matching the metered year falls "
-            f"{_fmt(short, 'kWh')} short")
+            f"{format_figure(short, 'kWh')} short")
     unknown = quality.get("unknown_meters", [])
     note = ([f"note: {len(unknown)} meter id(s) in the data are not in the claim "
              f"({_names(unknown)}); if they are civil consumers of the area the claim leaves "
@@ -832,29 +545,5 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
 # --------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------
-def configure_parser(parser) -> None:
-    """Arguments of ``gxsim verify``."""
-    parser.add_argument("claim", help="claim file (TOML)")
-    parser.add_argument("--meter", nargs="+", metavar="FILE", default=None,
-                        help="meter data (CSV, CSV.gz or Parquet; long or wide); default: "
-                        "the claim's [meter_data] files")
-    parser.add_argument("--fill", choices=("none", "interpolate", "profile"), default=None,
-                        help="gap filling (overrides the claim; filled energy is reported)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/verify-<claim name>)")
-    parser.add_argument("--no-plots", action="store_true",
-                        help="skip the PNG plots (the HTML report then has no figures)")
 
 
-def command(args) -> int:
-    """Verify, print the summary, write the report atomically; exit 0/1/3 by verdict."""
-    from sim.io import atomic_output_dir
-    from sim.report.verify import write_report
-
-    v = verify(args.claim, args.meter, fill=args.fill)
-    out = Path(args.output or Path("results") / f"verify-{Path(args.claim).stem}")
-    with atomic_output_dir(out) as tmp:
-        files = write_report(v, tmp, plots=not args.no_plots)
-    print(v.summary_text())
-    print(f"\nWrote {', '.join(files)} to {out}/")
-    return EXIT_STATUS[v.verdict]

@@ -10,7 +10,7 @@ import sim
 from sim.core import accounting
 from sim.errors import InputError
 from sim.programme.evaluate import FIGURES, Evaluation, evaluate_totals
-from test_accounting import T, make_result, pad, scenario
+from core.test_accounting import T, make_result, pad, scenario
 
 REQUIRED = ["civil_demand_kwh", "evaluated_demand_kwh", "savings_kwh",
             "renewable_supply_annual_kwh", "renewable_supply_hourly_kwh", "netting_gap_kwh",

@@ -9,7 +9,7 @@ import sim
 from sim.core import accounting
 from sim.programme import finance
 from sim.errors import InputError
-from test_accounting import make_result, pad, scenario
+from core.test_accounting import make_result, pad, scenario
 
 
 def battery_case(**fin):

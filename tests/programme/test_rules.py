@@ -5,7 +5,7 @@ import pytest
 from sim.programme import rules
 from sim.errors import InputError
 from sim.inputs.scenario import Consumer, scenario_from_dict
-from test_accounting import REGION, scenario
+from core.test_accounting import REGION, scenario
 
 
 def consumer(**kw):

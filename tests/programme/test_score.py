@@ -8,8 +8,10 @@ import sim
 from sim.programme import score
 from sim.cli import main
 from sim.errors import InputError
-from test_evaluate import pv_island
-from test_accounting import scenario
+from sim.report.score import sheet_text
+from sim.studies.future import future_study
+from programme.test_evaluate import pv_island
+from core.test_accounting import scenario
 
 
 def test_rubric_adds_up_to_the_programmes_points():
@@ -117,13 +119,13 @@ def future_scenario():
 @pytest.fixture(scope="module")
 def future_case():
     """(scenario, weather, evaluation, rubric, study run by the score sheet)."""
-    from test_engine import flat_weather
+    from core.test_engine import flat_weather
 
     sc = future_scenario()
     w = flat_weather(2023)
     ev = sim.evaluate(sim.simulate(sc, weather=w))
     rubric = score.load_rubric()
-    return sc, w, ev, rubric, score.future_study(sc, rubric, weather=w)
+    return sc, w, ev, rubric, future_study(sc, rubric, weather=w)
 
 
 def test_rubric_criterion_7_has_computed_future_items_and_a_judgement():
@@ -177,7 +179,7 @@ def test_future_items_without_a_study_are_not_computed(future_case):
         assert items[key].value is None and items[key].points == 0
         assert items[key].basis.startswith("not computed (skipped: --no-future)")
     assert sum(i.max_points for i in items.values()) == 155
-    text = score.sheet_text(ev, sc, list(items.values()), rubric,
+    text = sheet_text(ev, sc, list(items.values()), rubric,
                             future_note="skipped: --no-future")
     assert "2030–2050 study" in text and "not computed (skipped: --no-future)" in text
 
@@ -185,7 +187,7 @@ def test_future_items_without_a_study_are_not_computed(future_case):
 def test_sheet_prints_the_study_years_and_variant(future_case):
     sc, _, ev, rubric, study = future_case
     items = score.score_sheet(ev, sc, rubric, future=study)
-    text = score.sheet_text(ev, sc, items, rubric, future=study)
+    text = sheet_text(ev, sc, items, rubric, future=study)
     assert "variant harsher (factor 1.5" in text and "years 2040, 2050" in text
     assert "[harsher] 2050: utilisation" in text
 

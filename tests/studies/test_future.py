@@ -11,6 +11,7 @@ import sim
 from sim.core.engine import calendar_index
 from sim.errors import InputError
 from sim.studies.future import future, load_projection, parse_years
+from sim.report.future import summary_text
 from sim.inputs.scenario import scenario_from_dict
 
 YEAR = 2023
@@ -236,7 +237,7 @@ def test_findings_name_the_first_year(weather):
     u = study.dataset["utilisation"].sel(variant="reference")
     first_low = int(u["year"][u < 0.9][0])
     assert kinds["utilisation"] == first_low
-    text = study.summary()
+    text = summary_text(study)
     assert f"in {first_low}" in text and "Findings" in text
 
 

@@ -14,7 +14,8 @@ import sim
 from sim.errors import InputError
 from sim.inputs.scenario import scenario_from_dict
 
-sw = importlib.import_module("sim.studies.sweep")  # the module; sim.studies.sweep is the function
+sw = importlib.import_module("sim.studies.sweep")  # the module (sim.sweep is the function)
+from sim.cli.sweep import sweep_to_folder  # noqa: E402
 
 BASE = {
     "region": {"name": "Sweep test", "municipality": "和泊町", "prefecture": "鹿児島県",
@@ -215,7 +216,7 @@ def test_resume_after_interruption_gives_the_same_dataset(tmp_path, product_run,
         sw.run(sc, output=out, weather=weather, progress=False, resume=True)
     monkeypatch.setattr(sw, "compute_chunk", real)
     assert len(list(sw.work_folder(out).glob("chunk-*.npz"))) == 2
-    final = sw.run(sc, output=out, weather=weather, progress=False, resume=True)
+    final, _ = sweep_to_folder(sc, out, weather=weather, progress=False, resume=True)
     assert (final.reused, final.computed) == (2, 1)
     xr.testing.assert_identical(_strip(final.dataset), _strip(product_run.dataset))
     stored = xr.open_zarr(out / "sweep.zarr", consolidated=False).load()
@@ -410,7 +411,7 @@ def test_fast_evaluation_equals_plain_path_on_sweep_cases(product_run, weather, 
     transposed ledger, pandas project table), and the sweep stores those figures."""
     from sim.core.engine import build_inputs
     from sim.programme.evaluate import evaluate_totals
-    from test_evaluate import plain_figures
+    from programme.test_evaluate import plain_figures
 
     sc = scenario(PRODUCT)
     base = sw.Base.build(sc, build_inputs(sc, weather=weather))

@@ -17,7 +17,8 @@ import tomli_w
 
 import sim
 from sim.errors import InputError
-from sim.studies.verify import claim_from_dict, claim_scenario, load_claim, metered_result, verify
+from sim.inputs.claim import claim_from_dict, claim_scenario, load_claim
+from sim.studies.verify import metered_result, verify
 
 YEAR = 2023
 TZ = "Asia/Tokyo"

@@ -1,0 +1,3 @@
+"""The version of gxsim (one place; ``sim.__version__`` and ``gxsim --version``)."""
+
+__version__ = "0.1.0"

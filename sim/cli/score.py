@@ -1,0 +1,76 @@
+"""``gxsim score``: the programme's figures and a score sheet for a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.core.accounting import ledger, ledger_table
+from sim.core.engine import simulate
+from sim.errors import InputError
+from sim.inputs.scenario import load_scenario
+from sim.io import atomic_output_dir, write_json
+from sim.programme.evaluate import evaluate_totals
+from sim.programme.score import future_request, load_rubric, score_sheet, sheet_frame
+from sim.report.score import sheet_text
+from sim.studies.future import future_study
+
+
+def configure_parser(parser) -> None:
+    """Arguments of ``gxsim score``."""
+    parser.add_argument("scenario", help="scenario file (TOML)")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output folder (default: results/<scenario name>_score)")
+    parser.add_argument("--no-future", action="store_true",
+                        help="skip the 2030–2050 study (a few seconds); the computed "
+                             "items of criterion (7) then score 0, shown as not computed")
+
+
+def command(args) -> int:
+    """Simulate, evaluate, score; print the sheet and write it atomically.
+
+    Files: ``score.txt`` (the sheet), ``score.json`` (items and totals),
+    ``score.csv``, ``evaluation.json`` (every figure), ``projects.csv``
+    (finance per project), ``ledger.csv`` (generator × consumer kWh) and
+    ``generators.csv`` (per-generator balance). Criterion (7)'s computed items
+    run the 2030–2050 study (:func:`sim.studies.future.future_study`) unless ``--no-future``; a study
+    that cannot run (e.g. no population projection for the municipality) leaves
+    them not computed, with the reason on the sheet.
+    """
+    scenario = load_scenario(args.scenario)
+    path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
+    rubric = load_rubric(path)
+    result = simulate(scenario)
+    led = ledger(result)
+    ev, proj = evaluate_totals(scenario, led, result.annual, with_projects=True)
+    study, note = None, None
+    if future_request(rubric)[0]:
+        if getattr(args, "no_future", False):
+            note = "skipped: --no-future"
+        else:
+            try:
+                study = future_study(scenario, rubric)
+            except InputError as exc:
+                note = f"the study could not run: {exc}"
+    items = score_sheet(ev, scenario, rubric, future=study, future_note=note)
+    text = sheet_text(ev, scenario, items, rubric, future=study, future_note=note)
+    years, variants = future_request(rubric)
+    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_score")
+    with atomic_output_dir(out) as tmp:
+        (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
+        frame = sheet_frame(items)
+        frame.to_csv(tmp / "score.csv", index=False)
+        write_json(tmp / "score.json", {
+            "rubric": {k: rubric.get(k) for k in ("title", "label", "source")},
+            "total_points": float(frame["points"].sum()),
+            "max_points": float(frame["max_points"].sum()),
+            "future": {"computed": study is not None, "years": years,
+                       "variants": variants, "note": note},
+            "items": frame.to_dict(orient="records")})
+        write_json(tmp / "evaluation.json", ev.to_dict())
+        proj.to_csv(tmp / "projects.csv")
+        led.to_pandas().to_csv(tmp / "ledger.csv", float_format="%.3f")
+        ledger_table(led).to_csv(tmp / "generators.csv", float_format="%.3f")
+    print(text)
+    print(f"\nWrote score.txt, score.json, score.csv, evaluation.json, projects.csv, "
+          f"ledger.csv, generators.csv to {out}/")
+    return 0

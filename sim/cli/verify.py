@@ -1,0 +1,34 @@
+"""``gxsim verify``: check an island supply claim against the operator's meters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.io import atomic_output_dir
+from sim.report.verify import summary_text, write_report
+from sim.studies.verify import EXIT_STATUS, verify
+
+
+def configure_parser(parser) -> None:
+    """Arguments of ``gxsim verify``."""
+    parser.add_argument("claim", help="claim file (TOML)")
+    parser.add_argument("--meter", nargs="+", metavar="FILE", default=None,
+                        help="meter data (CSV, CSV.gz or Parquet; long or wide); default: "
+                        "the claim's [meter_data] files")
+    parser.add_argument("--fill", choices=("none", "interpolate", "profile"), default=None,
+                        help="gap filling (overrides the claim; filled energy is reported)")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output folder (default: results/verify-<claim name>)")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="skip the PNG plots (the HTML report then has no figures)")
+
+
+def command(args) -> int:
+    """Verify, print the summary, write the report atomically; exit 0/1/3 by verdict."""
+    v = verify(args.claim, args.meter, fill=args.fill)
+    out = Path(args.output or Path("results") / f"verify-{Path(args.claim).stem}")
+    with atomic_output_dir(out) as tmp:
+        files = write_report(v, tmp, plots=not args.no_plots)
+    print(summary_text(v))
+    print(f"\nWrote {', '.join(files)} to {out}/")
+    return EXIT_STATUS[v.verdict]

@@ -1,0 +1,107 @@
+"""The score sheet rendered as text (what ``gxsim score`` prints)."""
+
+from __future__ import annotations
+
+from sim.programme.score import FUTURE, ScoreItem, future_request
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def future_lines(rubric: dict, future=None, future_note: str | None = None) -> list[str]:
+    """The sheet's lines on the 2030–2050 study: years and variants used, the figures
+    the ``future.*`` items read, or why it was not run (empty if the rubric has none)."""
+    years, variants = future_request(rubric)
+    if not years:
+        return []
+    head = "  2030–2050 study (問37, sim.studies.future, hourly)"
+    if future is None:
+        why = future_note or "no study given"
+        return [f"{head}: not computed ({why}); would use variant "
+                f"{', '.join(variants)}, years {', '.join(map(str, years))}"]
+    ds = future.dataset
+    factors = dict(zip(map(str, ds["variant"].values), ds["variant"].attrs.get("factor", [])))
+    used = ", ".join(f"{v} (factor {factors[v]:g} on the projected change)"
+                     if v in factors else v for v in variants)
+    seconds = sum(future.timings.values())
+    out = [f"{head}: variant {used}, years {', '.join(map(str, years))}, base year "
+           f"{ds.attrs.get('base_year')} ({len(years) * len(variants)} simulations, "
+           f"{seconds:.1f} s)"]
+    names = [n[len(FUTURE):] for n in dict.fromkeys(
+        it["metric"] for c in rubric["criteria"] for it in c["items"]
+        if it["kind"] == "computed" and str(it["metric"]).startswith(FUTURE))]
+    for v in variants:
+        for y in years:
+            vals = ", ".join(f"{n} {_fmt(_plain(ds[n].sel(variant=v, year=y).values))}"
+                             for n in names)
+            out.append(f"    [{v}] {y}: {vals}")
+    return out
+
+
+def _plain(value):
+    value = value.item() if hasattr(value, "item") else value
+    return value if isinstance(value, bool) else float(value)
+
+
+def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
+               future=None, future_note: str | None = None) -> str:
+    """The printed score sheet: key figures, then criteria and points.
+
+    ``future`` / ``future_note``: the 2030–2050 study used for criterion (7), or
+    why there is none (see :func:`score_sheet`)."""
+    ev = evaluation
+    mwh = (lambda x: f"{x / 1000:12,.1f} MWh")
+    lines = [f"Score sheet — {scenario.region.name} ({scenario.region.municipality}), "
+             f"{scenario.region.year}",
+             f"Rubric: {rubric.get('title', '')} — {rubric.get('label', '')}", "",
+             "Figures (docs/figures.md):",
+             f"  civil demand (民生部門電力需要量)        {mwh(ev.civil_demand_kwh)}",
+             f"  evaluated demand (問24/25)              {mwh(ev.evaluated_demand_kwh)}",
+             f"  savings                                 {mwh(ev.savings_kwh)}",
+             f"  renewable supply, annual netting        {mwh(ev.renewable_supply_annual_kwh)}"
+             f"   balance {'OK' if ev.balance_annual_ok else 'NOT met'}",
+             f"  renewable supply, hourly matched (問46) {mwh(ev.renewable_supply_hourly_kwh)}"
+             f"   balance {'OK' if ev.balance_hourly_ok else 'NOT met'}",
+             f"  netting gap                             {mwh(ev.netting_gap_kwh)}",
+             f"  not counted (FIT without value, 問27)   {mwh(ev.not_counted_kwh)}",
+             f"  自家消費率 {ev.self_consumption_rate:6.1%}   地産地消率 "
+             f"{ev.local_production_rate:6.1%} (annual netting "
+             f"{ev.local_production_rate_annual:.1%})",
+             f"  additional capacity {ev.additional_capacity_kw:,.0f} kW, energy "
+             f"{ev.additional_energy_kwh / 1000:,.1f} MWh (問42)",
+             f"  waste power: biomass {ev.waste_biomass_kwh / 1000:,.1f} MWh, plastic "
+             f"{ev.waste_plastic_kwh / 1000:,.1f} MWh, plastic CO2 to offset "
+             f"{ev.plastic_co2_t:,.1f} t (問31)",
+             f"  CO2 reduction {ev.co2_reduction_t:,.1f} t/yr ({ev.co2_basis} supply × "
+             f"{ev.emission_factor_kg_per_kwh} kg/kWh)",
+             f"  capex {_fmt(ev.capex_jpy)} JPY, grant {_fmt(ev.grant_jpy)} JPY, payback "
+             f"{_fmt(ev.payback_years)} yr vs life {_fmt(ev.useful_life_years)} yr",
+             f"  cost per t-CO2: total {_fmt(ev.cost_per_t_co2_total_jpy)} JPY, grant "
+             f"{_fmt(ev.cost_per_t_co2_grant_jpy)} JPY (over {_fmt(ev.period_years)} yr)",
+             *future_lines(rubric, future, future_note),
+             "", f"  {'item':<20} {'kind':<9} {'value':>12} {'points':>7}  basis"]
+    names = {c["id"]: c for c in rubric["criteria"]}
+    total = total_max = 0.0
+    for cid in dict.fromkeys(i.criterion for i in items):
+        rows = [i for i in items if i.criterion == cid]
+        got = sum(i.points for i in rows)
+        mx = sum(i.max_points for i in rows)
+        total += got
+        total_max += mx
+        c = names[cid]
+        lines.append(f"({cid}) {c.get('ja', '')} — {c.get('en', '')}: {got:g} / {mx:g}")
+        for i in rows:
+            lines.append(f"  {i.item:<20} {i.kind:<9} {_fmt(i.value):>12} "
+                         f"{i.points:>3g}/{i.max_points:<3g}  {i.basis}")
+    lines += ["", f"Total: {total:g} / {total_max:g} (computed items by the illustrative "
+              f"rubric; declared items as declared)"]
+    if ev.notes:
+        lines += ["", "Notes: " + ev.notes]
+    return "\n".join(lines)
