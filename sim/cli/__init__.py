@@ -1,7 +1,9 @@
 """The ``gxsim`` command line.
 
-Each subcommand lives in the module that does the work: that module exposes
-``configure_parser(parser)`` and ``command(args) -> int``. Bad input ends
+Each subcommand has its module here (``sim/cli/run.py``, ``score.py``,
+``future.py``, ``sweep.py``, ``verify.py``) exposing ``configure_parser(parser)``
+and ``command(args) -> int``: it wires a study (``sim.studies``) or a simulation
+to its report (``sim.report``) and the output folder. Bad input ends
 with one line on stderr naming the file, field or row, and exit status 2.
 """
 
