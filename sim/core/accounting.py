@@ -77,12 +77,16 @@ def running_composition(inflow, inflow_share, outflow, sqrt_eta, content0):
     Each hour the store first takes in ``inflow[t]`` (of mix
     ``inflow_share[t]``, ``sqrt_eta`` of it stored) and then gives out
     ``outflow[t]`` (drawing ``outflow[t] / sqrt_eta`` from the content, pro
-    rata to its composition) — the kernel's order.
+    rata to its composition) — the kernel's order. This one loop serves both
+    :func:`attribute` and the sweep's batch kernel
+    (``sim.studies.batch._store_composition``).
 
     Parameters
     ----------
     inflow : ndarray (T,) [kWh], energy taken in
-    inflow_share : ndarray (T, K) [-], its mix (rows sum to 1 where inflow > 0)
+    inflow_share : ndarray (T, J) [-], its mix over the first J <= K slots
+        (rows sum to 1 where inflow > 0); slots J..K-1 take no inflow (they
+        hold, e.g., energy stored at the start that no generator made)
     outflow : ndarray (T,) [kWh], energy given out
     sqrt_eta : float, one-way efficiency [-]
     content0 : ndarray (K,) [kWh], content at the start
@@ -92,16 +96,20 @@ def running_composition(inflow, inflow_share, outflow, sqrt_eta, content0):
     comp : ndarray (T, K) [-], mix of the outflow in each hour (rows sum to 1
         where outflow > 0)
     content : ndarray (K,) [kWh], content at the end
+    out_sum : ndarray (K,) [kWh], the outflow by slot, ``outflow @ comp``
+        summed hour by hour in time order (the batch kernel's sums)
     """
-    n_t, n_k = inflow_share.shape
+    n_t, n_in = inflow_share.shape
+    n_k = content0.shape[0]
     c = content0.copy()
     comp = np.zeros((n_t, n_k))
+    out_sum = np.zeros(n_k)
     last = np.zeros(n_k)
     have_last = False
     for t in range(n_t):
         a = inflow[t] * sqrt_eta
         if a > 0.0:
-            for k in range(n_k):
+            for k in range(n_in):
                 c[k] += a * inflow_share[t, k]
         if outflow[t] > 0.0:
             tot = 0.0
@@ -119,7 +127,10 @@ def running_composition(inflow, inflow_share, outflow, sqrt_eta, content0):
             elif have_last:  # rounding drift on an empty store: keep the last mix
                 for k in range(n_k):
                     comp[t, k] = last[k]
-    return comp, c
+            if have_last:
+                for k in range(n_k):
+                    out_sum[k] += outflow[t] * last[k]
+    return comp, c, out_sum
 
 
 @dataclass
@@ -221,11 +232,10 @@ def attribute(generation, site_index, flows, *, efficiency=0.9,
         if len(gs) == 0:
             unattributed += dis_r.sum()
             continue
-        shares = np.zeros((n_t, len(gs) + 1))
-        shares[:, :-1] = frac[gs].T
-        content0 = np.zeros(len(gs) + 1)
+        content0 = np.zeros(len(gs) + 1)  # last slot: the initial content
         content0[-1] = s0
-        comp, end = running_composition(ch_r, shares, dis_r, k, content0)
+        comp, end, _ = running_composition(ch_r, np.ascontiguousarray(frac[gs].T), dis_r, k,
+                                        content0)
         out_g = dis_r @ comp  # (K+1,)
         in_g = np.array([np.dot(ch_r, frac[g]) for g in gs])
         out_g, end, init_g, lost = _spread_initial(out_g, end, in_g, s0)
@@ -251,11 +261,9 @@ def attribute(generation, site_index, flows, *, efficiency=0.9,
     comp_c = None
     if c_ch.sum() > 0 or c_dis.sum() > 0:
         sc0 = float(_initial_state(float(flows["community_soc"][0]), c_ch[0], c_dis[0], k))
-        shares = np.zeros((n_t, n_g + 1))
-        shares[:, :-1] = share
-        content0 = np.zeros(n_g + 1)
+        content0 = np.zeros(n_g + 1)  # last slot: the initial content
         content0[-1] = sc0
-        comp_full, end = running_composition(c_ch, shares, c_dis, k, content0)
+        comp_full, end, _ = running_composition(c_ch, share, c_dis, k, content0)
         in_g = c_ch @ share
         init_col = comp_full[:, -1]
         comp_c = np.ascontiguousarray(comp_full[:, :-1])

@@ -23,7 +23,9 @@ traced pro rata to its sources in the hour it is delivered.
   split pro rata to the sources' annual charge.
 
 This is :func:`sim.core.accounting.attribute` computed inside the kernel, without
-keeping hourly arrays; ``tests/test_sweep.py`` checks that both agree.
+keeping hourly arrays; ``tests/studies/test_sweep.py`` checks that both agree.
+Both trace a battery's content with the same loop,
+:func:`sim.core.accounting.running_composition`.
 """
 
 from __future__ import annotations
@@ -35,21 +37,25 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
+from sim.core.accounting import running_composition
 from sim.core.kernel import onsite_row, pool_hours, split_residual
 
 
 def _cache_guard() -> bool:
-    """Drop this module's numba cache when sim/kernel.py has changed.
+    """Drop this module's numba cache when a module it calls into has changed.
 
     numba's on-disk cache keys a function on its own file only: a batch kernel
-    compiled against older building blocks would be loaded unchanged. A
-    stamp of kernel.py beside the cache files detects that. Returns whether
+    compiled against older building blocks (sim/core/kernel.py, the running
+    composition of sim/core/accounting.py) would be loaded unchanged. A stamp
+    of those files beside the cache files detects that. Returns whether
     on-disk caching can be used.
     """
     here = Path(__file__).resolve()
     cache_dir = here.parent / "__pycache__"
+    core = here.parents[1] / "core"
     try:
-        stamp = hashlib.sha256((here.parent / "kernel.py").read_bytes()
+        stamp = hashlib.sha256((core / "kernel.py").read_bytes()
+                               + (core / "accounting.py").read_bytes()
                                + here.read_bytes()).hexdigest()
         cache_dir.mkdir(exist_ok=True)
         stamp_file = cache_dir / "batch.kernel-stamp"
@@ -96,53 +102,32 @@ TOTAL_FIELDS = ("community_charge", "community_discharge", "onsite_charge",
 
 
 @nb.njit(**_JIT)
-def _store_composition(inflow, inflow_mix, outflow, sqrt_eta, s0, weights, n_k,
-                       out_mix_sum, end, lost):
-    """A well-mixed store (battery) traced by source, as sim.core.accounting does it.
+def _store_composition(inflow, inflow_mix, outflow, sqrt_eta, s0, weights, out_mix_sum,
+                       end, lost):
+    """A well-mixed store (battery) traced by source with
+    :func:`sim.core.accounting.running_composition`.
 
-    ``inflow_mix(t, k)`` is given as the (T, K) array ``inflow_mix``; energy
-    stored at the start (``s0``) is spread by ``weights`` (K,) or, when they
-    sum to 0, kept in an extra slot whose outflow is returned in ``lost[0]``.
-    Adds the outflow by source to ``out_mix_sum`` (K,); ``end`` (K,) gets the
-    content at the end of the year. Returns the (T, K) mix of the outflow.
+    ``inflow_mix`` (T, K) is the mix of the inflow. Energy stored at the start
+    (``s0``) is spread by ``weights`` (K,) or, when they sum to 0, kept in an
+    extra slot whose outflow is added to ``lost[0]``. Adds the outflow by
+    source to ``out_mix_sum`` (K,); ``end`` (K,) gets the content at the end of
+    the year. Returns the (T, K + 1) mix of the outflow (last column: the
+    unattributed initial content).
     """
-    n_t = inflow.shape[0]
-    c = np.zeros(n_k + 1)
+    n_k = weights.shape[0]
+    content0 = np.zeros(n_k + 1)
     wsum = weights.sum()
     if s0 > 0.0:
         if wsum > 0.0:
             for k in range(n_k):
-                c[k] = s0 * weights[k] / wsum
+                content0[k] = s0 * weights[k] / wsum
         else:
-            c[n_k] = s0
-    mix = np.zeros((n_t, n_k))
-    last = np.zeros(n_k + 1)
-    have_last = False
-    for t in range(n_t):
-        a = inflow[t] * sqrt_eta
-        if a > 0.0:
-            for k in range(n_k):
-                c[k] += a * inflow_mix[t, k]
-        o = outflow[t]
-        if o > 0.0:
-            tot = 0.0
-            for k in range(n_k + 1):
-                tot += c[k]
-            if tot > 0.0:
-                f = o / sqrt_eta / tot
-                if f > 1.0:
-                    f = 1.0
-                for k in range(n_k + 1):
-                    last[k] = c[k] / tot
-                    c[k] -= c[k] * f
-                have_last = True
-            if have_last:
-                for k in range(n_k):
-                    mix[t, k] = last[k]
-                    out_mix_sum[k] += o * last[k]
-                lost[0] += o * last[n_k]
+            content0[n_k] = s0
+    mix, c, out = running_composition(inflow, inflow_mix, outflow, sqrt_eta, content0)
     for k in range(n_k):
+        out_mix_sum[k] += out[k]
         end[k] = c[k]
+    lost[0] += out[n_k]
     return mix
 
 
@@ -209,7 +194,7 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
                 out_g = np.zeros(k)
                 end = np.zeros(k)
                 lost = np.zeros(1)
-                _store_composition(charge[r], frac, discharge[r], sqrt_eta, s0, weights, k,
+                _store_composition(charge[r], frac, discharge[r], sqrt_eta, s0, weights,
                                    out_g, end, lost)
                 totals[4] += lost[0]
                 wsum = weights.sum()
@@ -249,7 +234,7 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
         end = np.zeros(n_g)
         lost = np.zeros(1)
         comp = _store_composition(community_charge, share, community_discharge, sqrt_eta,
-                                  soc0_c, in_g, n_g, out_g, end, lost)
+                                  soc0_c, in_g, out_g, end, lost)
         totals[4] += lost[0]
         wsum = in_g.sum()
         for g in range(n_g):
