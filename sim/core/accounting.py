@@ -182,18 +182,42 @@ def attribute(generation, site_index, flows, *, efficiency=0.9,
     """
     gen = _f64(generation)
     site = np.asarray(site_index, dtype=np.int64)
-    n_g, n_t = gen.shape
-    direct = flows["direct"]
-    n_r = direct.shape[0]
+    n_g = gen.shape[0]
+    n_r = flows["direct"].shape[0]
     k = float(np.sqrt(efficiency))
-    on = np.flatnonzero(site >= 0)
-    off = np.flatnonzero(site < 0)
     tab = {name: np.zeros(n_g) for name in TABLE_COLUMNS}
     tab["generated"] = gen.sum(axis=1)
+    frac, pool_in = _onsite_split(gen, site, flows, tab, share_onsite_surplus)
+    onsite_charge, onsite_discharge, lost_onsite = _onsite_batteries(site, frac, flows, k,
+                                                                      tab)
     led = np.zeros((n_g, n_r))
-    unattributed = 0.0
+    for g in np.flatnonzero(site >= 0):
+        led[g, site[g]] += tab["direct"][g] + tab["battery"][g]
+    share = _pool_mix(pool_in)
+    comp_c, lost_community = _community_battery(flows, share, k, tab)
+    _pool_deliveries(led, tab, flows, share, comp_c)
+    _closing_columns(tab)
+    totals = {"community_charge": float(_f64(flows["community_charge"]).sum()),
+              "community_discharge": float(_f64(flows["community_discharge"]).sum()),
+              "onsite_charge": float(onsite_charge),
+              "onsite_discharge": float(onsite_discharge),
+              "unattributed": float(lost_onsite + lost_community)}
+    return Attribution(ledger=led, table=tab, totals=totals)
 
-    # -- on-site: direct, battery charge, export share the hour's on-site mix
+
+def _onsite_split(gen, site, flows, tab, share_onsite_surplus):
+    """Split each site's direct use, battery charge and export by its generators'
+    shares of the hour's on-site output (fills ``direct``, ``to_storage``,
+    ``unshared_export``).
+
+    Returns
+    -------
+    frac : ndarray (G, T) [-], each on-site generator's share of its site's output
+    pool_in : ndarray (G, T) [kWh], what each generator put into the pool
+    """
+    n_g, n_t = gen.shape
+    on = np.flatnonzero(site >= 0)
+    off = np.flatnonzero(site < 0)
     pool_in = np.zeros((n_g, n_t))
     pool_in[off] = gen[off]
     sites = np.unique(site[on])
@@ -205,109 +229,138 @@ def attribute(generation, site_index, flows, *, efficiency=0.9,
     for g in on:
         tot = onsite_sum[row_of[int(site[g])]]
         np.divide(gen[g], tot, out=frac[g], where=tot > 0)
-    charge = flows["charge"]
-    discharge = flows["discharge"]
-    soc = flows["soc"]
     for g in on:
         r = site[g]
-        tab["direct"][g] = np.dot(_f64(direct[r]), frac[g])
-        tab["to_storage"][g] = np.dot(_f64(charge[r]), frac[g])
+        tab["direct"][g] = np.dot(_f64(flows["direct"][r]), frac[g])
+        tab["to_storage"][g] = np.dot(_f64(flows["charge"][r]), frac[g])
         exp_g = _f64(flows["export"][r]) * frac[g]
         if share_onsite_surplus:
             pool_in[g] = exp_g
         else:
             tab["unshared_export"][g] = exp_g.sum()
+    return frac, pool_in
 
-    # -- on-site batteries: running composition per consumer with a battery
-    onsite_charge = onsite_discharge = 0.0
-    gens_at = {int(r): on[site[on] == r] for r in sites}
+
+def _onsite_batteries(site, frac, flows, sqrt_eta, tab):
+    """Trace every on-site battery that is used (fills ``battery``, ``stored_end``,
+    ``from_initial_storage``, ``storage_losses``).
+
+    Returns
+    -------
+    charge, discharge : float [kWh/yr], all on-site batteries
+    unattributed : float [kWh/yr], discharged energy with no generator (a
+        battery at a site without generators, or initial energy nobody charged)
+    """
+    charge, discharge, soc = flows["charge"], flows["discharge"], flows["soc"]
+    on = np.flatnonzero(site >= 0)
+    gens_at = {int(r): on[site[on] == r] for r in np.unique(site[on])}
     dis_tot = discharge.sum(axis=1, dtype=np.float64)
     ch_tot = charge.sum(axis=1, dtype=np.float64)
+    onsite_charge = onsite_discharge = unattributed = 0.0
     for r in np.flatnonzero((dis_tot > 0) | (ch_tot > 0)):
         ch_r, dis_r = _f64(charge[r]), _f64(discharge[r])
         onsite_charge += ch_r.sum()
         onsite_discharge += dis_r.sum()
-        s0 = float(_initial_state(float(soc[r, 0]), ch_r[0], dis_r[0], k))
         gs = gens_at.get(int(r), np.zeros(0, dtype=np.int64))
         if len(gs) == 0:
             unattributed += dis_r.sum()
             continue
-        content0 = np.zeros(len(gs) + 1)  # last slot: the initial content
-        content0[-1] = s0
-        comp, end, _ = running_composition(ch_r, np.ascontiguousarray(frac[gs].T), dis_r, k,
-                                        content0)
-        out_g = dis_r @ comp  # (K+1,)
-        in_g = np.array([np.dot(ch_r, frac[g]) for g in gs])
-        out_g, end, init_g, lost = _spread_initial(out_g, end, in_g, s0)
-        unattributed += lost
-        tab["battery"][gs] += out_g
-        tab["stored_end"][gs] += end
-        tab["from_initial_storage"][gs] += init_g
-        tab["storage_losses"][gs] += in_g + init_g - out_g - end
-    for g in on:
-        led[g, site[g]] += tab["direct"][g] + tab["battery"][g]
+        s0 = float(_initial_state(float(soc[r, 0]), ch_r[0], dis_r[0], sqrt_eta))
+        unattributed += _onsite_battery(ch_r, dis_r, frac, gs, s0, sqrt_eta, tab)
+    return onsite_charge, onsite_discharge, unattributed
 
-    # -- the pool: each source's share in each hour
+
+def _onsite_battery(ch_r, dis_r, frac, gs, s0, sqrt_eta, tab):
+    """One on-site battery charged by generators ``gs``: its running composition,
+    initial content spread over the chargers. Returns the unattributed kWh."""
+    content0 = np.zeros(len(gs) + 1)  # last slot: the initial content
+    content0[-1] = s0
+    comp, end, _ = running_composition(ch_r, np.ascontiguousarray(frac[gs].T), dis_r,
+                                       sqrt_eta, content0)
+    out_g = dis_r @ comp  # (K+1,)
+    in_g = np.array([np.dot(ch_r, frac[g]) for g in gs])
+    out_g, end, init_g, lost = _spread_initial(out_g, end, in_g, s0)
+    tab["battery"][gs] += out_g
+    tab["stored_end"][gs] += end
+    tab["from_initial_storage"][gs] += init_g
+    tab["storage_losses"][gs] += in_g + init_g - out_g - end
+    return lost
+
+
+def _pool_mix(pool_in):
+    """Each source's share of the pool in each hour: (T, G) [-] from (G, T) [kWh]."""
+    n_g, n_t = pool_in.shape
     pool_tot = pool_in.sum(axis=0)
     share = np.zeros((n_t, n_g))
     np.divide(pool_in.T, pool_tot[:, None], out=share, where=pool_tot[:, None] > 0)
-    pooled = flows["pooled"]
-    community = flows["community"]
-    spill = _f64(flows["spill"])
+    return share
+
+
+def _community_battery(flows, share, sqrt_eta, tab):
+    """The community battery, charged at the pool's mix (adds to ``to_storage``,
+    ``stored_end``, ``from_initial_storage``, ``storage_losses``).
+
+    Returns
+    -------
+    comp : ndarray (T, G) [-] or None, the mix of its discharge (None: unused)
+    unattributed : float [kWh/yr], initial energy delivered with no charger
+    """
     c_ch = _f64(flows["community_charge"])
     c_dis = _f64(flows["community_discharge"])
-
-    # -- the community battery: running composition of the pool mix
-    comp_c = None
-    if c_ch.sum() > 0 or c_dis.sum() > 0:
-        sc0 = float(_initial_state(float(flows["community_soc"][0]), c_ch[0], c_dis[0], k))
-        content0 = np.zeros(n_g + 1)  # last slot: the initial content
-        content0[-1] = sc0
-        comp_full, end, _ = running_composition(c_ch, share, c_dis, k, content0)
-        in_g = c_ch @ share
-        init_col = comp_full[:, -1]
-        comp_c = np.ascontiguousarray(comp_full[:, :-1])
-        if sc0 > 0:
-            spread = in_g / in_g.sum() if in_g.sum() > 0 else None
-            if spread is not None:
-                comp_c += init_col[:, None] * spread[None, :]
-                init_g = sc0 * spread
-                end_g = end[:-1] + end[-1] * spread
-            else:
-                unattributed += float(c_dis @ init_col)
-                init_g = np.zeros(n_g)
-                end_g = end[:-1]
+    if not (c_ch.sum() > 0 or c_dis.sum() > 0):
+        return None, 0.0
+    n_g = share.shape[1]
+    sc0 = float(_initial_state(float(flows["community_soc"][0]), c_ch[0], c_dis[0],
+                               sqrt_eta))
+    content0 = np.zeros(n_g + 1)  # last slot: the initial content
+    content0[-1] = sc0
+    comp_full, end, _ = running_composition(c_ch, share, c_dis, sqrt_eta, content0)
+    in_g = c_ch @ share
+    init_col = comp_full[:, -1]
+    comp_c = np.ascontiguousarray(comp_full[:, :-1])
+    init_g = np.zeros(n_g)
+    end_g = end[:-1]
+    lost = 0.0
+    if sc0 > 0:
+        if in_g.sum() > 0:  # spread over the chargers, pro rata to their charge
+            spread = in_g / in_g.sum()
+            comp_c += init_col[:, None] * spread[None, :]
+            init_g = sc0 * spread
+            end_g = end[:-1] + end[-1] * spread
         else:
-            init_g = np.zeros(n_g)
-            end_g = end[:-1]
-        out_g = c_dis @ comp_c
-        tab["to_storage"] += in_g
-        tab["stored_end"] += end_g
-        tab["from_initial_storage"] += init_g
-        tab["storage_losses"] += in_g + init_g - out_g - end_g
+            lost = float(c_dis @ init_col)
+    out_g = c_dis @ comp_c
+    tab["to_storage"] += in_g
+    tab["stored_end"] += end_g
+    tab["from_initial_storage"] += init_g
+    tab["storage_losses"] += in_g + init_g - out_g - end_g
+    return comp_c, lost
 
-    # -- ledger: pooled (R, T) @ share (T, G) + community (R, T) @ comp (T, G)
+
+def _pool_deliveries(led, tab, flows, share, comp_c):
+    """Pooled and community energy by source: ledger (R, T) @ (T, G) in consumer
+    chunks; fills ``pooled``, ``community``, ``spilled``."""
+    pooled = flows["pooled"]
+    community = flows["community"]
+    n_r = pooled.shape[0]
     for start in range(0, n_r, _CHUNK):
         stop = min(start + _CHUNK, n_r)
         part = _f64(pooled[start:stop]) @ share
         if comp_c is not None:
             part += _f64(community[start:stop]) @ comp_c
         led[:, start:stop] += part.T
-    pooled_t = pooled.sum(axis=0, dtype=np.float64)
-    tab["pooled"] = pooled_t @ share
+    tab["pooled"] = pooled.sum(axis=0, dtype=np.float64) @ share
     if comp_c is not None:
-        community_t = community.sum(axis=0, dtype=np.float64)
-        tab["community"] = community_t @ comp_c
-    tab["spilled"] = spill @ share
+        tab["community"] = community.sum(axis=0, dtype=np.float64) @ comp_c
+    tab["spilled"] = _f64(flows["spill"]) @ share
+
+
+def _closing_columns(tab):
+    """``delivered``, ``self_consumed`` and ``not_delivered`` from the others."""
     tab["delivered"] = tab["direct"] + tab["battery"] + tab["pooled"] + tab["community"]
     tab["self_consumed"] = tab["direct"] + tab["battery"]
     tab["not_delivered"] = (tab["spilled"] + tab["unshared_export"] + tab["storage_losses"]
                             + tab["stored_end"] - tab["from_initial_storage"])
-    totals = {"community_charge": float(c_ch.sum()), "community_discharge": float(c_dis.sum()),
-              "onsite_charge": float(onsite_charge),
-              "onsite_discharge": float(onsite_discharge),
-              "unattributed": float(unattributed)}
-    return Attribution(ledger=led, table=tab, totals=totals)
 
 
 def _spread_initial(out_g, end, in_g, s0):

@@ -131,6 +131,12 @@ def _store_composition(inflow, inflow_mix, outflow, sqrt_eta, s0, weights, out_m
     return mix
 
 
+# columns of ``table`` (TABLE_FIELDS) and ``totals`` (TOTAL_FIELDS), named for the kernels
+(_GENERATED, _DIRECT, _BATTERY, _POOLED, _COMMUNITY, _TO_STORAGE, _SPILLED, _UNSHARED,
+ _LOSSES, _STORED_END, _INITIAL) = range(11)
+_C_CHARGE, _C_DISCHARGE, _ON_CHARGE, _ON_DISCHARGE, _UNATTRIBUTED = range(5)
+
+
 @nb.njit(**_JIT)
 def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
                discharge, export, residual, pool_factor, community_factor, spill,
@@ -141,74 +147,110 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
     Writes ``ledger`` (G, R), ``table`` (G, len(TABLE_FIELDS)) and ``totals``
     (len(TOTAL_FIELDS),) [kWh/yr].
     """
-    n_g, n_t = gen_s.shape
-    n_r = direct.shape[0]
     ledger[:, :] = 0.0
     table[:, :] = 0.0
     totals[:] = 0.0
-    for g in range(n_g):
+    for g in range(gen_s.shape[0]):
         acc = 0.0
-        for t in range(n_t):
+        for t in range(gen_s.shape[1]):
             acc += gen_s[g, t]
-        table[g, 0] = acc
-    # pool inflow by source: off-site output and on-site exports
+        table[g, _GENERATED] = acc
+    src = _offsite_inflow(gen_s, site_index)
+    for r in range(direct.shape[0]):
+        gens = site_gens[site_ptr[r]:site_ptr[r + 1]]
+        frac, in_g = _onsite_split(gen_s, gens, onsite[r], direct[r], charge[r], export[r],
+                                   share_onsite_surplus, src, table)
+        _onsite_battery(gens, frac, in_g, charge[r], discharge[r], sqrt_eta, soc0_r[r],
+                        table, totals)
+        for j in range(gens.shape[0]):
+            g = gens[j]
+            ledger[g, r] += table[g, _DIRECT] + table[g, _BATTERY]
+    share = _pool_share(src)
+    comp = _community_battery(community_charge, community_discharge, share, sqrt_eta,
+                              soc0_c, table, totals)
+    _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp, ledger,
+                     table)
+
+
+@nb.njit(**_JIT)
+def _offsite_inflow(gen_s, site_index):
+    """(G, T) pool inflow by source with the off-site generators' output filled in [kWh]."""
+    n_g, n_t = gen_s.shape
     src = np.zeros((n_g, n_t))
     for g in range(n_g):
         if site_index[g] < 0:
             for t in range(n_t):
                 src[g, t] = gen_s[g, t]
-    for r in range(n_r):
-        gens = site_gens[site_ptr[r]:site_ptr[r + 1]]
-        k = gens.shape[0]
-        frac = np.zeros((n_t, k))
-        in_g = np.zeros(k)
-        for t in range(n_t):
-            o = onsite[r, t]
-            if o > 0.0:
-                for j in range(k):
-                    w = gen_s[gens[j], t] / o
-                    frac[t, j] = w
-                    table[gens[j], 1] += direct[r, t] * w
-                    in_g[j] += charge[r, t] * w
-                    if share_onsite_surplus:
-                        src[gens[j], t] = export[r, t] * w
-                    else:
-                        table[gens[j], 7] += export[r, t] * w
-        for j in range(k):
-            table[gens[j], 5] += in_g[j]
-        ch_tot = 0.0
-        dis_tot = 0.0
-        for t in range(n_t):
-            ch_tot += charge[r, t]
-            dis_tot += discharge[r, t]
-        if ch_tot > 0.0 or dis_tot > 0.0:
-            totals[2] += ch_tot
-            totals[3] += dis_tot
-            if k == 0:
-                totals[4] += dis_tot
-            else:
-                s0 = soc0_r[r]
-                weights = in_g.copy()
-                if weights.sum() <= 0.0 and k == 1:
-                    weights[0] = 1.0
-                out_g = np.zeros(k)
-                end = np.zeros(k)
-                lost = np.zeros(1)
-                _store_composition(charge[r], frac, discharge[r], sqrt_eta, s0, weights,
-                                   out_g, end, lost)
-                totals[4] += lost[0]
-                wsum = weights.sum()
-                for j in range(k):
-                    init = s0 * weights[j] / wsum if (s0 > 0.0 and wsum > 0.0) else 0.0
-                    g = gens[j]
-                    table[g, 2] += out_g[j]
-                    table[g, 9] += end[j]
-                    table[g, 10] += init
-                    table[g, 8] += in_g[j] + init - out_g[j] - end[j]
-        for j in range(k):
-            g = gens[j]
-            ledger[g, r] += table[g, 1] + table[g, 2]
-    # the pool's mix in each hour
+    return src
+
+
+@nb.njit(**_JIT)
+def _onsite_split(gen_s, gens, onsite, direct, charge, export, share_onsite_surplus,
+                  src, table):
+    """One consumer's direct use, charge and export split by its generators ``gens``
+    pro rata to their output in each hour; exports go to ``src`` (the pool) or to
+    ``unshared_export``. Returns the (T, K) shares and the (K,) charge by generator."""
+    n_t = onsite.shape[0]
+    k = gens.shape[0]
+    frac = np.zeros((n_t, k))
+    in_g = np.zeros(k)
+    for t in range(n_t):
+        o = onsite[t]
+        if o > 0.0:
+            for j in range(k):
+                w = gen_s[gens[j], t] / o
+                frac[t, j] = w
+                table[gens[j], _DIRECT] += direct[t] * w
+                in_g[j] += charge[t] * w
+                if share_onsite_surplus:
+                    src[gens[j], t] = export[t] * w
+                else:
+                    table[gens[j], _UNSHARED] += export[t] * w
+    for j in range(k):
+        table[gens[j], _TO_STORAGE] += in_g[j]
+    return frac, in_g
+
+
+@nb.njit(**_JIT)
+def _onsite_battery(gens, frac, in_g, charge, discharge, sqrt_eta, s0, table, totals):
+    """One consumer's battery traced by generator (``battery``, ``stored_end``,
+    ``from_initial_storage``, ``storage_losses``); initial energy ``s0`` [kWh] is
+    spread pro rata to the annual charge (all to a lone generator)."""
+    k = gens.shape[0]
+    ch_tot = 0.0
+    dis_tot = 0.0
+    for t in range(charge.shape[0]):
+        ch_tot += charge[t]
+        dis_tot += discharge[t]
+    if not (ch_tot > 0.0 or dis_tot > 0.0):
+        return
+    totals[_ON_CHARGE] += ch_tot
+    totals[_ON_DISCHARGE] += dis_tot
+    if k == 0:  # a battery at a site without generators
+        totals[_UNATTRIBUTED] += dis_tot
+        return
+    weights = in_g.copy()
+    if weights.sum() <= 0.0 and k == 1:
+        weights[0] = 1.0
+    out_g = np.zeros(k)
+    end = np.zeros(k)
+    lost = np.zeros(1)
+    _store_composition(charge, frac, discharge, sqrt_eta, s0, weights, out_g, end, lost)
+    totals[_UNATTRIBUTED] += lost[0]
+    wsum = weights.sum()
+    for j in range(k):
+        init = s0 * weights[j] / wsum if (s0 > 0.0 and wsum > 0.0) else 0.0
+        g = gens[j]
+        table[g, _BATTERY] += out_g[j]
+        table[g, _STORED_END] += end[j]
+        table[g, _INITIAL] += init
+        table[g, _LOSSES] += in_g[j] + init - out_g[j] - end[j]
+
+
+@nb.njit(**_JIT)
+def _pool_share(src):
+    """Each source's share of the pool in each hour: (T, G) [-] from (G, T) [kWh]."""
+    n_g, n_t = src.shape
     share = np.zeros((n_t, n_g))
     for t in range(n_t):
         p = 0.0
@@ -217,33 +259,51 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
         if p > 0.0:
             for g in range(n_g):
                 share[t, g] = src[g, t] / p
+    return share
+
+
+@nb.njit(**_JIT)
+def _community_battery(community_charge, community_discharge, share, sqrt_eta, soc0_c,
+                       table, totals):
+    """The community battery charged at the pool's mix; returns the (T, G + 1) mix
+    of its discharge (zeros (T, G) when it is unused)."""
+    n_t, n_g = share.shape
     c_ch = 0.0
     c_dis = 0.0
     for t in range(n_t):
         c_ch += community_charge[t]
         c_dis += community_discharge[t]
-    totals[0] = c_ch
-    totals[1] = c_dis
-    comp = np.zeros((n_t, n_g))
-    if c_ch > 0.0 or c_dis > 0.0:
-        in_g = np.zeros(n_g)
-        for t in range(n_t):
-            for g in range(n_g):
-                in_g[g] += community_charge[t] * share[t, g]
-        out_g = np.zeros(n_g)
-        end = np.zeros(n_g)
-        lost = np.zeros(1)
-        comp = _store_composition(community_charge, share, community_discharge, sqrt_eta,
-                                  soc0_c, in_g, out_g, end, lost)
-        totals[4] += lost[0]
-        wsum = in_g.sum()
+    totals[_C_CHARGE] = c_ch
+    totals[_C_DISCHARGE] = c_dis
+    if not (c_ch > 0.0 or c_dis > 0.0):
+        return np.zeros((n_t, n_g))
+    in_g = np.zeros(n_g)
+    for t in range(n_t):
         for g in range(n_g):
-            init = soc0_c * in_g[g] / wsum if (soc0_c > 0.0 and wsum > 0.0) else 0.0
-            table[g, 5] += in_g[g]
-            table[g, 9] += end[g]
-            table[g, 10] += init
-            table[g, 8] += in_g[g] + init - out_g[g] - end[g]
-    # pooled and community energy of each consumer, by source
+            in_g[g] += community_charge[t] * share[t, g]
+    out_g = np.zeros(n_g)
+    end = np.zeros(n_g)
+    lost = np.zeros(1)
+    comp = _store_composition(community_charge, share, community_discharge, sqrt_eta,
+                              soc0_c, in_g, out_g, end, lost)
+    totals[_UNATTRIBUTED] += lost[0]
+    wsum = in_g.sum()
+    for g in range(n_g):
+        init = soc0_c * in_g[g] / wsum if (soc0_c > 0.0 and wsum > 0.0) else 0.0
+        table[g, _TO_STORAGE] += in_g[g]
+        table[g, _STORED_END] += end[g]
+        table[g, _INITIAL] += init
+        table[g, _LOSSES] += in_g[g] + init - out_g[g] - end[g]
+    return comp
+
+
+@nb.njit(**_JIT)
+def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp, ledger,
+                     table):
+    """Pooled and community energy of each consumer by source (ledger), and the
+    ``pooled``, ``community``, ``spilled`` columns."""
+    n_r, n_t = residual.shape
+    n_g = share.shape[1]
     for t in range(n_t):
         f = pool_factor[t]
         cf = community_factor[t]
@@ -260,9 +320,9 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
                     ledger[g, r] += pl * share[t, g] + cm * comp[t, g]
         sp = spill[t]
         for g in range(n_g):
-            table[g, 3] += pl_t * share[t, g]
-            table[g, 4] += cm_t * comp[t, g]
-            table[g, 6] += sp * share[t, g]
+            table[g, _POOLED] += pl_t * share[t, g]
+            table[g, _COMMUNITY] += cm_t * comp[t, g]
+            table[g, _SPILLED] += sp * share[t, g]
 
 
 @nb.njit(**_JIT)
@@ -293,8 +353,35 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     totals : (5,) out, attribution totals (:data:`TOTAL_FIELDS`)
     """
     n_r, n_t = demand_gross.shape
-    n_g = generation.shape[0]
+    gen_s, onsite, offsite = _scaled_supply(generation, gen_scale, site_index, n_r)
     demand = np.empty((n_r, n_t))
+    for r in range(n_r):
+        f = demand_factor[r]
+        for t in range(n_t):
+            demand[r, t] = demand_gross[r, t] * f
+    soc0_r = np.empty(n_r)
+    for r in range(n_r):
+        soc0_r[r] = soc_initial * battery_kwh[r]
+    direct, charge, discharge, export, residual, sum_export, sum_residual = _onsite_rows(
+        demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0_r)
+    must_run = np.full(n_t, must_run_kw)
+    (pool, pool_factor, community_factor, community_charge, community_discharge,
+     spill) = _pool(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
+                    community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh)
+    _consumer_sums(demand, onsite, direct, charge, discharge, export, residual,
+                   pool_factor, community_factor, consumer_out)
+    _region_sums(offsite, pool, spill, community_charge, community_discharge, must_run,
+                 region_out)
+    _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge, discharge,
+               export, residual, pool_factor, community_factor, spill, community_charge,
+               community_discharge, sqrt_eta, soc0_r, soc_initial * community_kwh,
+               share_onsite_surplus, ledger, table, totals)
+
+
+@nb.njit(**_JIT)
+def _scaled_supply(generation, gen_scale, site_index, n_r):
+    """Generator outputs times their scale (G, T), summed on site (R, T) and off site (T,) [kWh]."""
+    n_g, n_t = generation.shape
     onsite = np.zeros((n_r, n_t))
     offsite = np.zeros(n_t)
     gen_s = np.empty((n_g, n_t))
@@ -302,18 +389,22 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
         s = gen_scale[g]
         r = site_index[g]
         for t in range(n_t):
-            v = generation[g, t] * s
-            gen_s[g, t] = v
+            gen_s[g, t] = generation[g, t] * s
         if r >= 0:
             for t in range(n_t):
                 onsite[r, t] += gen_s[g, t]
         else:
             for t in range(n_t):
                 offsite[t] += gen_s[g, t]
-    for r in range(n_r):
-        f = demand_factor[r]
-        for t in range(n_t):
-            demand[r, t] = demand_gross[r, t] * f
+    return gen_s, onsite, offsite
+
+
+@nb.njit(**_JIT)
+def _onsite_rows(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0):
+    """Phase 1 of the kernel for every consumer (:func:`sim.core.kernel.onsite_row`):
+    (R, T) direct, charge, discharge, export, residual and the (T,) sums of export
+    and residual [kWh]."""
+    n_r, n_t = demand.shape
     direct = np.empty((n_r, n_t))
     charge = np.empty((n_r, n_t))
     discharge = np.empty((n_r, n_t))
@@ -323,10 +414,18 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     sum_export = np.zeros(n_t)
     sum_residual = np.zeros(n_t)
     for r in range(n_r):
-        _onsite(demand[r], onsite[r], battery_kwh[r], battery_kw[r], sqrt_eta,
-                soc_initial * battery_kwh[r], direct[r], charge[r], discharge[r],
-                export[r], residual[r], soc, sum_export, sum_residual)
-    must_run = np.full(n_t, must_run_kw)
+        _onsite(demand[r], onsite[r], battery_kwh[r], battery_kw[r], sqrt_eta, soc0[r],
+                direct[r], charge[r], discharge[r], export[r], residual[r], soc,
+                sum_export, sum_residual)
+    return direct, charge, discharge, export, residual, sum_export, sum_residual
+
+
+@nb.njit(**_JIT)
+def _pool(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
+          community_kwh, community_kw, sqrt_eta, community_soc0):
+    """Phase 2 of the kernel (:func:`sim.core.kernel.pool_hours`): (T,) pool,
+    pool and community factors, community charge and discharge, spill."""
+    n_t = offsite.shape[0]
     pool = np.empty(n_t)
     pool_factor = np.empty(n_t)
     community_factor = np.empty(n_t)
@@ -335,10 +434,18 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     community_soc = np.empty(n_t)
     spill = np.empty(n_t)
     pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
-               community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh,
+               community_kwh, community_kw, sqrt_eta, community_soc0,
                pool, pool_factor, community_factor, community_charge,
                community_discharge, community_soc, spill)
-    # Annual sums, with pooled, community and grid as in phase 3 of match_kernel.
+    return pool, pool_factor, community_factor, community_charge, community_discharge, spill
+
+
+@nb.njit(**_JIT)
+def _consumer_sums(demand, onsite, direct, charge, discharge, export, residual,
+                   pool_factor, community_factor, consumer_out):
+    """Annual sums per consumer (:data:`CONSUMER_FIELDS`), with pooled, community and
+    grid split as in phase 3 of the kernel."""
+    n_r, n_t = demand.shape
     for r in range(n_r):
         a = np.zeros(9)
         for t in range(n_t):
@@ -354,8 +461,14 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
             a[8] += gr
         for i in range(9):
             consumer_out[i, r] = a[i]
+
+
+@nb.njit(**_JIT)
+def _region_sums(offsite, pool, spill, community_charge, community_discharge, must_run,
+                 region_out):
+    """Annual sums of the region (:data:`REGION_FIELDS`)."""
     tot = np.zeros(6)
-    for t in range(n_t):
+    for t in range(offsite.shape[0]):
         tot[0] += offsite[t]
         tot[1] += pool[t]
         tot[2] += spill[t]
@@ -364,13 +477,6 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
         tot[5] += must_run[t]
     for i in range(6):
         region_out[i] = tot[i]
-    soc0_r = np.empty(n_r)
-    for r in range(n_r):
-        soc0_r[r] = soc_initial * battery_kwh[r]
-    _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge, discharge,
-               export, residual, pool_factor, community_factor, spill, community_charge,
-               community_discharge, sqrt_eta, soc0_r, soc_initial * community_kwh,
-               share_onsite_surplus, ledger, table, totals)
 
 
 @nb.njit(parallel=True, **_JIT)
