@@ -350,16 +350,8 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     spec = scenario.future
-    src = scenario.path
     notes: list[str] = []
-    if isinstance(years, str):
-        years = parse_years(years)
-    years = sorted(set(int(y) for y in (years or spec.years or DEFAULT_YEARS)))
-    variants = list(dict.fromkeys(variants or spec.variants))
-    for v in variants:
-        if v not in VARIANTS:
-            raise InputError(f"expected variants among {', '.join(VARIANTS)}, got {v!r}",
-                             field="variants")
+    years, variants = _study_years(spec, years, variants)
     base_year = spec.base_year or scenario.region.year
     factors = {"reference": 1.0, "harsher": spec.harsher_factor, "milder": spec.milder_factor}
 
@@ -369,13 +361,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         notes.append("projection: profiles/population/projections.csv — ESTIMATES from "
                      "national/prefectural IPSS rates, not IPSS municipal figures "
                      "(see profiles/population/README.md)")
-    evaluate_fn = None
-    if use_evaluate:
-        try:
-            from sim.programme.evaluate import evaluate as evaluate_fn  # issue 3
-        except ImportError:
-            notes.append("sim.programme.evaluate is not available: balance and rates computed from "
-                          "the result directly; CO2 reduction and payback left as NaN")
+    evaluate_fn = _evaluator(use_evaluate, notes)
     consumers = _consumer_rules(scenario, table, years + [base_year])
     timings["projection"] = time.perf_counter() - t0
 
@@ -386,10 +372,57 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
     all_gens, all_bats, gen_profiles, add_site = _additions(scenario, base)
     plants = _plants(scenario, all_gens, all_bats, base_year)
     timings["additions"] = time.perf_counter() - t0
+    _check_plants(scenario, plants, table, years, base_year, notes)
+
+    ctx = _YearContext(scenario, spec, base, consumers, plants, all_gens, all_bats,
+                       gen_profiles, add_site, table, base_year)
+    rows, results = _run_years(ctx, years, variants, factors, evaluate_fn, keep_results,
+                               timings)
+
+    t0 = time.perf_counter()
+    ds = _dataset(rows, years, variants, scenario, base_year, factors)
+    _cumulative_payback(ds, base_year, scenario)
+    findings = _findings(ds, spec, plants, years, base_year)
+    timings["findings"] = time.perf_counter() - t0
+    ds.attrs["notes"] = "; ".join(notes)
+    return FutureStudy(scenario=scenario, dataset=ds, findings=findings, notes=notes,
+                       results=results, timings=timings)
+
+
+def _study_years(spec, years, variants) -> tuple[list[int], list[str]]:
+    """The sorted study years and the checked variants (arguments, else ``[future]``)."""
+    if isinstance(years, str):
+        years = parse_years(years)
+    years = sorted(set(int(y) for y in (years or spec.years or DEFAULT_YEARS)))
+    variants = list(dict.fromkeys(variants or spec.variants))
+    for v in variants:
+        if v not in VARIANTS:
+            raise InputError(f"expected variants among {', '.join(VARIANTS)}, got {v!r}",
+                             field="variants")
+    return years, variants
+
+
+def _evaluator(use_evaluate: bool, notes: list[str]):
+    """:func:`sim.programme.evaluate.evaluate` if wanted and importable, else None (noted)."""
+    if not use_evaluate:
+        return None
+    try:
+        from sim.programme.evaluate import evaluate as evaluate_fn  # issue 3
+    except ImportError:
+        notes.append("sim.programme.evaluate is not available: balance and rates computed from "
+                      "the result directly; CO2 reduction and payback left as NaN")
+        return None
+    return evaluate_fn
+
+
+def _check_plants(scenario, plants, table, years, base_year, notes) -> None:
+    """Waste plants following population need a projection; existing plants without
+    a commissioning year are noted (they age from the base year)."""
+    spec = scenario.future
     for p in plants.values():
         if p.municipality is not None and p.kind == "waste" and \
                 spec.waste_throughput_elasticity > 0:
-            _series_for(table, p.municipality, years + [base_year], src,
+            _series_for(table, p.municipality, years + [base_year], scenario.path,
                         f"generators[{p.id}].municipality")
     if any(g.status == "existing" and g.id not in spec.plants for g in scenario.generators):
         ids = [g.id for g in scenario.generators
@@ -398,17 +431,37 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
                      f"{', '.join(ids)} — aged from the base year {base_year}, which "
                      f"delays their retirement")
 
+
+@dataclass
+class _YearContext:
+    """What every study year is built from (see :func:`_year_inputs`)."""
+
+    scenario: Scenario
+    spec: object
+    base: Inputs
+    rules: list
+    plants: dict
+    gens: list
+    bats: list
+    gen_profiles: np.ndarray
+    site: np.ndarray
+    table: pd.DataFrame
+    base_year: int
+    shapes: dict = field(default_factory=dict)  # ageing-shifted demand shapes, reused
+
+
+def _run_years(ctx: _YearContext, years, variants, factors, evaluate_fn, keep_results,
+               timings) -> tuple[list[dict], dict]:
+    """Simulate every (variant, year); returns the figure rows and the kept results."""
     rows = []
     results = {}
-    shapes: dict = {}
     t_run = t_fig = 0.0
-    scen_y = scenario.model_copy(update={"generators": all_gens, "storage": all_bats})
+    sc = ctx.scenario
+    scen_y = sc.model_copy(update={"generators": ctx.gens, "storage": ctx.bats})
     for variant in variants:
         for year in years:
             t1 = time.perf_counter()
-            inp, info = _year_inputs(scenario, spec, base, consumers, plants, all_gens,
-                                     all_bats, gen_profiles, add_site, table, year, variant,
-                                     base_year, factors[variant], shapes)
+            inp, info = _year_inputs(ctx, year, variant, factors[variant])
             res = run_inputs(scen_y, inp)
             t2 = time.perf_counter()
             row = _balance_flags(_figures(res, inp, evaluate_fn))
@@ -420,15 +473,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
             t_fig += time.perf_counter() - t2
     timings["simulate"] = t_run
     timings["figures"] = t_fig
-
-    t0 = time.perf_counter()
-    ds = _dataset(rows, years, variants, scenario, base_year, factors)
-    _cumulative_payback(ds, base_year, scenario)
-    findings = _findings(ds, spec, plants, years, base_year)
-    timings["findings"] = time.perf_counter() - t0
-    ds.attrs["notes"] = "; ".join(notes)
-    return FutureStudy(scenario=scenario, dataset=ds, findings=findings, notes=notes,
-                       results=results, timings=timings)
+    return rows, results
 
 
 def _series_for(table: pd.DataFrame, municipality: str, years, source, where) -> _Series:
@@ -623,16 +668,43 @@ def _default_lives(spec) -> dict[str, float]:
     return lives
 
 
-def _year_inputs(scenario, spec, base: Inputs, rules, plants, gens, bats, gen_profiles,
-                 site, table, year, variant, base_year, factor, shapes):
-    """Base-year arrays modified for one study year and variant."""
-    resp = spec.demand
-    n_r = len(scenario.consumers)
-    gross = base.demand_gross.copy()
+def _year_inputs(ctx: _YearContext, year, variant, factor):
+    """Base-year arrays modified for one study year and variant: ``(inputs, info)``."""
+    sc, base = ctx.scenario, ctx.base
+    gross, annual, shift_used = _year_demand(ctx, year, variant, factor)
+    gross *= _closure_factor(ctx.rules, year, annual)[:, None]
+    savings = np.array([c.savings for c in sc.consumers])
+    net = gross * (1.0 - savings)[:, None]
+    gfac = _supply_factors(ctx, year, variant, factor)
+    generation = ctx.gen_profiles * gfac[:, None]
+    e, pw_, e_c, p_c, bat_kwh = _year_batteries(sc, ctx.bats, ctx.plants, year)
+    inp = dataclasses.replace(base, demand_gross=gross, demand=net, generation=generation,
+                              site_index=ctx.site, battery_kwh=e, battery_kw=pw_,
+                              community_kwh=e_c, community_kw=p_c,
+                              notes=list(base.notes), timings=dict(base.timings))
+    # the region's own figures for the dataset
+    reg = rules_series_region(ctx.rules, sc)
+    pop = hh = s65 = math.nan
+    if reg is not None:
+        pop, hh, s65 = reg.at(year, variant, ctx.base_year, factor)
+    cap = float(sum(g.capacity_kw for g, f in zip(ctx.gens, gfac) if f > 0))
+    info = {"population": pop, "households": hh, "share_65plus": s65,
+            "daytime_shift": shift_used, "capacity_in_service_kw": cap,
+            "battery_capacity_kwh": bat_kwh}
+    return inp, info
+
+
+def _year_demand(ctx: _YearContext, year, variant, factor):
+    """Gross demand (R, T) [kWh] of each consumer row for the year, before closures:
+    the driver's ratio to the base year to the power of its elasticity, ageing
+    blending the shape. Returns ``(gross, annual, largest daytime shift)``."""
+    resp = ctx.spec.demand
+    base_year = ctx.base_year
+    gross = ctx.base.demand_gross.copy()
     annual = gross.sum(axis=1)
     shift_used = 0.0
-    temp = base.weather["temp_air"].to_numpy()
-    for r, (c, rule) in enumerate(zip(scenario.consumers, rules)):
+    temp = ctx.base.weather["temp_air"].to_numpy()
+    for r, (c, rule) in enumerate(zip(ctx.scenario.consumers, ctx.rules)):
         mult = 1.0
         if rule.series is not None:
             p, h, s = rule.series.at(year, variant, base_year, factor)
@@ -647,16 +719,22 @@ def _year_inputs(scenario, spec, base: Inputs, rules, plants, gens, bats, gen_pr
                 shift = min(1.0, max(0.0, resp.ageing_coefficient * (s - s0)))
                 if shift > 0:
                     key = (r, round(shift, 12))
-                    if key not in shapes:
-                        shapes[key] = demand_mod.demand_kwh(
-                            c.annual_kwh, c.shape, base.index, temp_air=temp,
+                    if key not in ctx.shapes:
+                        ctx.shapes[key] = demand_mod.demand_kwh(
+                            c.annual_kwh, c.shape, ctx.base.index, temp_air=temp,
                             temperature_sensitivity=c.temperature_sensitivity,
                             daytime_shift=shift)
-                    gross[r] = shapes[key]
+                    gross[r] = ctx.shapes[key]
                     shift_used = max(shift_used, shift)
         gross[r] *= mult
         annual[r] *= mult
-    # closures and mergers (a moved share takes the target row's shape)
+    return gross, annual, shift_used
+
+
+def _closure_factor(rules, year, annual) -> np.ndarray:
+    """(R,) factor on each row for closures and mergers by ``year``: the share kept,
+    grown by what moved in (a moved share takes the target row's shape)."""
+    n_r = len(annual)
     keep = np.ones(n_r)
     moved = np.zeros(n_r)
     for r, rule in enumerate(rules):
@@ -667,20 +745,28 @@ def _year_inputs(scenario, spec, base: Inputs, rules, plants, gens, bats, gen_pr
                     moved[into] += transfer * share * annual[r]
     keep = np.maximum(keep, 0.0)
     grow = np.divide(moved, annual, out=np.zeros(n_r), where=annual > 0)
-    gross *= (keep * (1.0 + grow))[:, None]
-    savings = np.array([c.savings for c in scenario.consumers])
-    net = gross * (1.0 - savings)[:, None]
+    return keep * (1.0 + grow)
 
-    # supply
-    gfac = np.array([plants[g.id].factor(year) for g in gens])
-    for k, g in enumerate(gens):
+
+def _supply_factors(ctx: _YearContext, year, variant, factor) -> np.ndarray:
+    """(G,) factor on each generator's base output: ageing and retirement, and
+    waste throughput following the population."""
+    spec, plants = ctx.spec, ctx.plants
+    gfac = np.array([plants[g.id].factor(year) for g in ctx.gens])
+    for k, g in enumerate(ctx.gens):
         p = plants[g.id]
         if p.kind == "waste" and spec.waste_throughput_elasticity > 0 and gfac[k] > 0:
-            s = _Series(p.municipality, table.loc[p.municipality])
-            pw, _, _ = s.at(year, variant, base_year, factor)
-            pw0, _, _ = s.at(base_year, variant, base_year, factor)
+            s = _Series(p.municipality, ctx.table.loc[p.municipality])
+            pw, _, _ = s.at(year, variant, ctx.base_year, factor)
+            pw0, _, _ = s.at(ctx.base_year, variant, ctx.base_year, factor)
             gfac[k] *= (pw / pw0) ** spec.waste_throughput_elasticity if pw0 > 0 else 0.0
-    generation = gen_profiles * gfac[:, None]
+    return gfac
+
+
+def _year_batteries(scenario, bats, plants, year):
+    """Battery energy [kWh] and power [kW] in service: per consumer row (R,), the
+    community's, and the total energy capacity."""
+    n_r = len(scenario.consumers)
     rows = {c.id: i for i, c in enumerate(scenario.consumers)}
     e = np.zeros(n_r)
     pw_ = np.zeros(n_r)
@@ -696,20 +782,7 @@ def _year_inputs(scenario, spec, base: Inputs, rules, plants, gens, bats, gen_pr
         else:
             e[rows[b.site]] += b.capacity_kwh * f
             pw_[rows[b.site]] += b.power_kw * alive
-    inp = dataclasses.replace(base, demand_gross=gross, demand=net, generation=generation,
-                              site_index=site, battery_kwh=e, battery_kw=pw_,
-                              community_kwh=e_c, community_kw=p_c,
-                              notes=list(base.notes), timings=dict(base.timings))
-    # the region's own figures for the dataset
-    reg = rules_series_region(rules, scenario)
-    pop = hh = s65 = math.nan
-    if reg is not None:
-        pop, hh, s65 = reg.at(year, variant, base_year, factor)
-    cap = float(sum(g.capacity_kw for g, f in zip(gens, gfac) if f > 0))
-    info = {"population": pop, "households": hh, "share_65plus": s65,
-            "daytime_shift": shift_used, "capacity_in_service_kw": cap,
-            "battery_capacity_kwh": bat_kwh}
-    return inp, info
+    return e, pw_, e_c, p_c, bat_kwh
 
 
 def rules_series_region(rules, scenario):
