@@ -149,6 +149,10 @@ class _GeneratorBase(_Model):
     existing_output_source: str | None = Field(
         None, description="where existing_output_kwh_per_year comes from (plant records, "
         "FIT reports, …)")
+    grant_funded: bool | None = Field(
+        None, description="built with the 地域脱炭素推進交付金 (問26 ※1: then it may supply "
+        "over the grid only consumers of its own municipality); default: a new or "
+        "repowered plant with a grant rate > 0 in [finance]; false also sets its grant to 0")
     support: Literal["non_fit", "fit", "fip"] = "non_fit"
     environmental_value: bool | None = Field(
         None, description="environmental value bought back and attached (問27); "

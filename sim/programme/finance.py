@@ -202,7 +202,8 @@ def _generator_projects(scenario, ledger, spec, cost, co2_t_per_kwh, supply_of):
         sold_cheap = col["to_storage"][k] + col["spilled"][k] + col["unshared_export"][k]
         yield dict(project=g.id, type="generator", kind=g.kind, status=g.status,
                    capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
-                   grant_rate=spec.grant_rates.get(g.id, spec.grant_rate),
+                   grant_rate=0.0 if g.grant_funded is False
+                   else spec.grant_rates.get(g.id, spec.grant_rate),
                    opex_jpy_per_year=opex_u * g.capacity_kw,
                    benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
                    useful_life_years=life,

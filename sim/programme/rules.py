@@ -138,13 +138,22 @@ def additional_energy(generator, generated_kwh: float) -> tuple[float, float]:
 def is_grant_funded(generator, finance: FinanceSpec) -> bool:
     """Whether a generator is built with the 地域脱炭素推進交付金 (問26 ※1).
 
-    A project (status ``new`` or ``repowered``) whose grant rate in
-    ``[finance]`` (``grant_rates[id]``, else ``grant_rate``) is above 0: the
-    same projects :mod:`sim.programme.finance` credits a grant to.
+    The row's ``grant_funded`` when given; otherwise a project (status ``new``
+    or ``repowered``) whose grant rate in ``[finance]`` (``grant_rates[id]``,
+    else ``grant_rate``) is above 0: the same projects
+    :mod:`sim.programme.finance` credits a grant to (:func:`grant_rate`).
     """
     if generator.status == "existing":
         return False
-    return finance.grant_rates.get(generator.id, finance.grant_rate) > 0
+    return grant_rate(generator, finance) > 0
+
+
+def grant_rate(row, finance: FinanceSpec) -> float:
+    """The grant share of a project's capital cost [-]: 0 for a generator with
+    ``grant_funded = false``, else ``grant_rates[id]`` or ``grant_rate``."""
+    if getattr(row, "grant_funded", None) is False:
+        return 0.0
+    return finance.grant_rates.get(row.id, finance.grant_rate)
 
 
 def grant_supply_allowed(generator, consumer: Consumer, region: Region) -> bool:

@@ -359,3 +359,54 @@ def test_fast_path_equals_plain_path_on_the_demo(demo_result):
             proj.drop(columns="co2_t_per_year"),
             finance.projects(sc_o, led, demo_result.annual).drop(columns="co2_t_per_year"),
             check_exact=True)
+
+
+def test_hourly_matched_share_counts_only_the_biomass_share():
+    """問31 「バイオマス発電に相当する分」 only is renewable: waste_case's plant makes 5 kWh
+    (ratio 0.6: plastic 2), all delivered (W 1 + H 4). Demand of all consumers
+    1 + 1 + 4 = 6. run's shares: hourly (5 − 2) / 6 = 0.5, annual (5 − 2) / 6 =
+    0.5 (not 5 / 6); plastic delivered 5 × 0.4 = 2 is reported apart."""
+    sc = scenario([{"id": "W", "sector": "waste_plant", "owner": "municipal"}, {"id": "H"}],
+                  [{"id": "w", "kind": "waste", "site": "W", "biomass_ratio": 0.6}],
+                  grid={"isolated": True})
+    kpis = make_result(sc, pad([[1, 1], [4, 0]]), pad([[5]])).kpis
+    assert kpis["renewable_delivered"] == pytest.approx(5)
+    assert kpis["waste_plastic_generated"] == pytest.approx(2)
+    assert kpis["waste_plastic_delivered"] == pytest.approx(2)
+    assert kpis["hourly_matched_share"] == pytest.approx(0.5)
+    assert kpis["annual_netting_share"] == pytest.approx(0.5)
+
+
+def test_local_production_basis_on_the_mainland():
+    """問26 地産地消率 on a grid that is not isolated: the FAQ does not say hourly or
+    annual. pv_island's plant (local) on the mainland: hourly 2,920 / 8,760 = 1/3
+    (default, the stricter reading); local_production_basis = 'annual':
+    min(1, 10,220 / 8,760) = 1. On an isolated grid it stays hourly (問46)."""
+    res = pv_island()
+    mainland = res.scenario.model_copy(update={"grid": res.scenario.grid.model_copy(
+        update={"isolated": False})})
+    led = accounting.ledger(res)
+    ev = evaluate_totals(mainland, led, res.annual)
+    assert ev.local_production_basis == "hourly"
+    assert ev.local_production_rate == pytest.approx(1 / 3)
+    ev = evaluate_totals(mainland, led, res.annual, local_production_basis="annual")
+    assert ev.local_production_basis == "annual" and ev.local_production_rate == 1.0
+    assert ev.local_production_rate_hourly == pytest.approx(1 / 3)
+    ev = sim.evaluate(res, local_production_basis="annual")
+    assert ev.local_production_basis == "hourly"
+    assert ev.local_production_rate == pytest.approx(1 / 3)
+
+
+def test_self_consumption_rate_on_the_supply_basis():
+    """自家消費率 = on-site energy used at civil sites / supply on the supply basis.
+    H uses 1 kWh every hour; its own PV p gives 2 kWh in hour 0 of each day (1 used
+    directly, 1 exported and spilled): self-consumed 365, hourly supply 365, annual
+    supply 730. Island (hourly basis): 365 / 365 = 1; mainland (annual netting):
+    365 / 730 = 0.5."""
+    gen = np.zeros((1, T))
+    gen[0, ::24] = 2.0
+    for isolated, expected in ((True, 1.0), (False, 0.5)):
+        sc = scenario([{"id": "H"}], [{"id": "p", "site": "H"}], grid={"isolated": isolated})
+        ev = sim.evaluate(make_result(sc, np.ones((1, T)), gen))
+        assert ev.supply_basis == ("hourly" if isolated else "annual")
+        assert ev.self_consumption_rate == pytest.approx(expected)

@@ -89,6 +89,10 @@ def test_gxsim_score_on_the_demo(tmp_path, capsys):
     assert "2030–2050 study" in printed and "variant harsher" in printed
     data = json.loads((out / "score.json").read_text(encoding="utf-8"))
     assert data["max_points"] == 155
+    req = {r["item"]: r["verdict"] for r in data["requirements"]}
+    # the demo balances on annual netting, not hour by hour (問46); 問26 ※1 respected
+    assert req == {"4.balance": "PASS", "4.island_hourly": "FAIL",
+                   "26.grant_municipality": "PASS"}
     assert data["future"]["computed"] and data["future"]["years"] == [2040, 2050]
     items = {i["item"]: i for i in data["items"]}
     assert 0 < items["7.utilisation"]["value"] < 1
@@ -257,3 +261,7 @@ def test_gxsim_score_no_future(tmp_path, capsys):
     items = {i["item"]: i for i in data["items"]}
     assert items["7.utilisation"]["points"] == 0 and items["7.utilisation"]["value"] is None
     assert data["max_points"] == 155
+    req = {r["item"]: r["verdict"] for r in data["requirements"]}
+    # the demo balances on annual netting, not hour by hour (問46); 問26 ※1 respected
+    assert req == {"4.balance": "PASS", "4.island_hourly": "FAIL",
+                   "26.grant_municipality": "PASS"}
