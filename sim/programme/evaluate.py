@@ -438,23 +438,22 @@ def _additionality(t: _Totals) -> tuple[dict, np.ndarray]:
     """Step 5, 問42 and 問31: additional and existing capacity and output inside the
     area, and each generator's additional share of its output [-] (for the
     projects' own CO2)."""
-    out = dict(additional_capacity_kw=0.0, additional_energy_kwh=0.0,
-               existing_capacity_kw=0.0, existing_energy_kwh=0.0)
-    share = np.zeros(len(t.gens))
+    n = len(t.gens)
+    add_kw, ex_kw, add_kwh, ex_kwh = (np.zeros(n) for _ in range(4))
     for j, g in enumerate(t.gens):
-        add_kw, ex_kw = rules.additional_capacity(g)
-        add_kwh, ex_kwh = rules.additional_energy(g, t.generated[j])
-        share[j] = add_kwh / t.generated[j] if t.generated[j] > 0 else float(
-            g.status == "new")
-        if g.status == "repowered" and add_kwh == 0:
+        add_kw[j], ex_kw[j] = rules.additional_capacity(g)
+        add_kwh[j], ex_kwh[j] = rules.additional_energy(g, t.generated[j])
+        if g.status == "repowered" and add_kwh[j] == 0:
             t.notes.append(f"{g.id}: output {t.generated[j]:,.0f} kWh not above its output "
                            f"before repowering {g.existing_output_kwh_per_year:,.0f} kWh: "
                            "nothing additional (問42)")
-        if g.inside_area:
-            out["additional_capacity_kw"] += add_kw * t.ren[j]
-            out["additional_energy_kwh"] += add_kwh * t.ren[j]
-            out["existing_capacity_kw"] += ex_kw * t.ren[j]
-            out["existing_energy_kwh"] += ex_kwh * t.ren[j]
+    share = np.divide(add_kwh, t.generated, out=np.array(
+        [float(g.status == "new") for g in t.gens]), where=t.generated > 0)
+    inside = np.array([g.inside_area for g in t.gens], dtype=bool)
+    # summed as numpy vectors in scenario order (same bits as before the split)
+    out = {name: float((x * t.ren)[inside].sum()) if n else 0.0 for name, x in (
+        ("additional_capacity_kw", add_kw), ("additional_energy_kwh", add_kwh),
+        ("existing_capacity_kw", ex_kw), ("existing_energy_kwh", ex_kwh))}
     waste = np.array([g.kind == "waste" for g in t.gens], dtype=bool)
     ratio = np.array([getattr(g, "biomass_ratio", 1.0) for g in t.gens])
     out["waste_biomass_kwh"] = float((t.generated * ratio)[waste].sum()) if t.gens else 0.0
