@@ -496,8 +496,13 @@ def waste_plastic(result: Result) -> tuple[float, float]:
     plastic = np.array([1.0 - g.biomass_ratio if g.kind == "waste" else 0.0 for g in gens])
     if not gens or not plastic.any():
         return 0.0, 0.0
+    cached = result.__dict__.get("_waste_plastic")
+    if cached is not None and cached[0] is result.hourly:  # kpis are read more than once
+        return cached[1]
     from sim.core import accounting  # the ledger only when there is plastic to trace
 
     att = accounting._attribution(result)
-    return (float(plastic @ np.asarray(att.table["generated"], float)),
-            float(plastic @ np.asarray(att.table["delivered"], float)))
+    out = (float(plastic @ np.asarray(att.table["generated"], float)),
+           float(plastic @ np.asarray(att.table["delivered"], float)))
+    result.__dict__["_waste_plastic"] = (result.hourly, out)
+    return out

@@ -7,6 +7,11 @@ points declared in the scenario's ``[score] declared`` table and are marked
 *declared*. The rubric (``profiles/rubric/default.toml``) is the project's own
 illustration: the programme publishes no formula from figures to points.
 
+The 確認事項 that gxsim can check — criterion (4)①'s balance, the island's
+hourly tying (問46) and 問26 ※1's grant rule — are pass/fail requirements of
+the first review stage (問7), not points: :func:`requirements` returns them
+apart from the sheet.
+
 Criterion (7) (future vision, 問37) is partly computed: rubric items with
 ``metric = "future.<variable>"`` take a figure of the 2030–2050 study
 (:func:`sim.future`) for a projection ``variant`` and the worst of some study

@@ -189,3 +189,22 @@ def test_bad_inputs_give_one_line_errors(patch, field, words):
         scenario_from_dict(data, source="x.toml")
     msg = str(exc.value)
     assert "\n" not in msg and field in msg and words in msg, msg
+
+
+def test_emission_factor_table_is_sourced():
+    """profiles/emission_factors: every row names its supplier's notice (問28: 出典),
+    fiscal year, status, and factors in kg-CO2/kWh (0 < x < 2); the README beside it
+    states the source and the licence."""
+    import pandas as pd
+
+    table = pd.read_csv(rules.EMISSION_FACTORS)
+    assert len(table) >= 4 and not table.isna().any().any()
+    assert table["source"].str.contains("https://").all()
+    assert set(table["status"]) <= {"published", "reported"}
+    for col in ("basic_kg_per_kwh", "adjusted_kg_per_kwh"):
+        assert ((table[col] > 0) & (table[col] < 2)).all()
+    assert not table.duplicated(["area", "fiscal_year"]).any()
+    areas = pd.read_csv(rules.EMISSION_AREAS)
+    assert set(areas["area"]) <= set(table["area"])
+    readme = (rules.EMISSION_FACTORS.parent / "README.md").read_text(encoding="utf-8")
+    assert "電気事業者別排出係数" in readme and "Licence" in readme
