@@ -27,7 +27,7 @@ KPI_ROWS = {
 #: printed under the table: what the shares are, and where the programme's figures are
 KPI_NOTE = ("Shares: renewable (再エネ, the biomass share of waste power only, 問31) / demand "
             "after savings of all consumers; `gxsim score` gives the programme's civil-sector "
-            "figures (docs/figures.md §3: the names differ because the definitions do).")
+            "figures (docs/figures.md §3.2: the names differ because the definitions do).")
 
 
 def format_value(value: float, kind: str) -> str:

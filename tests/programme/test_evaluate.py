@@ -410,3 +410,12 @@ def test_self_consumption_rate_on_the_supply_basis():
         ev = sim.evaluate(make_result(sc, np.ones((1, T)), gen))
         assert ev.supply_basis == ("hourly" if isolated else "annual")
         assert ev.self_consumption_rate == pytest.approx(expected)
+
+
+def test_every_figure_is_in_docs_figures_md():
+    """docs/figures.md §3.1 lists every Evaluation figure with its source."""
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "figures.md").read_text(encoding="utf-8")
+    missing = [k for k in FIGURES if f"| `{k}` |" not in doc]
+    assert not missing, missing
