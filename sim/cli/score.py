@@ -10,7 +10,8 @@ from sim.errors import InputError
 from sim.inputs.scenario import load_scenario
 from sim.io import atomic_output_dir, write_json
 from sim.programme.evaluate import evaluate_totals
-from sim.programme.score import future_request, load_rubric, score_sheet, sheet_frame
+from sim.programme.score import (future_request, load_rubric, requirements, score_sheet,
+                                 sheet_frame)
 from sim.report.score import sheet_text
 from sim.studies.future import future_study
 
@@ -65,6 +66,8 @@ def command(args) -> int:
             "max_points": float(frame["max_points"].sum()),
             "future": {"computed": study is not None, "years": years,
                        "variants": variants, "note": note},
+            # 確認事項 (問7): pass/fail, apart from the points
+            "requirements": [vars(r) for r in requirements(ev, scenario)],
             "items": frame.to_dict(orient="records")})
         write_json(tmp / "evaluation.json", ev.to_dict())
         proj.to_csv(tmp / "projects.csv")

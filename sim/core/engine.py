@@ -441,31 +441,40 @@ def simulate(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> Resu
 
 
 def region_kpis(result: Result) -> dict[str, float]:
-    """Region totals [kWh] and shares [-] of a simulated year.
+    """Region totals [kWh] and shares [-] of a simulated year (all consumers).
 
     Returns
     -------
     dict
-        ``demand`` (after savings), ``savings``, ``generation`` (on-site +
-        off-site renewable), ``renewable_delivered`` (direct + discharge +
-        pooled + community), ``hourly_matched_share`` (delivered / demand),
-        ``annual_netting_share`` (generation / demand), ``self_consumed``
-        (direct + on-site discharge), ``pooled``, ``community``, ``grid``,
-        ``spill`` and ``unshared_export`` (exports kept out of the pool).
+        ``demand`` (after savings), ``savings``, ``generation`` (output of all
+        generators, on-site + off-site), ``renewable_delivered`` (energy of the
+        generators delivered hour by hour: direct + discharge + pooled +
+        community), ``waste_plastic_generated`` / ``waste_plastic_delivered``
+        (the plastic share of waste power, 問31: 再エネ等, not 再エネ),
+        ``hourly_matched_share`` ((delivered − plastic delivered) / demand),
+        ``annual_netting_share`` ((generation − plastic generated) / demand),
+        ``self_consumed`` (direct + on-site discharge), ``pooled``,
+        ``community``, ``grid``, ``spill`` and ``unshared_export`` (exports
+        kept out of the pool).
     """
     a = result.annual
     ds = result.hourly
     demand = float(a["demand"].sum())
     generation = float(ds["generation"].sum())
     delivered = float(a["renewable"].sum())
+    plastic_gen, plastic_del = waste_plastic(result)
     unshared = 0.0 if result.scenario.options.share_onsite_surplus else float(a["export"].sum())
     return {
         "demand": demand,
         "savings": float(a["savings"].sum()),
         "generation": generation,
         "renewable_delivered": delivered,
-        "hourly_matched_share": delivered / demand if demand > 0 else float("nan"),
-        "annual_netting_share": generation / demand if demand > 0 else float("nan"),
+        "waste_plastic_generated": plastic_gen,
+        "waste_plastic_delivered": plastic_del,
+        "hourly_matched_share": (delivered - plastic_del) / demand if demand > 0
+        else float("nan"),
+        "annual_netting_share": (generation - plastic_gen) / demand if demand > 0
+        else float("nan"),
         "self_consumed": float(a["direct"].sum() + a["discharge"].sum()),
         "pooled": float(a["pooled"].sum()),
         "community": float(a["community"].sum()),
@@ -473,3 +482,27 @@ def region_kpis(result: Result) -> dict[str, float]:
         "spill": float(ds["spill"].sum()),
         "unshared_export": unshared,
     }
+
+
+def waste_plastic(result: Result) -> tuple[float, float]:
+    """The plastic share of waste power, generated and delivered [kWh/yr] (問31).
+
+    問31 counts only ``generation × biomass_ratio`` of a waste plant as renewable
+    (再エネ); the plastic rest is 再エネ等 and is left out of the renewable shares.
+    Delivered energy is traced to the waste plants by the ledger
+    (:mod:`sim.core.accounting`), computed only when a plant has plastic.
+    """
+    gens = result.scenario.generators
+    plastic = np.array([1.0 - g.biomass_ratio if g.kind == "waste" else 0.0 for g in gens])
+    if not gens or not plastic.any():
+        return 0.0, 0.0
+    cached = result.__dict__.get("_waste_plastic")
+    if cached is not None and cached[0] is result.hourly:  # kpis are read more than once
+        return cached[1]
+    from sim.core import accounting  # the ledger only when there is plastic to trace
+
+    att = accounting._attribution(result)
+    out = (float(plastic @ np.asarray(att.table["generated"], float)),
+           float(plastic @ np.asarray(att.table["delivered"], float)))
+    result.__dict__["_waste_plastic"] = (result.hourly, out)
+    return out

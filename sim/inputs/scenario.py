@@ -96,7 +96,10 @@ class Consumer(_Model):
     id: str = Field(min_length=1)
     sector: Literal[SECTORS]  # type: ignore[valid-type]
     civil: bool | None = Field(None, description="civil sector (民生); default from sector")
-    owner: Literal["public", "private", "municipal"] = "private"
+    owner: Literal["public", "private", "municipal", "prefecture", "association"] = Field(
+        "private", description="private; a local government (地方公共団体: 'municipal' "
+        "市区町村, 'prefecture' 都道府県, 'association' 一部事務組合・広域連合); or "
+        "'public': another public body, not a local government (問24, 問25)")
     area: Literal["main", "added"] = Field("main", description="inside the main area, or "
                                            "a facility added outside it (問24)")
     model_case: bool = Field(False, description="accepted as a model case: counts 100 % (問24)")
@@ -137,9 +140,19 @@ class _GeneratorBase(_Model):
     municipality: str | None = Field(None, description="where it is; default: the region's")
     prefecture: str | None = Field(None, description="where it is; default: the region's")
     inside_area: bool = Field(True, description="sited inside the target area")
-    owner: Literal["public", "private", "municipal", "prefecture"] = "private"
+    owner: Literal["public", "private", "municipal", "prefecture", "association"] = "private"
     status: Literal["new", "existing", "repowered"] = "new"
     existing_kw: NonNeg = Field(0.0, description="capacity before repowering (問42) [kW]")
+    existing_output_kwh_per_year: NonNeg | None = Field(
+        None, allow_inf_nan=False, description="annual output of the plant before "
+        "repowering (問42: only the output increase counts) [kWh/yr]")
+    existing_output_source: str | None = Field(
+        None, description="where existing_output_kwh_per_year comes from (plant records, "
+        "FIT reports, …)")
+    grant_funded: bool | None = Field(
+        None, description="built with the 地域脱炭素推進交付金 (問26 ※1: then it may supply "
+        "over the grid only consumers of its own municipality); default: a new or "
+        "repowered plant with a grant rate > 0 in [finance]; false also sets its grant to 0")
     support: Literal["non_fit", "fit", "fip"] = "non_fit"
     environmental_value: bool | None = Field(
         None, description="environmental value bought back and attached (問27); "
@@ -151,16 +164,20 @@ class _GeneratorBase(_Model):
     @model_validator(mode="after")
     def _status_and_support(self):
         if self.status == "repowered":
+            # 問42 counts the output increase (発電量 kWh/年), so the plant's output
+            # before repowering is needed, with where the figure comes from
             if self.existing_kw <= 0:
                 raise ValueError("a repowered plant needs existing_kw > 0 (問42)")
-            if self.capacity_kw <= self.existing_kw:
-                raise ValueError(f"a repowered plant must be larger than before: capacity_kw "
-                                 f"{self.capacity_kw:g} <= existing_kw {self.existing_kw:g}; "
-                                 "output kept or reduced earns nothing (問42): use status = "
-                                 "'existing'")
-        elif self.existing_kw:
-            raise ValueError(f"existing_kw applies to repowered plants only; "
-                             f"status is {self.status!r}")
+            if not self.existing_output_kwh_per_year:
+                raise ValueError("a repowered plant needs existing_output_kwh_per_year > 0, "
+                                 "the annual output before repowering (問42 counts the "
+                                 "output increase)")
+            if not self.existing_output_source:
+                raise ValueError("a repowered plant needs existing_output_source: where "
+                                 "existing_output_kwh_per_year comes from (問42)")
+        elif self.existing_kw or self.existing_output_kwh_per_year is not None:
+            raise ValueError(f"existing_kw and existing_output_kwh_per_year apply to "
+                             f"repowered plants only; status is {self.status!r}")
         if self.support in ("fit", "fip") and self.environmental_value is None:
             raise ValueError(f"a {self.support.upper()} plant needs environmental_value = "
                              "true or false (問27)")
@@ -230,7 +247,7 @@ class Battery(_Model):
     capacity_kwh: Pos
     power_kw: Pos
     status: Literal["new", "existing"] = "new"
-    owner: Literal["public", "private", "municipal", "prefecture"] = "private"
+    owner: Literal["public", "private", "municipal", "prefecture", "association"] = "private"
     capex_jpy_per_kwh: NonNeg | None = None
     opex_jpy_per_kwh_year: NonNeg | None = None
     useful_life_years: Pos | None = None
@@ -506,8 +523,21 @@ class AccountingSpec(_Model):
 
     emission_factor_kg_per_kwh: float | None = Field(
         None, allow_inf_nan=False, description="CO2 factor of the grid power displaced "
-        "[kg-CO2/kWh]; default 0.496 on an isolated grid, 0.438 otherwise (Kyushu Electric "
-        "FY2017; docs/figures.md)")
+        "[kg-CO2/kWh], stated by the scenario with emission_factor_source (問28); "
+        "default: a row of profiles/emission_factors/factors.csv")
+    emission_factor_source: str | None = Field(
+        None, description="where emission_factor_kg_per_kwh comes from (required with it, "
+        "問28: 排出係数の出典)")
+    emission_factor_area: str | None = Field(
+        None, description="supply area of the table profiles/emission_factors/factors.csv "
+        "(e.g. 'kyushu', 'kyushu_island'); default from region.prefecture and "
+        "grid.isolated")
+    emission_factor_fiscal_year: int | None = Field(
+        None, ge=2000, le=2100, description="fiscal year of the table row; default the "
+        "latest fiscal year in the table not after region.year")
+    emission_factor_kind: Literal["basic", "adjusted"] = Field(
+        "adjusted", description="the table's basic (基礎排出係数) or adjusted (調整後排出係数) "
+        "factor")
     plastic_co2_kg_per_kwh: float | None = Field(
         None, allow_inf_nan=False, description="CO2 to offset per kWh of the waste plastic "
         "share supplied (問31) [kg-CO2/kWh]; default: the emission factor")
@@ -517,11 +547,27 @@ class AccountingSpec(_Model):
         None, description="supply that displaces grid power: 'hourly' (delivered) or "
         "'annual' (netted); default hourly on an isolated grid, else annual")
     waste_plant_discount: Literal["demand", "self_consumption"] = Field(
-        "demand", description="what a municipal waste plant's ×0 applies to (問25): its "
-        "whole demand, or only the part met by its own generation")
+        "demand", description="what a local government's waste plant's ×0 applies to "
+        "(問25's 自家消費量): its whole demand (default, the stricter reading), or only "
+        "the part met by its own generation")
+    local_production_basis: Literal["hourly", "annual"] = Field(
+        "hourly", description="basis of 地産地消率 on a grid that is not isolated (問26): "
+        "'hourly' (delivered hour by hour, the stricter reading, default) or 'annual' "
+        "(netted); always hourly on an isolated grid (問46)")
+    grant_municipality_rule: Literal["exclude", "list"] = Field(
+        "exclude", description="問26 ※1: energy of a grant-funded plant delivered over the "
+        "grid to consumers of another municipality is excluded from supply and listed "
+        "('exclude', default) or only listed ('list')")
 
     _ef = field_validator("emission_factor_kg_per_kwh", "plastic_co2_kg_per_kwh")(
         classmethod(lambda cls, v: _kg_per_kwh(v)))
+
+    @model_validator(mode="after")
+    def _factor_has_source(self):
+        if self.emission_factor_kg_per_kwh is not None and not self.emission_factor_source:
+            raise ValueError("emission_factor_kg_per_kwh needs emission_factor_source: the "
+                             "published list and fiscal year it comes from (問28)")
+        return self
 
 
 class FinanceSpec(_Model):

@@ -59,9 +59,9 @@ class Evaluation:
     civil_demand_after_savings_kwh: float = _f("kWh/yr", "省エネ後需要量", "scoring (4)①",
                                                "civil demand after savings")
     evaluated_demand_kwh: float = _f(
-        "kWh/yr", "評価対象の電力需要量", "問24, 問25",
+        "kWh/yr", "評価対象の電力需要量", "問24, 問25, scoring (4) 評価事項",
         "civil demand weighted: added public ×0.5, added private ×0.75 (model case ×1.0), "
-        "municipal waste plant ×0")
+        "waste plant of a local government (municipal, prefecture, 一部事務組合) ×0")
     savings_kwh: float = _f("kWh/yr", "省エネによる削減量", "scoring (4)①",
                             "civil demand saved (gross − after savings)")
     non_civil_demand_kwh: float = _f("kWh/yr", "民生部門以外の電力需要量", "問1",
@@ -75,6 +75,10 @@ class Evaluation:
         "counted energy delivered to civil consumers hour by hour, + certificates")
     netting_gap_kwh: float = _f("kWh/yr", "年間積み上げと時間同量の差", "問46",
                                 "renewable_supply_annual − renewable_supply_hourly")
+    supply_basis: str = field(default="", metadata=dict(
+        unit="-", ja="供給量の基準", source="問46, scoring (4)①",
+        definition="basis of the balance check and 自家消費率: 'hourly' on an isolated grid "
+                   "(問46), 'annual' netting elsewhere"))
     coverage_annual: float = _f("-", "実質ゼロ充足率（年間）", "scoring (4)①",
                                 "(annual supply + savings) / civil demand")
     coverage_hourly: float = _f("-", "実質ゼロ充足率（時間）", "問46",
@@ -87,13 +91,36 @@ class Evaluation:
         definition="hourly supply + savings ≥ civil demand"))
     self_consumption_rate: float = _f(
         "-", "自家消費率", "scoring (4)①",
-        "counted on-site energy used at civil sites (direct + own battery) / hourly supply")
+        "counted on-site energy used at civil sites (direct + own battery) / renewable "
+        "supply on the supply basis (hourly on an isolated grid, annual elsewhere)")
     local_production_rate: float = _f(
         "-", "地産地消率", "scoring (4)①, 問26",
-        "renewable from the local scope delivered to civil consumers / civil demand")
+        "the 地産地消率 on local_production_basis (hourly or annual, below)")
+    local_production_basis: str = field(default="", metadata=dict(
+        unit="-", ja="地産地消率の基準", source="問26, 問46",
+        definition="'hourly' on an isolated grid; elsewhere [accounting] "
+                   "local_production_basis (default hourly, the stricter reading)"))
+    local_production_rate_hourly: float = _f(
+        "-", "地産地消率（時間同時同量）", "scoring (4)①, 問26",
+        "renewable from the local scope delivered to civil consumers hour by hour / "
+        "civil demand")
     local_production_rate_annual: float = _f(
         "-", "地産地消率（年間積み上げ）", "問26",
         "min(1, local counted renewable not used by non-civil consumers / civil demand)")
+    grant_rule_breach_kwh: float = _f(
+        "kWh/yr", "交付金設備の他市区町村への供給", "問26 ※1",
+        "energy of grant-funded plants delivered over the grid to consumers outside the "
+        "plant's municipality (same prefecture for a prefecture-led plan)")
+    grant_rule_excluded_kwh: float = _f(
+        "kWh/yr", "問26 ※1 により供給量から除いた量", "問26 ※1",
+        "the part of grant_rule_breach_kwh removed from supply (0 with "
+        "grant_municipality_rule = 'list')")
+    grant_rule_ok: bool = field(default=True, metadata=dict(
+        unit="bool", ja="交付金設備の供給先（同一市区町村）", source="問26 ※1",
+        definition="no grant-funded plant supplies another municipality over the grid"))
+    grant_rule_breaches: str = field(default="", metadata=dict(
+        unit="-", ja="問26 ※1 違反の一覧", source="問26 ※1",
+        definition="'generator → consumer (municipality): kWh' for each breach"))
     # renewable categories
     renewable_kwh: float = _f("kWh/yr", "再エネ電力量", "問27, 問31",
                               "renewable part (excl. plastic) delivered to civil consumers")
@@ -116,16 +143,20 @@ class Evaluation:
     # additionality
     additional_capacity_kw: float = _f(
         "kW", "追加的な再エネ導入量（設備容量）", "scoring (5), 問42",
-        "new capacity inside the area (repowered: increase only; waste: × biomass ratio)")
+        "new capacity inside the area (repowered: capacity_kw − existing_kw, at least 0; "
+        "waste: × biomass ratio)")
     additional_energy_kwh: float = _f(
         "kWh/yr", "追加的な再エネ導入量（発電量）", "scoring (5), 問42",
-        "renewable output of that new capacity inside the area")
+        "renewable output of new plants inside the area; repowered: output − "
+        "existing_output_kwh_per_year, at least 0 (問42 counts the output increase)")
     additional_energy_share: float = _f("-", "追加再エネ比率", "scoring (5)",
                                         "additional_energy / civil demand")
     existing_capacity_kw: float = _f("kW", "既存の再エネ発電設備", "問42",
                                      "counted renewable capacity that is not additional")
     existing_energy_kwh: float = _f("kWh/yr", "既存再エネ発電量", "問42",
-                                    "renewable output of existing capacity")
+                                    "renewable output that is not additional (existing "
+                                    "plants; a repowered plant's output up to its "
+                                    "output before repowering)")
     # waste
     waste_biomass_kwh: float = _f("kWh/yr", "廃棄物発電（バイオマス相当）", "問31",
                                   "waste power × biomass ratio")
@@ -137,8 +168,9 @@ class Evaluation:
                               "plastic_supplied × plastic factor: the cut 問31 recommends "
                               "elsewhere")
     # CO2
-    emission_factor_kg_per_kwh: float = _f("kg-CO2/kWh", "排出係数", "rules.md",
-                                           "CO2 factor of the grid power displaced")
+    emission_factor_kg_per_kwh: float = _f("kg-CO2/kWh", "排出係数", "問28",
+                                           "CO2 factor of the grid power displaced "
+                                           "(profiles/emission_factors or the scenario's)")
     emission_factor_source: str = field(default="", metadata=dict(
         unit="-", ja="排出係数の出典", source="", definition="where the factor comes from"))
     co2_basis: str = field(default="", metadata=dict(
@@ -170,10 +202,25 @@ class Evaluation:
                                       "payback_years / useful_life_years")
     period_years: float = _f("yr", "費用効率性の算定期間", "scoring (3)",
                              "period of the cost per t-CO2 (default: useful life)")
-    cost_per_t_co2_total_jpy: float = _f("JPY/t-CO2", "CO2削減量1トン当たりの費用（総事業費）",
-                                         "scoring (3)", "capex / (co2_reduction × period)")
-    cost_per_t_co2_grant_jpy: float = _f("JPY/t-CO2", "CO2削減量1トン当たりの費用（交付金）",
-                                         "scoring (3)", "grant / (co2_reduction × period)")
+    cost_per_t_co2_total_jpy: float = _f("JPY/t-CO2", "CO2削減量1トン当たりの費用（総事業費・計画全体）",
+                                         "scoring (3)", "capex / (co2_reduction × period): "
+                                         "the whole plan's reduction (existing plants, "
+                                         "certificates and savings included)")
+    cost_per_t_co2_grant_jpy: float = _f("JPY/t-CO2", "CO2削減量1トン当たりの費用（交付金・計画全体）",
+                                         "scoring (3)", "grant / (co2_reduction × period): "
+                                         "the whole plan's reduction")
+    co2_reduction_projects_t: float = _f(
+        "t-CO2/yr", "事業（新規・リパワリング設備）によるCO2削減量", "scoring (3)",
+        "Σ projects' own reduction: counted supply of new plants and the additional "
+        "share (問42) of repowered ones × emission factor (no savings, existing plants "
+        "or certificates)")
+    cost_per_t_co2_total_projects_jpy: float = _f(
+        "JPY/t-CO2", "CO2削減量1トン当たりの費用（総事業費・事業分）", "scoring (3)",
+        "capex / (co2_reduction_projects × period): 総事業費に係るCO2削減量 read as the "
+        "projects' own reduction")
+    cost_per_t_co2_grant_projects_jpy: float = _f(
+        "JPY/t-CO2", "CO2削減量1トン当たりの費用（交付金・事業分）", "scoring (3)",
+        "grant / (co2_reduction_projects × period)")
     notes: str = field(default="", metadata=dict(unit="-", ja="注記", source="",
                                                  definition="assumptions and warnings"))
 
@@ -207,6 +254,9 @@ def _with_overrides(scenario: Scenario, overrides: dict) -> tuple[AccountingSpec
     if unknown:
         raise InputError(f"unknown override(s) {sorted(unknown)}; expected fields of "
                          f"[accounting] or [finance]", field="evaluate")
+    if acc.get("emission_factor_kg_per_kwh") is not None and "emission_factor_source" not in acc:
+        # a factor passed to evaluate() (a keyword, a sweep value): labelled as such (問28)
+        acc["emission_factor_source"] = "given to evaluate() as an override"
     try:
         a = AccountingSpec(**{**scenario.accounting.model_dump(), **acc})
         f = FinanceSpec(**{**scenario.finance.model_dump(), **fin})
@@ -215,6 +265,249 @@ def _with_overrides(scenario: Scenario, overrides: dict) -> tuple[AccountingSpec
         raise InputError(err["msg"].removeprefix("Value error, "),
                          field=".".join(str(x) for x in err["loc"])) from None
     return a, f
+
+
+@dataclass
+class _Totals:
+    """Annual arrays shared by the steps of :func:`evaluate_totals` (scenario order).
+
+    ``L`` (G, R) is the ledger [kWh/yr]; ``ren``/``eq``/``nc`` the counted
+    shares of each generator (問27, 問31); ``to_civil``/``to_non_civil`` what
+    each generator delivered to civil / other consumers after the 問26 ※1
+    exclusion; ``avail`` its output not used by non-civil consumers.
+    """
+
+    scenario: Scenario
+    acc: AccountingSpec
+    fin: FinanceSpec
+    ledger: object
+    annual: pd.DataFrame
+    same_rows: bool
+    civil: np.ndarray
+    gross: np.ndarray
+    net: np.ndarray
+    L: np.ndarray
+    generated: np.ndarray
+    self_consumed: np.ndarray
+    ren: np.ndarray
+    eq: np.ndarray
+    nc: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    to_civil: np.ndarray | None = None
+    to_non_civil: np.ndarray | None = None
+    avail: np.ndarray | None = None
+
+    @property
+    def gens(self):
+        return self.scenario.generators
+
+    @property
+    def cons(self):
+        return self.scenario.consumers
+
+
+def _prepare(scenario: Scenario, ledger, annual: pd.DataFrame, acc, fin) -> _Totals:
+    """Step 1: the ledger and annual table as plain arrays in scenario order."""
+    cons, gens = scenario.consumers, scenario.generators
+    ids = [c.id for c in cons]
+    same_rows = annual.index.tolist() == ids
+    a = annual if same_rows else annual.reindex(ids)
+    if gens:
+        if tuple(ledger.dims) == ("generator", "consumer"):
+            L = np.asarray(ledger.values, float)
+        else:
+            L = np.asarray(ledger.transpose("generator", "consumer").values, float)
+        if finance._labels(ledger, "consumer") != ids:
+            L = np.asarray(ledger.sel(consumer=ids).transpose("generator", "consumer").values)
+    else:
+        L = np.zeros((0, len(cons)))
+
+    def gcol(name):
+        return finance._coord(ledger, name) if gens else np.zeros(0)
+
+    cnt = [rules.counting(g) for g in gens]
+    return _Totals(
+        scenario=scenario, acc=acc, fin=fin, ledger=ledger, annual=annual,
+        same_rows=same_rows, civil=np.array([c.is_civil for c in cons], dtype=bool),
+        gross=a["demand_gross"].to_numpy(float), net=a["demand"].to_numpy(float), L=L,
+        generated=gcol("generated"), self_consumed=gcol("self_consumed"),
+        ren=np.array([c.renewable for c in cnt]), eq=np.array([c.equivalent for c in cnt]),
+        nc=np.array([c.not_counted for c in cnt]))
+
+
+def _grant_rule(t: _Totals) -> dict:
+    """Step 2, 問26 ※1: grant-funded plants deliver over the grid only to consumers
+    of their own municipality. Breaches are listed; with ``grant_municipality_rule
+    = "exclude"`` (default) they are also taken out of the deliveries used below."""
+    excluded = np.zeros_like(t.L)
+    lines, breach = [], 0.0
+    row = {c.id: i for i, c in enumerate(t.cons)}
+    for j, g in enumerate(t.gens):
+        if not rules.is_grant_funded(g, t.fin):
+            continue
+        own = row[g.site] if g.site is not None else -1  # direct use is not "over the grid"
+        for i, c in enumerate(t.cons):
+            kwh = t.L[j, i]
+            if i == own or kwh <= 0 or rules.grant_supply_allowed(g, c, t.scenario.region):
+                continue
+            excluded[j, i] = kwh
+            breach += kwh
+            lines.append(f"{g.id} ({g.municipality or t.scenario.region.municipality}) → "
+                         f"{c.id} ({c.municipality or t.scenario.region.municipality}): "
+                         f"{kwh:,.1f} kWh")
+    if t.acc.grant_municipality_rule == "list":
+        excluded[:] = 0.0
+    L = t.L - excluded
+    t.to_civil = L[:, t.civil].sum(axis=1) if t.gens else np.zeros(0)
+    t.to_non_civil = L[:, ~t.civil].sum(axis=1) if t.gens else np.zeros(0)
+    # annual netting: output not used by non-civil consumers, less what went
+    # to the wrong municipality (it cannot be credited to the area either)
+    t.avail = np.maximum(t.generated - t.L[:, ~t.civil].sum(axis=1)
+                         - excluded[:, t.civil].sum(axis=1), 0.0) if t.gens else np.zeros(0)
+    if lines:
+        how = ("excluded from supply" if t.acc.grant_municipality_rule == "exclude"
+               else "listed only ([accounting] grant_municipality_rule = 'list')")
+        t.notes.append(f"問26 ※1: {breach:,.1f} kWh of grant-funded plants reached "
+                       f"consumers of another municipality, {how}")
+    return {"grant_rule_breach_kwh": breach,
+            "grant_rule_excluded_kwh": float(excluded.sum()),
+            "grant_rule_ok": not lines, "grant_rule_breaches": "; ".join(lines)}
+
+
+def _evaluated_demand(t: _Totals) -> float:
+    """Step 3, 問24/問25: the civil demand weighted for the scale criterion [kWh/yr]."""
+    row = {c.id: i for i, c in enumerate(t.cons)}
+    own_sc = np.zeros(len(t.cons))
+    for j, g in enumerate(t.gens):
+        if g.site is not None:
+            own_sc[row[g.site]] += t.self_consumed[j]
+    evaluated = 0.0
+    for i, c in enumerate(t.cons):
+        if (rules.is_local_government_waste_plant(c)
+                and t.acc.waste_plant_discount == "self_consumption"):
+            evaluated += rules.area_weight(c) * max(t.gross[i] - own_sc[i], 0.0)
+        else:
+            evaluated += rules.demand_weight(c) * t.gross[i]
+        if c.area == "added" and c.model_case and c.owner in rules.PUBLIC_OWNERS:
+            t.notes.append(f"{c.id}: model_case applies to private facilities (問24); "
+                           "counted ×0.5 as public")
+        if c.sector == "waste_plant" and c.owner == "public":
+            t.notes.append(f"{c.id}: owner 'public' is not a local government; a plant of "
+                           "a prefecture or 一部事務組合 is owner 'prefecture' or "
+                           "'association' (問25 ×0)")
+    return evaluated
+
+
+def _supply(t: _Totals, civil_demand: float) -> dict:
+    """Step 4: supply on both bases, 自家消費率 and 地産地消率 (scoring (4)①, 問26, 問46)."""
+    gens, ren, eq = t.gens, t.ren, t.eq
+    certs = t.acc.certificates_kwh
+    row = {c.id: i for i, c in enumerate(t.cons)}
+    renewable = float(ren @ t.to_civil) if gens else 0.0
+    plastic_h = float(eq @ t.to_civil) if gens else 0.0
+    supply_h = renewable + plastic_h + certs
+    supply_a = float((ren + eq) @ t.avail) + certs if gens else certs
+    basis = rules.supply_basis(t.scenario)
+    onsite_civil = np.array([g.site is not None and t.cons[row[g.site]].is_civil
+                             for g in gens], dtype=bool)
+    sc_counted = float(((ren + eq) * t.self_consumed)[onsite_civil].sum()) if gens else 0.0
+    local = np.array([rules.is_local(g, t.scenario.region) for g in gens], dtype=bool)
+    local_h = ratio_of(float((ren * t.to_civil)[local].sum()) if gens else 0.0, civil_demand)
+    local_a = ratio_of(float((ren * t.avail)[local].sum()) if gens else 0.0, civil_demand)
+    local_a = min(1.0, local_a) if local_a == local_a else local_a
+    lp_basis = rules.local_production_basis(t.scenario, t.acc)
+    if certs and t.scenario.grid.isolated:
+        t.notes.append("certificates counted on an isolated grid: 問46 ties supply to "
+                       "metered hourly output; check they are accepted")
+    return dict(
+        renewable_supply_annual_kwh=supply_a, renewable_supply_hourly_kwh=supply_h,
+        netting_gap_kwh=supply_a - supply_h, supply_basis=basis,
+        self_consumption_rate=ratio_of(sc_counted, supply_h if basis == "hourly"
+                                       else supply_a),
+        local_production_basis=lp_basis, local_production_rate_hourly=local_h,
+        local_production_rate_annual=local_a,
+        local_production_rate=local_h if lp_basis == "hourly" else local_a,
+        renewable_kwh=renewable, renewable_equivalent_kwh=plastic_h + certs,
+        certificates_kwh=certs,
+        not_counted_kwh=float(t.nc @ t.to_civil) if gens else 0.0,
+        not_counted_generation_kwh=float(t.nc @ t.generated) if gens else 0.0,
+        non_civil_supply_kwh=float((ren + eq) @ t.to_non_civil) if gens else 0.0)
+
+
+def _additionality(t: _Totals) -> tuple[dict, np.ndarray]:
+    """Step 5, 問42 and 問31: additional and existing capacity and output inside the
+    area, and each generator's additional share of its output [-] (for the
+    projects' own CO2)."""
+    n = len(t.gens)
+    add_kw, ex_kw, add_kwh, ex_kwh = (np.zeros(n) for _ in range(4))
+    for j, g in enumerate(t.gens):
+        add_kw[j], ex_kw[j] = rules.additional_capacity(g)
+        add_kwh[j], ex_kwh[j] = rules.additional_energy(g, t.generated[j])
+        if g.status == "repowered" and add_kwh[j] == 0:
+            t.notes.append(f"{g.id}: output {t.generated[j]:,.0f} kWh not above its output "
+                           f"before repowering {g.existing_output_kwh_per_year:,.0f} kWh: "
+                           "nothing additional (問42)")
+    share = np.divide(add_kwh, t.generated, out=np.array(
+        [float(g.status == "new") for g in t.gens]), where=t.generated > 0)
+    inside = np.array([g.inside_area for g in t.gens], dtype=bool)
+    # summed as numpy vectors in scenario order (same bits as before the split)
+    out = {name: float((x * t.ren)[inside].sum()) if n else 0.0 for name, x in (
+        ("additional_capacity_kw", add_kw), ("additional_energy_kwh", add_kwh),
+        ("existing_capacity_kw", ex_kw), ("existing_energy_kwh", ex_kwh))}
+    waste = np.array([g.kind == "waste" for g in t.gens], dtype=bool)
+    ratio = np.array([getattr(g, "biomass_ratio", 1.0) for g in t.gens])
+    out["waste_biomass_kwh"] = float((t.generated * ratio)[waste].sum()) if t.gens else 0.0
+    out["waste_plastic_kwh"] = float((t.generated * (1 - ratio))[waste].sum()) \
+        if t.gens else 0.0
+    return out, share
+
+
+def _co2(t: _Totals, supply: dict, savings: float) -> tuple[dict, np.ndarray]:
+    """Step 6: CO2 of the plan on the co2 basis (問28 factor, 問31 plastic), and each
+    generator's counted supply on that basis [kWh/yr]."""
+    ef, ef_source = rules.emission_factor(t.scenario, t.acc)
+    basis = rules.co2_basis(t.scenario, t.acc)
+    gens, ren, eq = t.gens, t.ren, t.eq
+    if basis == "hourly":
+        supply_basis = supply["renewable_supply_hourly_kwh"]
+        plastic_basis = float(eq @ t.to_civil) if gens else 0.0
+        per_gen = (ren + eq) * t.to_civil
+    else:
+        supply_basis = supply["renewable_supply_annual_kwh"]
+        plastic_basis = float(eq @ t.avail) if gens else 0.0
+        per_gen = (ren + eq) * t.avail
+    plastic_ef = (t.acc.plastic_co2_kg_per_kwh if t.acc.plastic_co2_kg_per_kwh is not None
+                  else ef)
+    co2 = (supply_basis + savings) * ef / 1000.0
+    plastic_co2 = plastic_basis * plastic_ef / 1000.0
+    return dict(plastic_supplied_kwh=plastic_basis, plastic_co2_t=plastic_co2,
+                emission_factor_kg_per_kwh=ef, emission_factor_source=ef_source,
+                co2_basis=basis, co2_reduction_t=co2, co2_reduction_net_t=co2 - plastic_co2,
+                co2_reduction_non_civil_t=supply["non_civil_supply_kwh"] * ef / 1000.0
+                ), per_gen
+
+
+def _finance(t: _Totals, project_supply: np.ndarray, ef: float, co2: float):
+    """Step 7, scoring (3): projects and their totals (:mod:`sim.programme.finance`)."""
+    flows = None
+    if t.same_rows:  # on-site battery flows by position, not by a pandas look-up
+        row = {c.id: i for i, c in enumerate(t.cons)}
+        discharge = t.annual["discharge"].to_numpy(float)
+        charge = t.annual["charge"].to_numpy(float)
+
+        def flows(site):
+            return float(discharge[row[site]]), float(charge[row[site]])
+
+    cols = finance.project_columns(
+        t.scenario, t.ledger, t.annual, spec=t.fin, co2_t_per_kwh=ef / 1000.0,
+        counted_supply=dict(zip([g.id for g in t.gens], project_supply)),
+        battery_flows=flows)
+    return cols, finance.totals_of_columns(cols, co2, t.fin)
+
+
+def ratio_of(x: float, y: float) -> float:
+    """x / y, NaN when y is not positive."""
+    return x / y if y > 0 else math.nan
 
 
 def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
@@ -243,152 +536,36 @@ def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
     Evaluation, or (Evaluation, pandas.DataFrame) with ``with_projects``
     """
     acc, fin = _with_overrides(scenario, overrides)
-    acc = accounting or acc
-    fin = finance_spec or fin
-    notes: list[str] = []
-    cons = scenario.consumers
-    gens = scenario.generators
-    ids = [c.id for c in cons]
-    # annual rows in scenario order (no reindexing when they already are)
-    same_rows = annual.index.tolist() == ids
-    a = annual if same_rows else annual.reindex(ids)
-    civil = np.array([c.is_civil for c in cons])
-    gross = a["demand_gross"].to_numpy(float)
-    net = a["demand"].to_numpy(float)
-    civil_demand = float(gross[civil].sum())
-    savings = float((gross - net)[civil].sum())
-
-    # per-generator arrays in scenario order (plain numpy: no xarray per access)
-    if gens:
-        if tuple(ledger.dims) == ("generator", "consumer"):
-            L = np.asarray(ledger.values, float)
-        else:
-            L = np.asarray(ledger.transpose("generator", "consumer").values, float)
-        if finance._labels(ledger, "consumer") != ids:
-            L = np.asarray(ledger.sel(consumer=ids).transpose("generator", "consumer").values)
-    else:
-        L = np.zeros((0, len(cons)))
-
-    def gcol(name):
-        return finance._coord(ledger, name) if gens else np.zeros(0)
-
-    generated = gcol("generated")
-    self_consumed = gcol("self_consumed")
-    cnt = [rules.counting(g) for g in gens]
-    ren = np.array([c.renewable for c in cnt])
-    eq = np.array([c.equivalent for c in cnt])
-    nc = np.array([c.not_counted for c in cnt])
-    to_civil = L[:, civil].sum(axis=1) if gens else np.zeros(0)
-    to_non_civil = L[:, ~civil].sum(axis=1) if gens else np.zeros(0)
-    avail = np.maximum(generated - to_non_civil, 0.0)
-    certs = acc.certificates_kwh
-
-    # evaluated demand (問24, 問25)
-    row = {c.id: i for i, c in enumerate(cons)}
-    own_sc = np.zeros(len(cons))
-    for j, g in enumerate(gens):
-        if g.site is not None:
-            own_sc[row[g.site]] += self_consumed[j]
-    evaluated = 0.0
-    for i, c in enumerate(cons):
-        w = rules.demand_weight(c)
-        if (c.is_civil and c.sector == "waste_plant" and c.owner == "municipal"
-                and acc.waste_plant_discount == "self_consumption"):
-            evaluated += rules.area_weight(c) * max(gross[i] - own_sc[i], 0.0)
-        else:
-            evaluated += w * gross[i]
-        if c.area == "added" and c.model_case and c.owner in ("public", "municipal"):
-            notes.append(f"{c.id}: model_case applies to private facilities (問24); "
-                         "counted ×0.5 as public")
-
-    renewable = float(ren @ to_civil) if gens else 0.0
-    plastic_h = float(eq @ to_civil) if gens else 0.0
-    supply_h = renewable + plastic_h + certs
-    supply_a = float((ren + eq) @ avail) + certs if gens else certs
-    onsite_civil = np.array([g.site is not None and cons[row[g.site]].is_civil for g in gens])
-    sc_counted = float(((ren + eq) * self_consumed)[onsite_civil].sum()) if gens else 0.0
-    local = np.array([rules.is_local(g, scenario.region) for g in gens])
-    local_h = float((ren * to_civil)[local].sum()) if gens else 0.0
-    local_a = float((ren * avail)[local].sum()) if gens else 0.0
-
-    add_share = np.array([rules.additional_share(g) for g in gens])
-    inside = np.array([g.inside_area for g in gens])
-    cap = np.array([g.capacity_kw for g in gens])
-    add_kw = float((cap * add_share * ren)[inside].sum()) if gens else 0.0
-    add_kwh = float((generated * add_share * ren)[inside].sum()) if gens else 0.0
-    ex_kw = float((cap * (1 - add_share) * ren)[inside].sum()) if gens else 0.0
-    ex_kwh = float((generated * (1 - add_share) * ren)[inside].sum()) if gens else 0.0
-    waste = np.array([g.kind == "waste" for g in gens])
-    ratio = np.array([getattr(g, "biomass_ratio", 1.0) for g in gens])
-    waste_bio = float((generated * ratio)[waste].sum()) if gens else 0.0
-    waste_pl = float((generated * (1 - ratio))[waste].sum()) if gens else 0.0
-
-    ef, ef_source = rules.emission_factor(scenario, acc)
-    basis = rules.co2_basis(scenario, acc)
-    if basis == "hourly":
-        supply_basis, plastic_basis = supply_h, plastic_h
-        per_gen_supply = (ren + eq) * to_civil
-    else:
-        supply_basis, plastic_basis = supply_a, float(eq @ avail) if gens else 0.0
-        per_gen_supply = (ren + eq) * avail
-    plastic_ef = acc.plastic_co2_kg_per_kwh if acc.plastic_co2_kg_per_kwh is not None else ef
-    co2 = (supply_basis + savings) * ef / 1000.0
-    plastic_co2 = plastic_basis * plastic_ef / 1000.0
-    non_civil_supply = float((ren + eq) @ to_non_civil) if gens else 0.0
-    if certs and scenario.grid.isolated:
-        notes.append("certificates counted on an isolated grid: 問46 ties supply to "
-                     "metered hourly output; check they are accepted")
+    t = _prepare(scenario, ledger, annual, accounting or acc, finance_spec or fin)
+    civil_demand = float(t.gross[t.civil].sum())
+    savings = float((t.gross - t.net)[t.civil].sum())
+    grant = _grant_rule(t)
+    evaluated = _evaluated_demand(t)
+    supply = _supply(t, civil_demand)
+    additional, add_share = _additionality(t)
+    co2, per_gen_supply = _co2(t, supply, savings)
+    cols, fin_tot = _finance(t, per_gen_supply * add_share,
+                             co2["emission_factor_kg_per_kwh"], co2["co2_reduction_t"])
     if float(ledger.attrs.get("unattributed_kwh", 0.0)) > 0:
-        notes.append(f"{ledger.attrs['unattributed_kwh']:.1f} kWh of initial battery "
-                     "energy has no generator and is not counted")
-
-    flows = None
-    if same_rows:  # on-site battery flows by position, not by a pandas look-up
-        def flows(site):
-            i = row[site]
-            return (float(annual["discharge"].to_numpy(float)[i]),
-                    float(annual["charge"].to_numpy(float)[i]))
-
-    cols = finance.project_columns(
-        scenario, ledger, annual, spec=fin, co2_t_per_kwh=ef / 1000.0,
-        counted_supply=dict(zip([g.id for g in gens], per_gen_supply)), battery_flows=flows)
-    fin_tot = finance.totals_of_columns(cols, co2, fin)
-
-    def ratio_of(x, y):
-        return x / y if y > 0 else math.nan
-
+        t.notes.append(f"{ledger.attrs['unattributed_kwh']:.1f} kWh of initial battery "
+                       "energy has no generator and is not counted")
+    supply_a, supply_h = supply["renewable_supply_annual_kwh"], \
+        supply["renewable_supply_hourly_kwh"]
     ev = Evaluation(
         region=scenario.region.name, year=scenario.region.year,
-        civil_demand_kwh=civil_demand, civil_demand_after_savings_kwh=float(net[civil].sum()),
+        civil_demand_kwh=civil_demand,
+        civil_demand_after_savings_kwh=float(t.net[t.civil].sum()),
         evaluated_demand_kwh=evaluated, savings_kwh=savings,
-        non_civil_demand_kwh=float(gross[~civil].sum()),
-        renewable_supply_annual_kwh=supply_a, renewable_supply_hourly_kwh=supply_h,
-        netting_gap_kwh=supply_a - supply_h,
+        non_civil_demand_kwh=float(t.gross[~t.civil].sum()),
         coverage_annual=ratio_of(supply_a + savings, civil_demand),
         coverage_hourly=ratio_of(supply_h + savings, civil_demand),
         balance_annual_ok=bool(supply_a + savings >= civil_demand * (1 - BALANCE_RTOL)),
         balance_hourly_ok=bool(supply_h + savings >= civil_demand * (1 - BALANCE_RTOL)),
-        self_consumption_rate=ratio_of(sc_counted, supply_h),
-        local_production_rate=ratio_of(local_h, civil_demand),
-        local_production_rate_annual=min(1.0, ratio_of(local_a, civil_demand))
-        if civil_demand > 0 else math.nan,
-        renewable_kwh=renewable, renewable_equivalent_kwh=plastic_h + certs,
-        certificates_kwh=certs,
-        not_counted_kwh=float(nc @ to_civil) if gens else 0.0,
-        not_counted_generation_kwh=float(nc @ generated) if gens else 0.0,
-        non_civil_supply_kwh=non_civil_supply,
-        generation_kwh=float(generated.sum()),
-        spilled_kwh=float(gcol("not_delivered").sum()),
-        additional_capacity_kw=add_kw, additional_energy_kwh=add_kwh,
-        additional_energy_share=ratio_of(add_kwh, civil_demand),
-        existing_capacity_kw=ex_kw, existing_energy_kwh=ex_kwh,
-        waste_biomass_kwh=waste_bio, waste_plastic_kwh=waste_pl,
-        plastic_supplied_kwh=plastic_basis, plastic_co2_t=plastic_co2,
-        emission_factor_kg_per_kwh=ef, emission_factor_source=ef_source, co2_basis=basis,
-        co2_reduction_t=co2, co2_reduction_net_t=co2 - plastic_co2,
-        co2_reduction_non_civil_t=non_civil_supply * ef / 1000.0,
-        notes="; ".join(notes), **fin_tot)
-    return (ev, finance.projects_frame(cols, fin)) if with_projects else ev
+        generation_kwh=float(t.generated.sum()),
+        spilled_kwh=float(finance._coord(ledger, "not_delivered").sum()) if t.gens else 0.0,
+        additional_energy_share=ratio_of(additional["additional_energy_kwh"], civil_demand),
+        notes="; ".join(t.notes), **supply, **grant, **additional, **co2, **fin_tot)
+    return (ev, finance.projects_frame(cols, t.fin)) if with_projects else ev
 
 
 def evaluate(result, **overrides) -> Evaluation:

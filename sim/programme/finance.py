@@ -23,8 +23,16 @@ so that generators and batteries share the benefit without counting it twice
 sale price its charge would have fetched). Cost per t-CO2 — the usual form of
 the programme's 費用効率性 (cost over lifetime reduction)::
 
-    cost_per_t_co2_total = Σ capex / (co2_reduction_t × period)
+    cost_per_t_co2_total = Σ capex / (co2_reduction_t × period)        (whole plan)
     cost_per_t_co2_grant = Σ grant / (co2_reduction_t × period)
+    cost_per_t_co2_total_projects = Σ capex / (Σ co2_t_per_year_p × period)
+    cost_per_t_co2_grant_projects = Σ grant / (Σ co2_t_per_year_p × period)
+
+The table's 「総事業費…に係るCO2削減量」 reads as the projects' own reduction
+(``co2_t_per_year_p``: a generator's counted supply × factor; of a repowered
+plant only the additional share, 問42; batteries 0); the whole plan's
+reduction also counts existing plants, certificates and savings. Both are
+reported, labelled.
 
 with ``period = [finance] period_years``, by default the capex-weighted mean
 statutory useful life of the projects.
@@ -141,53 +149,72 @@ def project_columns(scenario: Scenario, ledger, annual: pd.DataFrame | None, *,
     by :mod:`sim.evaluate`.
     """
     spec = spec or scenario.finance
+    cols: dict[str, list] = {k: [] for k in _PROJECT_FIELDS}
+    unit_cost = _unit_costs(scenario)
+    for row in _generator_projects(scenario, ledger, spec, unit_cost, co2_t_per_kwh,
+                                   counted_supply or {}):
+        _append(cols, row)
+    for row in _battery_projects(scenario, ledger, annual, spec, unit_cost, battery_flows):
+        _append(cols, row)
+    return cols
+
+
+def _append(cols: dict[str, list], row: dict) -> None:
+    for k, v in row.items():
+        cols[k].append(v)
+
+
+def _unit_costs(scenario: Scenario):
+    """``cost(kind, column, where, given)``: the row's own figure when given, else the
+    cost table's default (a missing kind is :func:`_default`'s one-line error)."""
     table = cost_table(scenario)
     lookup = _lookup(table)
-    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
-    cols: dict[str, list] = {k: [] for k in _PROJECT_FIELDS}
 
-    def default(kind, column, where):
-        if lookup is None or kind not in lookup:  # missing kind: _default's error
+    def cost(kind, column, where, given=None):
+        if given is not None:
+            return given
+        if lookup is None or kind not in lookup:
             return _default(table, kind, column, where)
         return lookup[kind][column]
 
-    def add(**row):
-        for k, v in row.items():
-            cols[k].append(v)
+    return cost
 
+
+def _generator_projects(scenario, ledger, spec, cost, co2_t_per_kwh, supply_of):
+    """Rows of the new and repowered generators (a repowered plant is costed whole)."""
     gens = scenario.generators
-    if any(g.status != "existing" for g in gens):
-        gen_ids = _labels(ledger, "generator") if "generator" in ledger.dims else []
-        pos = {gid: k for k, gid in enumerate(gen_ids)}
-        col = {name: _coord(ledger, name) for name in
-               ("direct", "pooled", "community", "to_storage", "spilled", "unshared_export")}
-        direct, pooled, community = col["direct"], col["pooled"], col["community"]
-        to_storage, spilled, unshared = col["to_storage"], col["spilled"], col["unshared_export"]
-        supply_of = counted_supply or {}
-        for i, g in enumerate(gens):
-            if g.status == "existing":
-                continue
-            where = f"generators[{i}]"
-            capex_u = g.capex_jpy_per_kw
-            opex_u = g.opex_jpy_per_kw_year
-            life = g.useful_life_years
-            source = "scenario" if capex_u is not None else "default (profiles/finance)"
-            capex_u = capex_u if capex_u is not None else default(
-                g.kind, "capex_jpy_per_unit", where)
-            opex_u = opex_u if opex_u is not None else default(
-                g.kind, "opex_jpy_per_unit_year", where)
-            life = life if life is not None else default(g.kind, "useful_life_years", where)
-            k = pos[g.id]
-            sold_direct = direct[k] + pooled[k] + community[k]
-            sold_cheap = to_storage[k] + spilled[k] + unshared[k]
-            supply = supply_of.get(g.id, 0.0)
-            add(project=g.id, type="generator", kind=g.kind, status=g.status,
-                capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
-                grant_rate=spec.grant_rates.get(g.id, spec.grant_rate),
-                opex_jpy_per_year=opex_u * g.capacity_kw,
-                benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
-                useful_life_years=life, co2_t_per_year=supply * co2_t_per_kwh,
-                cost_source=source)
+    if all(g.status == "existing" for g in gens):
+        return
+    gen_ids = _labels(ledger, "generator") if "generator" in ledger.dims else []
+    pos = {gid: k for k, gid in enumerate(gen_ids)}
+    col = {name: _coord(ledger, name) for name in
+           ("direct", "pooled", "community", "to_storage", "spilled", "unshared_export")}
+    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
+    for i, g in enumerate(gens):
+        if g.status == "existing":
+            continue
+        where = f"generators[{i}]"
+        capex_u = cost(g.kind, "capex_jpy_per_unit", where, g.capex_jpy_per_kw)
+        opex_u = cost(g.kind, "opex_jpy_per_unit_year", where, g.opex_jpy_per_kw_year)
+        life = cost(g.kind, "useful_life_years", where, g.useful_life_years)
+        k = pos[g.id]
+        sold_direct = col["direct"][k] + col["pooled"][k] + col["community"][k]
+        sold_cheap = col["to_storage"][k] + col["spilled"][k] + col["unshared_export"][k]
+        yield dict(project=g.id, type="generator", kind=g.kind, status=g.status,
+                   capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
+                   grant_rate=0.0 if g.grant_funded is False
+                   else spec.grant_rates.get(g.id, spec.grant_rate),
+                   opex_jpy_per_year=opex_u * g.capacity_kw,
+                   benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
+                   useful_life_years=life,
+                   co2_t_per_year=supply_of.get(g.id, 0.0) * co2_t_per_kwh,
+                   cost_source="scenario" if g.capex_jpy_per_kw is not None
+                   else "default (profiles/finance)")
+
+
+def _battery_projects(scenario, ledger, annual, spec, cost, battery_flows):
+    """Rows of the new batteries: the margin between purchase and sale prices."""
+    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
     by_site: dict[str, float] = {}
     for b in scenario.storage:
         by_site[b.site] = by_site.get(b.site, 0.0) + b.capacity_kwh
@@ -205,21 +232,17 @@ def project_columns(scenario: Scenario, ledger, annual: pd.DataFrame | None, *,
             out = float(annual.loc[b.site, "discharge"])
             into = float(annual.loc[b.site, "charge"])
         share = b.capacity_kwh / by_site[b.site]
-        capex_u = b.capex_jpy_per_kwh
-        source = "scenario" if capex_u is not None else "default (profiles/finance)"
-        capex_u = capex_u if capex_u is not None else default(
-            kind, "capex_jpy_per_unit", where)
-        opex_u = b.opex_jpy_per_kwh_year if b.opex_jpy_per_kwh_year is not None else default(
-            kind, "opex_jpy_per_unit_year", where)
-        life = b.useful_life_years if b.useful_life_years is not None else default(
-            kind, "useful_life_years", where)
-        add(project=b.id, type="battery", kind=kind, status=b.status,
-            capacity=b.capacity_kwh, unit="kWh", capex_jpy=capex_u * b.capacity_kwh,
-            grant_rate=spec.grant_rates.get(b.id, spec.grant_rate),
-            opex_jpy_per_year=opex_u * b.capacity_kwh,
-            benefit_jpy_per_year=share * (out * buy - into * sell),
-            useful_life_years=life, co2_t_per_year=0.0, cost_source=source)
-    return cols
+        capex_u = cost(kind, "capex_jpy_per_unit", where, b.capex_jpy_per_kwh)
+        opex_u = cost(kind, "opex_jpy_per_unit_year", where, b.opex_jpy_per_kwh_year)
+        life = cost(kind, "useful_life_years", where, b.useful_life_years)
+        yield dict(project=b.id, type="battery", kind=kind, status=b.status,
+                   capacity=b.capacity_kwh, unit="kWh", capex_jpy=capex_u * b.capacity_kwh,
+                   grant_rate=spec.grant_rates.get(b.id, spec.grant_rate),
+                   opex_jpy_per_year=opex_u * b.capacity_kwh,
+                   benefit_jpy_per_year=share * (out * buy - into * sell),
+                   useful_life_years=life, co2_t_per_year=0.0,
+                   cost_source="scenario" if b.capex_jpy_per_kwh is not None
+                   else "default (profiles/finance)")
 
 
 def projects(scenario: Scenario, ledger, annual: pd.DataFrame, *,
@@ -311,7 +334,9 @@ def totals(df: pd.DataFrame, co2_reduction_t: float, spec: FinanceSpec) -> dict:
     benefit = float(df["benefit_jpy_per_year"].sum())
     life = float((df["capex_jpy"] * df["useful_life_years"]).sum() / capex) if capex > 0 \
         else math.nan
-    return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec)
+    # a table without the projects' CO2 cannot give their cost per t-CO2
+    projects_t = float(df["co2_t_per_year"].sum()) if "co2_t_per_year" in df else math.nan
+    return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec, projects_t)
 
 
 def totals_of_columns(cols: dict[str, list], co2_reduction_t: float,
@@ -329,15 +354,23 @@ def totals_of_columns(cols: dict[str, list], co2_reduction_t: float,
     opex = float(np.nansum(np.asarray(cols["opex_jpy_per_year"], dtype=float)))
     benefit = float(np.nansum(np.asarray(cols["benefit_jpy_per_year"], dtype=float)))
     life = float(np.nansum(capex_p * life_p) / capex) if capex > 0 else math.nan
-    return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec)
+    projects_t = float(np.nansum(np.asarray(cols["co2_t_per_year"], dtype=float)))
+    return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec, projects_t)
 
 
-def _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec) -> dict:
+def _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec, projects_t) -> dict:
+    """Totals; the cost per t-CO2 both ways (scoring (3)): over the whole plan's
+    reduction and over the projects' own (``projects_t``, Σ co2_t_per_year)."""
     period = spec.period_years if spec.period_years is not None else life
+
+    def per_t(x, annual_t):
+        lifetime_t = annual_t * period if period == period else math.nan
+        if capex <= 0 or annual_t != annual_t:
+            return math.nan
+        return x / lifetime_t if lifetime_t and lifetime_t > 0 else math.inf
+
     payback = payback_years(capex, grant, benefit, opex, spec.payback_basis) if capex > 0 \
         else math.nan
-    lifetime_t = co2_reduction_t * period if period == period else math.nan
-    per_t = (lambda x: x / lifetime_t if lifetime_t and lifetime_t > 0 else math.inf)
     rate = grant / capex if capex > 0 else math.nan
     return {
         "capex_jpy": capex,
@@ -349,8 +382,11 @@ def _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec) -> dict:
         "useful_life_years": life,
         "payback_to_life_ratio": payback / life if life and life == life else math.nan,
         "period_years": period,
-        "cost_per_t_co2_total_jpy": per_t(capex) if capex > 0 else math.nan,
-        "cost_per_t_co2_grant_jpy": per_t(grant) if capex > 0 else math.nan,
+        "cost_per_t_co2_total_jpy": per_t(capex, co2_reduction_t),
+        "cost_per_t_co2_grant_jpy": per_t(grant, co2_reduction_t),
+        "co2_reduction_projects_t": projects_t,
+        "cost_per_t_co2_total_projects_jpy": per_t(capex, projects_t),
+        "cost_per_t_co2_grant_projects_jpy": per_t(grant, projects_t),
         "lower_grant_rate": bool(rate < spec.standard_grant_rate - 1e-12) if capex > 0
         else False,
     }

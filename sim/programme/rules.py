@@ -1,57 +1,69 @@
 """The programme's accounting rules, one small function per rule.
 
 Each function reads the scenario's rows and says how a row counts; the
-figures themselves are added up in :mod:`sim.evaluate`. Sources: the FAQ of
+figures themselves are added up in :mod:`sim.programme.evaluate`. The emission
+factor (問28) comes from ``profiles/emission_factors`` (README there) or the
+scenario, never from a number without a source. Sources: the FAQ of
 2025-01-30 (問N) and the scoring table, digested in ``rules.md``; the full
 list of figures is in ``docs/figures.md``.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sim.inputs.scenario import AccountingSpec, Consumer, Region, Scenario
+import pandas as pd
 
-#: default emission factors [kg-CO2/kWh] and their sources (docs/figures.md)
-EMISSION_FACTOR_ISLAND = 0.496
-EMISSION_FACTOR_MAINLAND = 0.438
-EMISSION_FACTOR_SOURCES = {
-    EMISSION_FACTOR_ISLAND: "Kyushu Electric (一般送配電事業者) island supply (離島供給約款: "
-                            "islands of Fukuoka, Nagasaki, Kagoshima), FY2017, 0.000496 "
-                            "t-CO2/kWh (kyuden.co.jp/environment_notice)",
-    EMISSION_FACTOR_MAINLAND: "Kyushu Electric retail basic factor FY2017, 0.000438 "
-                              "t-CO2/kWh (kyuden.co.jp/environment_notice)",
-}
+from sim.errors import InputError
+from sim.inputs.paths import PROFILES
+from sim.inputs.scenario import AccountingSpec, Consumer, FinanceSpec, Region, Scenario
+
+#: owners that are local governments (地方公共団体): municipal 市区町村, prefecture
+#: 都道府県, association 一部事務組合・広域連合 (問25 applies to any of them)
+LOCAL_GOVERNMENTS = frozenset({"municipal", "prefecture", "association"})
+#: owners of public facilities (公共施設, 問24): local governments and other public bodies
+PUBLIC_OWNERS = LOCAL_GOVERNMENTS | {"public"}
+
+#: the emission-factor table and the prefecture → supply area map (README beside them)
+EMISSION_FACTORS = PROFILES / "emission_factors" / "factors.csv"
+EMISSION_AREAS = PROFILES / "emission_factors" / "areas.csv"
 
 
 def demand_weight(consumer: Consumer) -> float:
     """Weight of a consumer's demand in the *evaluated* demand (scale criterion).
 
-    问24: a facility added outside the main area counts ×0.5 if public
-    (owner ``public`` or ``municipal``) and ×0.75 if private, unless accepted
-    as a model case (``model_case``: ×1.0; the FAQ's exception is for private
-    facilities, so a public one stays ×0.5). 問25: the self-consumption of a
-    waste plant owned by a local government (owner ``municipal``) counts ×0
-    wherever it is; a private (or other public body's) plant ×1.0.
+    問24: a facility added outside the main area counts ×0.5 if public
+    (:data:`PUBLIC_OWNERS`) and ×0.75 if private, unless accepted as a model
+    case (``model_case``: ×1.0; the FAQ's exception is for private facilities,
+    so a public one stays ×0.5). 問25: the self-consumption of a waste plant
+    owned by a local government (:data:`LOCAL_GOVERNMENTS`: municipality,
+    prefecture or 一部事務組合) counts ×0 wherever it is; a private plant ×1.0.
 
     Returns
     -------
     float
         The weight [-]; 0 for consumers outside the civil sector.
     """
-    if consumer.sector == "waste_plant" and consumer.owner == "municipal":
+    if is_local_government_waste_plant(consumer):
         return 0.0
     return area_weight(consumer)
 
 
+def is_local_government_waste_plant(consumer: Consumer) -> bool:
+    """A civil waste plant owned by any 地方公共団体 (問25)."""
+    return (consumer.is_civil and consumer.sector == "waste_plant"
+            and consumer.owner in LOCAL_GOVERNMENTS)
+
+
 def area_weight(consumer: Consumer) -> float:
     """The 問24 weight alone (no 問25 waste-plant rule): used for the part of a
-    municipal waste plant's demand that is not self-consumed."""
+    local government's waste plant demand that is not self-consumed."""
     if not consumer.is_civil:
         return 0.0
     if consumer.area == "main":
         return 1.0
-    if consumer.owner in ("public", "municipal"):
+    if consumer.owner in PUBLIC_OWNERS:
         return 0.5
     return 1.0 if consumer.model_case else 0.75
 
@@ -91,18 +103,73 @@ def counting(generator) -> Counting:
     return Counting(1.0, 0.0, 0.0)
 
 
-def additional_share(generator) -> float:
-    """Share of a generator's capacity and output that is new (追加的, 問42) [-].
+def additional_capacity(generator) -> tuple[float, float]:
+    """(additional, existing) capacity of a generator [kW] (問42).
 
-    ``new`` 1; ``existing`` 0; ``repowered`` ``(capacity_kw - existing_kw) /
-    capacity_kw`` (only the increase counts; the schema refuses a repowered
-    plant that is not larger than before).
+    ``new``: all additional; ``existing``: none; ``repowered``: the increase
+    over ``existing_kw`` is additional (設備能力は既存設備からの増加分のみ), the rest
+    (up to the installed capacity) existing.
     """
+    cap = float(generator.capacity_kw)
     if generator.status == "new":
-        return 1.0
+        return cap, 0.0
     if generator.status == "existing":
+        return 0.0, cap
+    add = max(cap - float(generator.existing_kw), 0.0)
+    return add, cap - add
+
+
+def additional_energy(generator, generated_kwh: float) -> tuple[float, float]:
+    """(additional, existing) annual output of a generator [kWh/yr] (問42).
+
+    問42: 「発電量が維持・縮小するものは評価せず、追加性がある部分のみ評価」 and the
+    output column takes 「既存設備からの増加分のみ」. A repowered plant's additional
+    output is ``max(generated − existing_output_kwh_per_year, 0)``; the rest is
+    existing (既存). E.g. 200 kW kept, output 1,226,400 → 1,664,400 kWh/yr:
+    438,000 additional, 1,226,400 existing.
+    """
+    gen = float(generated_kwh)
+    if generator.status == "new":
+        return gen, 0.0
+    if generator.status == "existing":
+        return 0.0, gen
+    add = max(gen - float(generator.existing_output_kwh_per_year), 0.0)
+    return add, gen - add
+
+
+def is_grant_funded(generator, finance: FinanceSpec) -> bool:
+    """Whether a generator is built with the 地域脱炭素推進交付金 (問26 ※1).
+
+    The row's ``grant_funded`` when given; otherwise a project (status ``new``
+    or ``repowered``) whose grant rate in ``[finance]`` (``grant_rates[id]``,
+    else ``grant_rate``) is above 0: the same projects
+    :mod:`sim.programme.finance` credits a grant to (:func:`grant_rate`).
+    """
+    if generator.status == "existing":
+        return False
+    return grant_rate(generator, finance) > 0
+
+
+def grant_rate(row, finance: FinanceSpec) -> float:
+    """The grant share of a project's capital cost [-]: 0 for a generator with
+    ``grant_funded = false``, else ``grant_rates[id]`` or ``grant_rate``."""
+    if getattr(row, "grant_funded", None) is False:
         return 0.0
-    return (generator.capacity_kw - generator.existing_kw) / generator.capacity_kw
+    return finance.grant_rates.get(row.id, finance.grant_rate)
+
+
+def grant_supply_allowed(generator, consumer: Consumer, region: Region) -> bool:
+    """問26 ※1: may a grant-funded plant's energy reach this consumer over the grid?
+
+    Only consumers of the area in the plant's own municipality (for a
+    prefecture-led plan, in the same prefecture; consumers are in the region's
+    prefecture). A generator or consumer without ``municipality`` is in the
+    region's.
+    """
+    g_town = generator.municipality or region.municipality
+    if region.prefecture_led:
+        return (generator.prefecture or region.prefecture) == region.prefecture
+    return (consumer.municipality or region.municipality) == g_town
 
 
 def is_local(generator, region: Region) -> bool:
@@ -120,20 +187,83 @@ def is_local(generator, region: Region) -> bool:
     return municipality in {region.municipality, *region.co_proposers}
 
 
+@functools.lru_cache(maxsize=4)
+def _factor_table(path: str) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _area_table(path: str) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def emission_area(scenario: Scenario, spec: AccountingSpec | None = None) -> str | None:
+    """Supply area of the factor table: ``[accounting] emission_factor_area``, or
+    the one ``areas.csv`` gives for the region's prefecture and ``grid.isolated``."""
+    spec = spec or scenario.accounting
+    if spec.emission_factor_area:
+        return spec.emission_factor_area
+    areas = _area_table(str(EMISSION_AREAS))
+    hit = areas[(areas["prefecture"] == scenario.region.prefecture)
+                & (areas["isolated"] == bool(scenario.grid.isolated))]
+    return str(hit["area"].iloc[0]) if len(hit) else None
+
+
 def emission_factor(scenario: Scenario, spec: AccountingSpec | None = None
                     ) -> tuple[float, str]:
-    """The CO2 factor of the grid power displaced [kg-CO2/kWh], and its source.
+    """The CO2 factor of the grid power displaced [kg-CO2/kWh], and its source (問28).
 
-    ``[accounting] emission_factor_kg_per_kwh`` when given; otherwise
-    0.496 on an isolated grid (Kyushu Electric's island supply) and 0.438
-    elsewhere (Kyushu Electric retail), both FY2017. Set your own utility's
-    figure (the Ministry's yearly 電気事業者別排出係数).
+    ``[accounting] emission_factor_kg_per_kwh`` with its ``emission_factor_source``
+    when given; otherwise a row of ``profiles/emission_factors/factors.csv``
+    (the suppliers' notices of the Ministry's 電気事業者別排出係数): area
+    ``emission_factor_area`` (default from the prefecture and ``grid.isolated``),
+    fiscal year ``emission_factor_fiscal_year`` (default the latest not after
+    ``region.year``), ``emission_factor_kind`` basic or adjusted. Never an
+    unsourced number.
+
+    Raises
+    ------
+    sim.InputError
+        No row fits: the scenario must state the factor and its source.
     """
     spec = spec or scenario.accounting
     if spec.emission_factor_kg_per_kwh is not None:
-        return spec.emission_factor_kg_per_kwh, "scenario [accounting]"
-    value = EMISSION_FACTOR_ISLAND if scenario.grid.isolated else EMISSION_FACTOR_MAINLAND
-    return value, "default: " + EMISSION_FACTOR_SOURCES[value]
+        return spec.emission_factor_kg_per_kwh, f"scenario: {spec.emission_factor_source}"
+    area = emission_area(scenario, spec)
+    table = _factor_table(str(EMISSION_FACTORS))
+    rows = table[table["area"] == area]
+    year = spec.emission_factor_fiscal_year
+    rows = rows[rows["fiscal_year"] == year] if year is not None else \
+        rows[rows["fiscal_year"] <= scenario.region.year]
+    if area is None or rows.empty:
+        what = (f"area {area!r}" if area else f"{scenario.region.prefecture} "
+                f"({'isolated' if scenario.grid.isolated else 'not isolated'})")
+        when = f"FY{year}" if year is not None else f"a fiscal year <= {scenario.region.year}"
+        raise InputError(f"no sourced emission factor for {what}, {when} in "
+                         f"profiles/emission_factors/factors.csv; give "
+                         f"emission_factor_kg_per_kwh and emission_factor_source (問28)",
+                         source=scenario.path, field="accounting.emission_factor_kg_per_kwh")
+    row = rows.sort_values("fiscal_year").iloc[-1]
+    kind = spec.emission_factor_kind
+    value = float(row[f"{kind}_kg_per_kwh"])
+    label = "基礎排出係数 (basic)" if kind == "basic" else \
+        f"調整後排出係数 (adjusted, {row['adjusted_menu']})"
+    return value, (f"{row['supplier']} FY{int(row['fiscal_year'])} {label}, "
+                   f"{row['status']}; {row['source']}")
+
+
+def supply_basis(scenario: Scenario) -> str:
+    """Basis of the balance (確認事項, scoring (4)①) and 自家消費率: ``hourly`` on an
+    isolated grid (問46: the grid operator ties renewable output to civil demand
+    hour by hour), ``annual`` (netting over the year) elsewhere."""
+    return "hourly" if scenario.grid.isolated else "annual"
+
+
+def local_production_basis(scenario: Scenario, spec: AccountingSpec | None = None) -> str:
+    """Basis of 地産地消率 (問26): hourly on an isolated grid (問46); elsewhere
+    ``[accounting] local_production_basis`` (default hourly, the stricter reading)."""
+    spec = spec or scenario.accounting
+    return "hourly" if scenario.grid.isolated else spec.local_production_basis
 
 
 def co2_basis(scenario: Scenario, spec: AccountingSpec | None = None) -> str:

@@ -7,6 +7,11 @@ points declared in the scenario's ``[score] declared`` table and are marked
 *declared*. The rubric (``profiles/rubric/default.toml``) is the project's own
 illustration: the programme publishes no formula from figures to points.
 
+The 確認事項 that gxsim can check — criterion (4)①'s balance, the island's
+hourly tying (問46) and 問26 ※1's grant rule — are pass/fail requirements of
+the first review stage (問7), not points: :func:`requirements` returns them
+apart from the sheet.
+
 Criterion (7) (future vision, 問37) is partly computed: rubric items with
 ``metric = "future.<variable>"`` take a figure of the 2030–2050 study
 (:func:`sim.future`) for a projection ``variant`` and the worst of some study
@@ -47,6 +52,69 @@ class ScoreItem:
     points: float
     max_points: float
     basis: str
+
+
+@dataclass
+class Requirement:
+    """A 確認事項: a pass/fail requirement of the first review stage (問7), not points.
+
+    ``verdict`` is ``PASS``, ``FAIL``, ``n/a`` (does not apply to this scenario)
+    or ``cannot tell`` (the figures cannot support a verdict).
+    """
+
+    criterion: str
+    item: str
+    label: str
+    source: str
+    metric: str
+    value: float | bool | None
+    verdict: str
+    basis: str
+
+
+def requirements(evaluation, scenario) -> list[Requirement]:
+    """The computable 確認事項, apart from the points.
+
+    * (4)① balance: renewable supply (再エネ等) + savings equal to civil demand,
+      on annual netting (scoring table (4)① 確認事項; 問7: checked in the first
+      stage, pass/fail).
+    * (4)① island hourly tying (問46): on an isolated grid the grid operator ties
+      renewable output to civil demand hour by hour, so the balance must hold on
+      hourly matched supply; ``n/a`` on a grid that is not isolated.
+    * 問26 ※1: grant-funded plants supply, over the grid, only consumers of their
+      own municipality.
+    """
+    ev = evaluation
+
+    def verdict(ok, value) -> str:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "cannot tell"
+        return "PASS" if ok else "FAIL"
+
+    demand_ok = ev.civil_demand_kwh == ev.civil_demand_kwh and ev.civil_demand_kwh > 0
+    cov_a = ev.coverage_annual if demand_ok else None
+    cov_h = ev.coverage_hourly if demand_ok else None
+    out = [Requirement("4", "4.balance", "(renewable supply + savings) / civil demand ≥ 1, "
+                       "annual netting (実質ゼロ)", "scoring (4)① 確認事項, 問7",
+                       "coverage_annual", cov_a, verdict(ev.balance_annual_ok, cov_a),
+                       "annual: (再エネ等 supply + savings) / 民生部門電力需要量")]
+    if scenario.grid.isolated:
+        out.append(Requirement("4", "4.island_hourly", "island: renewable supply tied to "
+                               "civil demand hour by hour ≥ 1", "問46", "coverage_hourly",
+                               cov_h, verdict(ev.balance_hourly_ok, cov_h),
+                               "hourly: (再エネ等 supply matched hour by hour + savings) / "
+                               "民生部門電力需要量"))
+    else:
+        out.append(Requirement("4", "4.island_hourly", "island: renewable supply tied to "
+                               "civil demand hour by hour", "問46", "coverage_hourly", cov_h,
+                               "n/a", "grid not isolated: annual netting applies"))
+    out.append(Requirement("4", "26.grant_municipality", "grant-funded plants supply only "
+                           "consumers of their own municipality over the grid", "問26 ※1",
+                           "grant_rule_breach_kwh", ev.grant_rule_breach_kwh,
+                           verdict(ev.grant_rule_ok, ev.grant_rule_breach_kwh),
+                           "kWh delivered to another municipality: "
+                           f"{ev.grant_rule_breach_kwh:,.1f}"))
+    return out
 
 
 def load_rubric(path: str | Path | None = None) -> dict:

@@ -34,9 +34,11 @@ VARIABLES = {
     "balance_annual_ok": ("bool", "balance (実質ゼロ) holds on annual netting"),
     "balance_hourly_ok": ("bool", "balance (実質ゼロ) holds on hourly matching (問46)"),
     "self_consumption_rate": ("1", "自家消費率: on-site renewable consumed / renewable "
-                              "supply to civil demand"),
+                              "supply to civil demand (hourly on an isolated grid, annual "
+                              "elsewhere)"),
     "local_production_rate": ("1", "地産地消率: renewable supply generated in the local "
-                              "scope / civil demand"),
+                              "scope / civil demand (on the evaluation's "
+                              "local_production_basis; hourly on an isolated grid)"),
     "co2_reduction_t": ("t-CO2/yr", "CO2 reduction (sim.evaluate)"),
     "capex_jpy": ("JPY", "capital cost (sim.evaluate)"),
     "grant_jpy": ("JPY", "grant (交付金) (sim.evaluate)"),

@@ -11,18 +11,23 @@ from sim.io import write_json
 
 #: region KPIs shown in the summary: key -> (label, kind)
 KPI_ROWS = {
-    "demand": ("civil + other demand after savings", "kWh"),
+    "demand": ("demand after savings, all consumers (civil + other)", "kWh"),
     "savings": ("savings", "kWh"),
-    "generation": ("renewable generation", "kWh"),
-    "renewable_delivered": ("renewable delivered (hourly matched)", "kWh"),
+    "generation": ("generation, all generators", "kWh"),
+    "renewable_delivered": ("delivered from the generators, hourly matched", "kWh"),
+    "waste_plastic_delivered": ("  of which waste plastic share (再エネ等, 問31)", "kWh"),
     "self_consumed": ("  self-consumed on site (direct + battery)", "kWh"),
     "pooled": ("  from the regional pool", "kWh"),
     "community": ("  from the community battery", "kWh"),
     "grid": ("grid (non-renewable) supply", "kWh"),
     "spill": ("spill (exported or curtailed)", "kWh"),
-    "hourly_matched_share": ("hourly-matched share", "share"),
-    "annual_netting_share": ("annual-netting share (generation / demand)", "share"),
+    "hourly_matched_share": ("renewable share, hourly matched (all consumers)", "share"),
+    "annual_netting_share": ("renewable share, annual netting (all consumers)", "share"),
 }
+#: printed under the table: what the shares are, and where the programme's figures are
+KPI_NOTE = ("Shares: renewable (再エネ, the biomass share of waste power only, 問31) / demand "
+            "after savings of all consumers; `gxsim score` gives the programme's civil-sector "
+            "figures (docs/figures.md §3.2: the names differ because the definitions do).")
 
 
 def format_value(value: float, kind: str) -> str:
@@ -43,6 +48,7 @@ def summary_text(result: Result) -> str:
              f"{result.hourly.sizes['generator']} generators", ""]
     for key, (label, kind) in KPI_ROWS.items():
         lines.append(f"  {label:<{width}}  {format_value(kpis[key], kind)}")
+    lines += ["", KPI_NOTE]
     lines += notes_and_timings(result.notes, result.timings)
     return "\n".join(lines)
 

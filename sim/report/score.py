@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.programme.score import FUTURE, ScoreItem, future_request
+from sim.programme.score import FUTURE, ScoreItem, future_request, requirements
 
 
 def _fmt(value) -> str:
@@ -58,35 +58,50 @@ def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
     why there is none (see :func:`score_sheet`)."""
     ev = evaluation
     mwh = (lambda x: f"{x / 1000:12,.1f} MWh")
+    pct = (lambda x: "—" if x is None or x != x else f"{x:6.1%}")
     lines = [f"Score sheet — {scenario.region.name} ({scenario.region.municipality}), "
              f"{scenario.region.year}",
              f"Rubric: {rubric.get('title', '')} — {rubric.get('label', '')}", "",
-             "Figures (docs/figures.md):",
-             f"  civil demand (民生部門電力需要量)        {mwh(ev.civil_demand_kwh)}",
-             f"  evaluated demand (問24/25)              {mwh(ev.evaluated_demand_kwh)}",
-             f"  savings                                 {mwh(ev.savings_kwh)}",
-             f"  renewable supply, annual netting        {mwh(ev.renewable_supply_annual_kwh)}"
-             f"   balance {'OK' if ev.balance_annual_ok else 'NOT met'}",
-             f"  renewable supply, hourly matched (問46) {mwh(ev.renewable_supply_hourly_kwh)}"
-             f"   balance {'OK' if ev.balance_hourly_ok else 'NOT met'}",
-             f"  netting gap                             {mwh(ev.netting_gap_kwh)}",
-             f"  not counted (FIT without value, 問27)   {mwh(ev.not_counted_kwh)}",
-             f"  自家消費率 {ev.self_consumption_rate:6.1%}   地産地消率 "
-             f"{ev.local_production_rate:6.1%} (annual netting "
-             f"{ev.local_production_rate_annual:.1%})",
+             "Figures (names and definitions: docs/figures.md):",
+             f"  civil demand (民生部門電力需要量)                 {mwh(ev.civil_demand_kwh)}",
+             f"  evaluated demand (評価対象, 問24/25)              {mwh(ev.evaluated_demand_kwh)}",
+             f"  savings (省エネ)                                  {mwh(ev.savings_kwh)}",
+             f"  再エネ等 supply to civil demand, annual netting   "
+             f"{mwh(ev.renewable_supply_annual_kwh)}",
+             f"  再エネ等 supply to civil demand, hourly matched   "
+             f"{mwh(ev.renewable_supply_hourly_kwh)}",
+             f"  netting gap (annual − hourly)                     {mwh(ev.netting_gap_kwh)}",
+             f"  not counted (FIT/FIP without value, 問27)         {mwh(ev.not_counted_kwh)}",
+             f"  coverage (supply + savings) / civil demand: annual {pct(ev.coverage_annual)}, "
+             f"hourly {pct(ev.coverage_hourly)}",
+             f"  自家消費率 ({ev.supply_basis}) {pct(ev.self_consumption_rate)}   地産地消率 "
+             f"({ev.local_production_basis}) {pct(ev.local_production_rate)} "
+             f"[hourly {pct(ev.local_production_rate_hourly)}, annual "
+             f"{pct(ev.local_production_rate_annual)}]",
              f"  additional capacity {ev.additional_capacity_kw:,.0f} kW, energy "
-             f"{ev.additional_energy_kwh / 1000:,.1f} MWh (問42)",
+             f"{ev.additional_energy_kwh / 1000:,.1f} MWh (問42: output increase only)",
              f"  waste power: biomass {ev.waste_biomass_kwh / 1000:,.1f} MWh, plastic "
              f"{ev.waste_plastic_kwh / 1000:,.1f} MWh, plastic CO2 to offset "
              f"{ev.plastic_co2_t:,.1f} t (問31)",
-             f"  CO2 reduction {ev.co2_reduction_t:,.1f} t/yr ({ev.co2_basis} supply × "
-             f"{ev.emission_factor_kg_per_kwh} kg/kWh)",
+             f"  CO2 reduction, whole plan {ev.co2_reduction_t:,.1f} t/yr ({ev.co2_basis} "
+             f"supply + savings × {ev.emission_factor_kg_per_kwh} kg/kWh); projects' own "
+             f"{ev.co2_reduction_projects_t:,.1f} t/yr",
+             f"  emission factor (問28): {ev.emission_factor_source}",
              f"  capex {_fmt(ev.capex_jpy)} JPY, grant {_fmt(ev.grant_jpy)} JPY, payback "
              f"{_fmt(ev.payback_years)} yr vs life {_fmt(ev.useful_life_years)} yr",
-             f"  cost per t-CO2: total {_fmt(ev.cost_per_t_co2_total_jpy)} JPY, grant "
-             f"{_fmt(ev.cost_per_t_co2_grant_jpy)} JPY (over {_fmt(ev.period_years)} yr)",
+             f"  cost per t-CO2 over {_fmt(ev.period_years)} yr — of the projects' own "
+             f"reduction: total {_fmt(ev.cost_per_t_co2_total_projects_jpy)} JPY, grant "
+             f"{_fmt(ev.cost_per_t_co2_grant_projects_jpy)} JPY; of the whole plan's: total "
+             f"{_fmt(ev.cost_per_t_co2_total_jpy)} JPY, grant "
+             f"{_fmt(ev.cost_per_t_co2_grant_jpy)} JPY",
              *future_lines(rubric, future, future_note),
-             "", f"  {'item':<20} {'kind':<9} {'value':>12} {'points':>7}  basis"]
+             "", "Requirements (確認事項: pass/fail, not points; 問7):"]
+    for r in requirements(ev, scenario):
+        lines.append(f"  {r.verdict:<11} {r.item:<22} {r.label} ({r.source}); {r.basis}"
+                     + (f" = {_fmt(r.value)}" if r.metric.startswith("coverage") else ""))
+    if ev.grant_rule_breaches:
+        lines += [f"    問26 ※1 breach: {b}" for b in ev.grant_rule_breaches.split("; ")]
+    lines += ["", f"  {'item':<20} {'kind':<9} {'value':>12} {'points':>7}  basis"]
     names = {c["id"]: c for c in rubric["criteria"]}
     total = total_max = 0.0
     for cid in dict.fromkeys(i.criterion for i in items):

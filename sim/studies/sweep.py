@@ -55,6 +55,7 @@ from sim.inputs.scenario import Scenario, SweepSpec, scenario_from_dict
 #: figures computed from the kernel's annual totals for every case
 KPI_UNITS = {
     "demand": "kWh", "savings": "kWh", "generation": "kWh", "renewable_delivered": "kWh",
+    "waste_plastic_generated": "kWh", "waste_plastic_delivered": "kWh",
     "hourly_matched_share": "1", "annual_netting_share": "1", "self_consumed": "kWh",
     "self_consumption_share": "1", "pooled": "kWh", "community": "kWh", "grid": "kWh",
     "spill": "kWh", "unshared_export": "kWh", "pv_kw": "kW", "wind_kw": "kW",
@@ -716,14 +717,23 @@ def _kpis(base: Base, kin: dict, c: int, cons, region, table) -> dict[str, float
                    + cons[i["community"]])
     generation = fs(table[:, 0])
     self_consumed = fs(cons[i["direct"]]) + fs(cons[i["discharge"]])
+    # 問31: the plastic share of waste power is not renewable (as region_kpis)
+    t = {f: k for k, f in enumerate(batch.TABLE_FIELDS)}
+    plastic = np.array([1.0 - g.biomass_ratio if g.kind == "waste" else 0.0
+                        for g in sc.generators])
+    plastic_gen = fs(plastic * table[:, t["generated"]])
+    plastic_del = fs(plastic * (table[:, t["direct"]] + table[:, t["battery"]]
+                                + table[:, t["pooled"]] + table[:, t["community"]]))
     nan = float("nan")
     out = {
         "demand": demand,
         "savings": math.fsum(base.gross_annual * (1 - kin["demand_factor"][c])),
         "generation": generation,
         "renewable_delivered": delivered,
-        "hourly_matched_share": delivered / demand if demand > 0 else nan,
-        "annual_netting_share": generation / demand if demand > 0 else nan,
+        "waste_plastic_generated": plastic_gen,
+        "waste_plastic_delivered": plastic_del,
+        "hourly_matched_share": (delivered - plastic_del) / demand if demand > 0 else nan,
+        "annual_netting_share": (generation - plastic_gen) / demand if demand > 0 else nan,
         "self_consumed": self_consumed,
         "self_consumption_share": self_consumed / delivered if delivered > 0 else nan,
         "pooled": fs(cons[i["pooled"]]),

@@ -126,7 +126,7 @@ def test_run_command_writes_results(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", "scenarios/island_demo.toml", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "hourly-matched share" in printed and "synthetic" in printed
+    assert "renewable share, hourly matched" in printed and "synthetic" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt",
          "supply.png"])

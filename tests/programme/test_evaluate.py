@@ -10,7 +10,8 @@ import sim
 from sim.core import accounting
 from sim.errors import InputError
 from sim.programme.evaluate import FIGURES, Evaluation, evaluate_totals
-from core.test_accounting import T, make_result, pad, scenario
+from core.test_accounting import T, make_result, pad
+from programme.helpers import scenario
 
 REQUIRED = ["civil_demand_kwh", "evaluated_demand_kwh", "savings_kwh",
             "renewable_supply_annual_kwh", "renewable_supply_hourly_kwh", "netting_gap_kwh",
@@ -43,9 +44,10 @@ def test_evaluated_demand_discounts():
     assert ev.renewable_supply_hourly_kwh == 0 and not ev.balance_hourly_ok
 
 
-def small_case(**region):
+def small_case(f_grant=0.0, rule="exclude", **region):
     """H (household) with PV p (5 kWh at h0); S (shop); I (industry); off-site
-    PV f (1 kWh, in B村); existing FIT plant fit without the value (2 kWh).
+    PV f (1 kWh, in B村, built without the grant unless ``f_grant``); existing FIT
+    plant fit without the value (2 kWh).
 
     h0: H 2 of 5 direct, exports 3. Pool 3 + 1 + 2 = 6 (p 1/2, f 1/6, fit 1/3);
         S 3 and I 3 take it all: each p 1.5, f 0.5, fit 1.
@@ -56,7 +58,9 @@ def small_case(**region):
                    {"id": "I", "sector": "industry"}],
                   [{"id": "p", "site": "H"}, {"id": "f", "municipality": "B村"},
                    {"id": "fit", "status": "existing", "support": "fit",
-                    "environmental_value": False}], region=region)
+                    "environmental_value": False}], region=region,
+                  finance={"grant_rates": {"f": f_grant}},
+                  accounting={"grant_municipality_rule": rule})
     return make_result(sc, pad([[2, 1], [3, 1], [3, 0]]), pad([[5], [1], [2]]))
 
 
@@ -121,19 +125,86 @@ def test_waste_split_and_plastic_co2():
     assert waste_case(owner="private").evaluated_demand_kwh == pytest.approx(6)
 
 
-def test_repowering_counts_only_the_increase():
-    """Wind repowered 1,000 → 1,600 kW (output 8 kWh): additional 600 kW and
-    8 × 600/1600 = 3 kWh; existing 1,000 kW and 5 kWh. A new PV outside the area
-    (inside_area = false) adds nothing."""
+def test_repowering_counts_only_the_output_increase():
+    """問42 「発電量が維持・縮小するものは評価せず、追加性がある部分のみ評価」: wind
+    repowered 200 → 300 kW whose output was 1,226,400 kWh/yr and is now 2,496,600
+    (hour 0). Additional: 300 − 200 = 100 kW and 2,496,600 − 1,226,400 =
+    1,270,200 kWh (not the capacity share 2,496,600 × 100/300 = 832,200);
+    existing 200 kW and 1,226,400 kWh. A new PV outside the area (inside_area =
+    false) adds nothing. The projects' own CO2 takes only the additional share:
+    the wind's counted supply (all 2,496,600 delivered to H, hourly = annual)
+    × 1,270,200 / 2,496,600 × 0.5 kg/kWh = 635.1 t; the plan's counts all of it
+    (2,496,600 + PV x 2 → 1,249.3 t)."""
     sc = scenario([{"id": "H"}],
-                  [{"id": "w", "kind": "wind", "hub_height_m": 60, "capacity_kw": 1600,
-                    "status": "repowered", "existing_kw": 1000},
+                  [{"id": "w", "kind": "wind", "hub_height_m": 60, "capacity_kw": 300,
+                    "status": "repowered", "existing_kw": 200,
+                    "existing_output_kwh_per_year": 1_226_400,
+                    "existing_output_source": "FIT periodic reports 2019–2023"},
                    {"id": "x", "inside_area": False}])
-    ev = sim.evaluate(make_result(sc, pad([[20]]), pad([[8], [2]])))
-    assert ev.additional_capacity_kw == pytest.approx(600)
-    assert ev.additional_energy_kwh == pytest.approx(3)
-    assert ev.existing_capacity_kw == pytest.approx(1000)
-    assert ev.existing_energy_kwh == pytest.approx(5)
+    ev = sim.evaluate(make_result(sc, pad([[3_000_000]]), pad([[2_496_600], [2]])))
+    assert ev.additional_capacity_kw == pytest.approx(100)
+    assert ev.additional_energy_kwh == pytest.approx(1_270_200)
+    assert ev.existing_capacity_kw == pytest.approx(200)
+    assert ev.existing_energy_kwh == pytest.approx(1_226_400)
+    assert ev.co2_reduction_t == pytest.approx((2_496_600 + 2) * 0.5 / 1000)
+    assert ev.co2_reduction_projects_t == pytest.approx((1_270_200 + 2) * 0.5 / 1000)
+
+
+def test_repowering_that_keeps_the_output_earns_nothing():
+    """問42: 200 kW kept, output 1,200,000 kWh/yr ≤ 1,226,400 before: nothing
+    additional, all existing, and a note says why. The same plant giving
+    1,664,400 earns 1,664,400 − 1,226,400 = 438,000 kWh and 0 kW."""
+    def case(output):
+        sc = scenario([{"id": "H"}],
+                      [{"id": "w", "kind": "wind", "hub_height_m": 60, "capacity_kw": 200,
+                        "status": "repowered", "existing_kw": 200,
+                        "existing_output_kwh_per_year": 1_226_400,
+                        "existing_output_source": "plant records"}])
+        return sim.evaluate(make_result(sc, pad([[3_000_000]]), pad([[output]])))
+    ev = case(1_200_000)
+    assert ev.additional_energy_kwh == 0 and ev.additional_capacity_kw == 0
+    assert ev.existing_energy_kwh == pytest.approx(1_200_000)
+    assert "問42" in ev.notes
+    ev = case(1_664_400)
+    assert ev.additional_energy_kwh == pytest.approx(438_000)
+    assert ev.additional_capacity_kw == 0
+
+
+def test_grant_funded_plant_of_another_town_is_excluded_and_listed():
+    """問26 ※1 on small_case with f (B村, co-proposer) grant-funded: f's 0.5 kWh to
+    S (A町) is over the grid to another municipality, and its 0.5 to I (industry,
+    A町) too: breach 1.0 kWh, listed. Excluded from supply: hourly 4 − 0.5 = 3.5;
+    annual: f's avail 1 − 0.5 (to I) − 0.5 (excluded) = 0 → 4 − 0.5 = 3.5;
+    地産地消率 (f local as co-proposer) 3.5 / 7 = 0.5 instead of 4 / 7. With
+    grant_municipality_rule = 'list' only listed: supply 4, 地産地消率 4 / 7."""
+    ev = sim.evaluate(small_case(f_grant=0.5, co_proposers=["B村"]))
+    assert not ev.grant_rule_ok
+    assert ev.grant_rule_breach_kwh == pytest.approx(1.0)
+    assert ev.grant_rule_excluded_kwh == pytest.approx(1.0)
+    assert "f (B村) → S (A町)" in ev.grant_rule_breaches
+    assert "f (B村) → I (A町)" in ev.grant_rule_breaches
+    assert ev.renewable_supply_hourly_kwh == pytest.approx(3.5)
+    assert ev.renewable_supply_annual_kwh == pytest.approx(3.5)
+    assert ev.local_production_rate == pytest.approx(0.5)
+    assert "問26 ※1" in ev.notes
+    listed = sim.evaluate(small_case(f_grant=0.5, rule="list", co_proposers=["B村"]))
+    assert listed.grant_rule_breach_kwh == pytest.approx(1.0)
+    assert listed.grant_rule_excluded_kwh == 0 and not listed.grant_rule_ok
+    assert listed.renewable_supply_hourly_kwh == pytest.approx(4)
+    assert listed.local_production_rate == pytest.approx(4 / 7)
+    # p is grant-funded too (default rate 2/3) but sits in A町 like S: no breach
+    assert "p (" not in ev.grant_rule_breaches
+
+
+def test_prefecture_and_association_waste_plants_count_zero():
+    """問25 「地方公共団体が所有する廃棄物処理施設」: a plant of a prefecture or of a
+    一部事務組合 is discounted like a municipal one (W 1 + 1 = 2 kWh → ×0): evaluated
+    demand 4 (H only); 'public' is not a local government: ×1.0 → 6, with a note."""
+    assert waste_case(owner="prefecture").evaluated_demand_kwh == pytest.approx(4)
+    assert waste_case(owner="association").evaluated_demand_kwh == pytest.approx(4)
+    ev = waste_case(owner="public")
+    assert ev.evaluated_demand_kwh == pytest.approx(6)
+    assert "not a local government" in ev.notes
 
 
 def pv_island(**acc):
@@ -218,7 +289,11 @@ def test_demo_figures(demo_result):
     assert ev.evaluated_demand_kwh == pytest.approx(26.5e6)
     assert ev.additional_capacity_kw == pytest.approx(14070)
     assert ev.existing_capacity_kw == pytest.approx(2000)
-    assert ev.emission_factor_kg_per_kwh == 0.496 and ev.co2_basis == "hourly"
+    # 問28: Kyushu Electric island supply FY2018 (the demo's [accounting] row)
+    assert ev.emission_factor_kg_per_kwh == 0.462 and ev.co2_basis == "hourly"
+    assert "FY2018" in ev.emission_factor_source
+    # 問26 ※1: the demo's grant-funded plants all supply their own town
+    assert ev.grant_rule_ok and ev.grant_rule_breach_kwh == 0
     assert ev.renewable_supply_hourly_kwh <= ev.renewable_supply_annual_kwh
     # the demo is built to balance on annual netting but not hour by hour (問46)
     assert ev.balance_annual_ok and not ev.balance_hourly_ok and ev.netting_gap_kwh > 0
@@ -254,9 +329,11 @@ def plain_figures(sc, led, annual):
     (``finance.projects`` + ``finance.totals``)."""
     from sim.programme import finance
 
-    ev = evaluate_totals(sc, led.transpose(), annual.iloc[::-1])
+    ev, proj = evaluate_totals(sc, led.transpose(), annual.iloc[::-1], with_projects=True)
     d = ev.to_dict()
-    t = finance.totals(finance.projects(sc, led, annual), ev.co2_reduction_t, sc.finance)
+    df = finance.projects(sc, led, annual)
+    df["co2_t_per_year"] = proj["co2_t_per_year"]  # the projects' own CO2 comes from evaluate
+    t = finance.totals(df, ev.co2_reduction_t, sc.finance)
     for k, v in t.items():
         d[k] = Evaluation(**{k: v}).to_dict()[k]
     return d
@@ -282,3 +359,63 @@ def test_fast_path_equals_plain_path_on_the_demo(demo_result):
             proj.drop(columns="co2_t_per_year"),
             finance.projects(sc_o, led, demo_result.annual).drop(columns="co2_t_per_year"),
             check_exact=True)
+
+
+def test_hourly_matched_share_counts_only_the_biomass_share():
+    """問31 「バイオマス発電に相当する分」 only is renewable: waste_case's plant makes 5 kWh
+    (ratio 0.6: plastic 2), all delivered (W 1 + H 4). Demand of all consumers
+    1 + 1 + 4 = 6. run's shares: hourly (5 − 2) / 6 = 0.5, annual (5 − 2) / 6 =
+    0.5 (not 5 / 6); plastic delivered 5 × 0.4 = 2 is reported apart."""
+    sc = scenario([{"id": "W", "sector": "waste_plant", "owner": "municipal"}, {"id": "H"}],
+                  [{"id": "w", "kind": "waste", "site": "W", "biomass_ratio": 0.6}],
+                  grid={"isolated": True})
+    kpis = make_result(sc, pad([[1, 1], [4, 0]]), pad([[5]])).kpis
+    assert kpis["renewable_delivered"] == pytest.approx(5)
+    assert kpis["waste_plastic_generated"] == pytest.approx(2)
+    assert kpis["waste_plastic_delivered"] == pytest.approx(2)
+    assert kpis["hourly_matched_share"] == pytest.approx(0.5)
+    assert kpis["annual_netting_share"] == pytest.approx(0.5)
+
+
+def test_local_production_basis_on_the_mainland():
+    """問26 地産地消率 on a grid that is not isolated: the FAQ does not say hourly or
+    annual. pv_island's plant (local) on the mainland: hourly 2,920 / 8,760 = 1/3
+    (default, the stricter reading); local_production_basis = 'annual':
+    min(1, 10,220 / 8,760) = 1. On an isolated grid it stays hourly (問46)."""
+    res = pv_island()
+    mainland = res.scenario.model_copy(update={"grid": res.scenario.grid.model_copy(
+        update={"isolated": False})})
+    led = accounting.ledger(res)
+    ev = evaluate_totals(mainland, led, res.annual)
+    assert ev.local_production_basis == "hourly"
+    assert ev.local_production_rate == pytest.approx(1 / 3)
+    ev = evaluate_totals(mainland, led, res.annual, local_production_basis="annual")
+    assert ev.local_production_basis == "annual" and ev.local_production_rate == 1.0
+    assert ev.local_production_rate_hourly == pytest.approx(1 / 3)
+    ev = sim.evaluate(res, local_production_basis="annual")
+    assert ev.local_production_basis == "hourly"
+    assert ev.local_production_rate == pytest.approx(1 / 3)
+
+
+def test_self_consumption_rate_on_the_supply_basis():
+    """自家消費率 = on-site energy used at civil sites / supply on the supply basis.
+    H uses 1 kWh every hour; its own PV p gives 2 kWh in hour 0 of each day (1 used
+    directly, 1 exported and spilled): self-consumed 365, hourly supply 365, annual
+    supply 730. Island (hourly basis): 365 / 365 = 1; mainland (annual netting):
+    365 / 730 = 0.5."""
+    gen = np.zeros((1, T))
+    gen[0, ::24] = 2.0
+    for isolated, expected in ((True, 1.0), (False, 0.5)):
+        sc = scenario([{"id": "H"}], [{"id": "p", "site": "H"}], grid={"isolated": isolated})
+        ev = sim.evaluate(make_result(sc, np.ones((1, T)), gen))
+        assert ev.supply_basis == ("hourly" if isolated else "annual")
+        assert ev.self_consumption_rate == pytest.approx(expected)
+
+
+def test_every_figure_is_in_docs_figures_md():
+    """docs/figures.md §3.1 lists every Evaluation figure with its source."""
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "figures.md").read_text(encoding="utf-8")
+    missing = [k for k in FIGURES if f"| `{k}` |" not in doc]
+    assert not missing, missing

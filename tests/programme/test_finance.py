@@ -9,7 +9,8 @@ import sim
 from sim.core import accounting
 from sim.programme import finance
 from sim.errors import InputError
-from core.test_accounting import make_result, pad, scenario
+from core.test_accounting import make_result, pad
+from programme.helpers import scenario
 
 
 def battery_case(**fin):
@@ -77,6 +78,26 @@ def test_cost_per_t_co2_formula():
     assert t["cost_per_t_co2_grant_jpy"] == pytest.approx(25_000)
     t = finance.totals(df, 2.0, scenario([{"id": "A"}]).finance)
     assert t["period_years"] == 17 and t["cost_per_t_co2_total_jpy"] == pytest.approx(1e6 / 34)
+    assert math.isnan(t["cost_per_t_co2_total_projects_jpy"])  # no projects' CO2 given
+
+
+def test_cost_per_t_co2_both_ways():
+    """scoring (3) 「総事業費…に係るCO2削減量」 read two ways, both shown: capex
+    1,000,000, grant 500,000, period 10 yr. The whole plan cuts 2 t/yr (existing
+    plants, certificates and savings included): 1e6 / (2 × 10) = 50,000 JPY/t. The
+    projects' own CO2 (Σ co2_t_per_year) is 0.5 t/yr: 1e6 / (0.5 × 10) = 200,000;
+    grant 5e5 / 5 = 100,000 JPY/t."""
+    import pandas as pd
+
+    df = pd.DataFrame({"capex_jpy": [1e6], "grant_jpy": [5e5], "opex_jpy_per_year": [0.0],
+                       "benefit_jpy_per_year": [1e5], "useful_life_years": [17.0],
+                       "co2_t_per_year": [0.5]})
+    spec = scenario([{"id": "A"}], finance={"period_years": 10}).finance
+    t = finance.totals(df, 2.0, spec)
+    assert t["cost_per_t_co2_total_jpy"] == pytest.approx(50_000)
+    assert t["co2_reduction_projects_t"] == pytest.approx(0.5)
+    assert t["cost_per_t_co2_total_projects_jpy"] == pytest.approx(200_000)
+    assert t["cost_per_t_co2_grant_projects_jpy"] == pytest.approx(100_000)
 
 
 def test_default_cost_table_has_every_kind_with_a_life():

@@ -11,7 +11,7 @@ from sim.errors import InputError
 from sim.report.score import sheet_text
 from sim.studies.future import future_study
 from programme.test_evaluate import pv_island
-from core.test_accounting import scenario
+from programme.helpers import scenario
 
 
 def test_rubric_adds_up_to_the_programmes_points():
@@ -24,15 +24,41 @@ def test_rubric_adds_up_to_the_programmes_points():
 
 
 def test_computed_and_declared_items():
-    """PV island: hourly coverage 2,920 / 8,760 = 0.33 → 4.balance 0 points (island:
-    hourly basis); declared 1 = 20 shows as declared."""
+    """PV island: the scored (4) item is the scale of the discounted demand (問24/25):
+    8,760 kWh < 1,000,000 → 0 points; there is no balance item among the points;
+    declared 1 = 20 shows as declared."""
     res = pv_island()
     sc = res.scenario.model_copy(update={"score": res.scenario.score.model_copy(
         update={"declared": {"1": 20}})})
     items = {i.item: i for i in score.score_sheet(sim.evaluate(res), sc)}
-    assert items["4.balance"].value == pytest.approx(1 / 3) and items["4.balance"].points == 0
+    assert items["4.scale"].value == pytest.approx(8_760) and items["4.scale"].points == 0
+    assert "4.balance" not in items and "4.island_hourly" not in items
     assert items["1"].kind == "declared" and items["1"].points == 20
     assert items["2"].points == 0 and "not declared" in items["2"].basis
+
+
+def test_requirements_are_pass_fail_apart_from_points():
+    """scoring (4)① 確認事項 (問7: first-stage pass/fail). PV island: annual
+    (10,220 + 0) / 8,760 = 1.17 → PASS; 問46 hourly 2,920 / 8,760 = 0.33 → FAIL;
+    no grant breach → PASS. The same plant on a grid that is not isolated: the
+    island line is n/a. No civil demand: cannot tell, never PASS."""
+    res = pv_island()
+    req = {r.item: r for r in score.requirements(sim.evaluate(res), res.scenario)}
+    assert req["4.balance"].verdict == "PASS"
+    assert req["4.balance"].value == pytest.approx(10_220 / 8_760)
+    assert req["4.island_hourly"].verdict == "FAIL"
+    assert req["4.island_hourly"].value == pytest.approx(2_920 / 8_760)
+    assert req["26.grant_municipality"].verdict == "PASS"
+    mainland = res.scenario.model_copy(update={"grid": res.scenario.grid.model_copy(
+        update={"isolated": False})})
+    req = {r.item: r for r in score.requirements(sim.evaluate(res), mainland)}
+    assert req["4.island_hourly"].verdict == "n/a"
+    empty = {r.item: r for r in score.requirements(sim.Evaluation(), mainland)}
+    assert empty["4.balance"].verdict == "cannot tell"
+    text = sheet_text(sim.evaluate(res), res.scenario,
+                      score.score_sheet(sim.evaluate(res), res.scenario),
+                      score.load_rubric())
+    assert "Requirements (確認事項" in text and "FAIL        4.island_hourly" in text
 
 
 @pytest.mark.parametrize("declared, words", [({"9": 1}, "expected a judgement item id"),
@@ -63,6 +89,10 @@ def test_gxsim_score_on_the_demo(tmp_path, capsys):
     assert "2030–2050 study" in printed and "variant harsher" in printed
     data = json.loads((out / "score.json").read_text(encoding="utf-8"))
     assert data["max_points"] == 155
+    req = {r["item"]: r["verdict"] for r in data["requirements"]}
+    # the demo balances on annual netting, not hour by hour (問46); 問26 ※1 respected
+    assert req == {"4.balance": "PASS", "4.island_hourly": "FAIL",
+                   "26.grant_municipality": "PASS"}
     assert data["future"]["computed"] and data["future"]["years"] == [2040, 2050]
     items = {i["item"]: i for i in data["items"]}
     assert 0 < items["7.utilisation"]["value"] < 1
@@ -113,6 +143,8 @@ def future_scenario():
         "generators": [{"id": "pv", "kind": "pv", "capacity_kw": 120}],
         "storage": [{"id": "bat", "site": "community", "capacity_kwh": 200, "power_kw": 60}],
         "future": {"series": series, "replace": True},
+        "accounting": {"emission_factor_kg_per_kwh": 0.5,
+                       "emission_factor_source": "test figure"},
     })
 
 
@@ -229,3 +261,7 @@ def test_gxsim_score_no_future(tmp_path, capsys):
     items = {i["item"]: i for i in data["items"]}
     assert items["7.utilisation"]["points"] == 0 and items["7.utilisation"]["value"] is None
     assert data["max_points"] == 155
+    req = {r["item"]: r["verdict"] for r in data["requirements"]}
+    # the demo balances on annual netting, not hour by hour (問46); 問26 ※1 respected
+    assert req == {"4.balance": "PASS", "4.island_hourly": "FAIL",
+                   "26.grant_municipality": "PASS"}

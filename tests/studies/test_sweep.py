@@ -433,3 +433,25 @@ def test_fast_evaluation_equals_plain_path_on_sweep_cases(product_run, weather, 
                   "renewable_supply_hourly_kwh", "evaluated_demand_kwh"):
             v = chunk[k][c]
             assert (np.isnan(v) if d[k] is None else v == d[k]), (c, k)
+
+
+def test_sweep_shares_leave_out_the_plastic_share_like_run(weather):
+    """問31: a waste plant (biomass ratio 0.55) on the hall: the sweep's
+    hourly_matched_share and annual_netting_share leave its plastic share out,
+    exactly as sim.simulate's kpis do (issue 12)."""
+    gens = BASE["generators"] + [{"id": "waste", "kind": "waste", "site": "hall",
+                                  "capacity_kw": 300, "biomass_ratio": 0.55}]
+    sweep = {"chunk_size": 2, "parameters": [
+        {"name": "wind_scale", "target": "generators[wind].scale", "values": [0.5, 1.0]}]}
+    ds = sw.run(scenario(sweep, generators=gens), weather=weather, progress=False).dataset
+    for scale in (0.5, 1.0):
+        by_hand = [dict(g, capacity_kw=g["capacity_kw"] * scale) if g["id"] == "wind"
+                   else g for g in gens]
+        kp = sim.simulate(scenario(generators=by_hand), weather=weather).kpis
+        case = ds.sel(wind_scale=scale)
+        assert kp["waste_plastic_delivered"] > 0
+        for k in ("waste_plastic_generated", "waste_plastic_delivered",
+                  "hourly_matched_share", "annual_netting_share"):
+            np.testing.assert_allclose(float(case[k]), kp[k], rtol=1e-9, err_msg=k)
+        assert kp["hourly_matched_share"] == pytest.approx(
+            (kp["renewable_delivered"] - kp["waste_plastic_delivered"]) / kp["demand"])

@@ -109,7 +109,8 @@ def claim_dict(figures: dict, **over) -> dict:
                       for i, s, m, _, _, sv in CONSUMERS],
         "generators": [dict({"id": i, "kind": k, "meter": m, "capacity_kw": cap},
                             **({"site": site} if site else {}),
-                            **({"municipality": mu} if mu else {}))
+                            # a plant of another town is not grant-funded (問26 ※1)
+                            **({"municipality": mu, "grant_funded": False} if mu else {}))
                        for i, k, m, cap, site, mu in PLANTS],
         "storage": [{"id": "home_batt", "site": "homes", "capacity_kwh": 40.0,
                      "power_kw": 10.0}],
