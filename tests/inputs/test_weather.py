@@ -334,10 +334,10 @@ def test_plain_csv_hour_ending_labels(tmp_path, island):
     shifted = island.copy()
     shifted.index = shifted.index + pd.Timedelta(hours=1)
     path = _to_csv(shifted, tmp_path / "end.csv")
-    df = load_weather(path, latitude=LAT, longitude=LON, year=2030)
-    # read as interval starts the data would be an hour late: the year
-    # then spills one hour into 2031 and is wrapped, and says so
-    assert df.attrs["repairs"]
+    # read as interval starts the data are an hour late: the clock check
+    # (issue 11) measures the shift from solar noon and refuses the file
+    with pytest.raises(InputError, match=r"peaks 1\.0 h after solar noon"):
+        load_weather(path, latitude=LAT, longitude=LON, year=2030)
     from sim.inputs.weather import read_plain_csv
     ok = read_plain_csv(path, year=2030, label="end")
     pd.testing.assert_frame_equal(ok, island, check_exact=False, rtol=1e-12,
@@ -415,5 +415,5 @@ def test_bad_source(tmp_path):
                      year=2030)
     p = tmp_path / "w.txt"
     p.write_text("x")
-    with pytest.raises(InputError, match="expected .epw or .csv"):
+    with pytest.raises(InputError, match="expected .epw, .tm2, .csv"):
         load_weather(p, latitude=LAT, longitude=LON, year=2030)

@@ -14,8 +14,18 @@ index whose labels are the START of each hourly interval, and the columns
 ==============  ==========================================================
 
 ``df.attrs`` holds ``source`` (str), ``synthetic`` (bool), ``wind_height``
-(float, [m]) and ``repairs`` (list of str: every change made to the file's
-data, e.g. mapping a typical year onto the requested year, filling 29 Feb).
+(float, [m]), ``repairs`` (list of str: every change made to the file's
+data, e.g. mapping a typical year onto the requested year, filling 29 Feb),
+``site`` (the file header's station: name, latitude, longitude, altitude,
+utc_offset; ``None`` if the source states none) and, after
+:func:`load_weather`, ``checks`` (notes of the site and clock checks,
+:mod:`sim.inputs.weather.checks`).
+
+Package layout: ``frame`` (columns, index, value checks), ``sunpos`` (solar
+position per hour), ``yearmap`` (typical year onto a calendar year and time
+zone), ``files`` (EPW, TMY3, TMY2, plain CSV), ``jma`` (JMA past-data CSV),
+``metpv`` (NEDO METPV-11), ``synthetic`` (the default year), ``checks``
+(site distance and clock).
 
 Sources
 -------
@@ -26,6 +36,10 @@ Sources
 * ``*.epw``: EnergyPlus weather, read with :func:`pvlib.iotools.read_epw`.
 * ``*.csv`` whose second line starts with ``Date (MM/DD/YYYY)``: NREL TMY3,
   read with :func:`pvlib.iotools.read_tmy3`.
+* ``*.tm2``: NREL TMY2, read with :func:`pvlib.iotools.read_tmy2`.
+* ``*.csv`` starting ``ダウンロードした時刻``: the Japan Meteorological
+  Agency's past-data download (Shift-JIS), :mod:`sim.inputs.weather.jma`.
+* ``*.txt`` / ``*.met``: NEDO METPV-11 hourly file, :mod:`sim.inputs.weather.metpv`.
 * any other ``*.csv``: a plain CSV, see :func:`read_plain_csv`.
 
 Time conventions (all explicit)
@@ -53,7 +67,10 @@ from pathlib import Path
 from sim.errors import InputError
 from sim.inputs.weather.frame import (COLUMNS, DEFAULT_WIND_HEIGHT, _check_site, validate_weather,
                                       year_index)
-from sim.inputs.weather.files import _read_epw, _read_tmy3, read_plain_csv
+from sim.inputs.weather import jma, metpv
+from sim.inputs.weather.checks import (DEFAULT_CLOCK_TOLERANCE_H, DEFAULT_MAX_DISTANCE_KM,
+                                       check_clock, check_site)
+from sim.inputs.weather.files import _read_epw, _read_tmy2, _read_tmy3, read_plain_csv
 from sim.inputs.weather.sunpos import solar_position_hourly
 from sim.inputs.weather.synthetic import DEFAULT_SEED, synthetic_year
 
@@ -71,19 +88,24 @@ __all__ = [
 
 
 def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
-                 timezone="Asia/Tokyo", wind_height=None, seed=DEFAULT_SEED):
-    """Load an hourly weather year.
+                 timezone="Asia/Tokyo", wind_height=None, seed=DEFAULT_SEED,
+                 max_distance_km=DEFAULT_MAX_DISTANCE_KM, distant_ok=False,
+                 clock_tolerance_h=DEFAULT_CLOCK_TOLERANCE_H, min_quality=5):
+    """Load an hourly weather year and check it against the site.
 
     Parameters
     ----------
     source : str, Path or None
         ``None`` or ``"default"`` for the synthetic default year
-        (:func:`synthetic_year`); a path ending ``.epw`` (EnergyPlus), or
-        ``.csv`` (NREL TMY3 if its second line starts with
-        ``Date (MM/DD/YYYY)``, else a plain CSV, see :func:`read_plain_csv`).
+        (:func:`synthetic_year`); a path ending ``.epw`` (EnergyPlus),
+        ``.tm2`` (NREL TMY2), ``.csv`` (NREL TMY3 if its second line starts
+        with ``Date (MM/DD/YYYY)``; a JMA past-data download if it starts
+        with ``ダウンロードした時刻`` (:mod:`sim.inputs.weather.jma`); else a
+        plain CSV, see :func:`read_plain_csv`), or a NEDO METPV-11 file
+        (``.txt`` / ``.met``, :mod:`sim.inputs.weather.metpv`).
     latitude, longitude : float
-        Site position, north and east positive. [°]  Used by the synthetic
-        year; for files the file's own data are used as they are.
+        Site position, north and east positive. [°]  The synthetic year is
+        computed there; a file's header site is compared with it.
     altitude : float, default 0
         Site altitude. [m]
     year : int
@@ -91,10 +113,17 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
     timezone : str, default "Asia/Tokyo"
         Time zone of the returned index.
     wind_height : float, optional
-        Override the wind measurement height. [m]  Default: 10 m for EPW and
-        TMY3 (their specification) and plain CSV, 10 m for the synthetic year.
+        Override the wind measurement height. [m]  Default: 10 m.
     seed : int, default :data:`DEFAULT_SEED`
         Seed of the synthetic year.
+    max_distance_km : float, default 50
+        Largest distance between the file's station and the site. [km]
+    distant_ok : bool, default False
+        Use a file from further away on purpose (reported, not refused).
+    clock_tolerance_h : float, default 0.75
+        Largest shift of the daily irradiance centroid from solar noon. [h]
+    min_quality : int, default 5
+        Lowest JMA quality flag (品質情報) accepted as usable.
 
     Returns
     -------
@@ -102,13 +131,15 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
         ``len == 8760`` (8784), tz-aware index in ``timezone`` labelling
         interval starts, columns ``ghi, dni, dhi`` [W/m2], ``temp_air``
         [°C], ``wind_speed`` [m/s], ``pressure`` [Pa]; ``attrs``
-        ``source, synthetic, wind_height, repairs``.
+        ``source, synthetic, wind_height, repairs, site`` and ``checks``
+        (notes of the site and clock checks).
 
     Raises
     ------
     InputError
         Unknown source, unreadable file, missing column or value, missing
-        hours, bad site, year or time zone.
+        hours, bad site, year or time zone; a file station too far from the
+        site; a clock shifted from solar noon.
     """
     _check_site(latitude, longitude, altitude)
     year_index(year, timezone)  # validates year and timezone early
@@ -126,15 +157,34 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
                             seed=seed)
         if wind_height is not None:
             df.attrs["wind_height"] = float(wind_height)
-        return df
-    path = Path(source)
+    else:
+        df = _read_file(Path(source), year, timezone, wind_height, min_quality,
+                        (latitude, longitude, altitude))
+    checks = check_site(df, latitude=latitude, longitude=longitude,
+                        altitude=altitude, max_distance_km=max_distance_km,
+                        distant_ok=distant_ok, source=source)
+    checks += check_clock(df, latitude=latitude, longitude=longitude,
+                          tolerance_h=clock_tolerance_h,
+                          source=None if source in (None, "default") else source)
+    df.attrs["checks"] = checks
+    return df
+
+
+def _read_file(path, year, timezone, wind_height, min_quality, site):
+    """Pick the reader of a weather file by its suffix and first lines."""
     if not path.is_file():
-        raise InputError("weather file not found; expected an existing .epw "
-                         "or .csv file, or 'default'", source=path)
+        raise InputError("weather file not found; expected an existing .epw, "
+                         ".tm2, .csv or METPV file, or 'default'", source=path)
     suffix = path.suffix.lower()
     if suffix == ".epw":
         return _read_epw(path, year, timezone, wind_height)
+    if suffix == ".tm2":
+        return _read_tmy2(path, year, timezone, wind_height)
     if suffix == ".csv":
+        if jma.is_jma_csv(path):
+            return jma.read_jma_csv(path, year=year, timezone=timezone,
+                                    wind_height=wind_height,
+                                    min_quality=min_quality, site=site)
         with open(path, encoding="utf-8", errors="replace") as fh:
             fh.readline()
             second = fh.readline()
@@ -142,5 +192,9 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
             return _read_tmy3(path, year, timezone, wind_height)
         return read_plain_csv(path, year=year, timezone=timezone,
                               wind_height=wind_height)
-    raise InputError(f"unknown weather file type {suffix!r}; expected .epw or "
-                     f".csv", source=path)
+    if suffix in (".txt", ".met"):
+        return metpv.read_metpv(path, year=year, timezone=timezone,
+                                wind_height=wind_height)
+    raise InputError(f"unknown weather file type {suffix!r}; expected .epw, "
+                     f".tm2, .csv (TMY3, JMA or plain) or a METPV .txt",
+                     source=path)

@@ -1,4 +1,4 @@
-"""EPW, TMY3 and plain CSV weather files."""
+"""EPW, TMY3, TMY2 and plain CSV weather files."""
 
 from __future__ import annotations
 
@@ -14,6 +14,39 @@ from sim.inputs.weather.frame import (DEFAULT_WIND_HEIGHT, COLUMNS, _check_value
 from sim.inputs.weather.yearmap import _fixed_offset, _map_onto_year, _to_timezone
 
 
+def _site(name, latitude, longitude, altitude, utc_offset):
+    return {"name": str(name).strip('" '), "latitude": float(latitude),
+            "longitude": float(longitude), "altitude": float(altitude),
+            "utc_offset": float(utc_offset)}
+
+
+def _local_file_year(data, local, path, year, timezone, wind_height, repairs,
+                     utc_offset):
+    """Map a typical year in local standard time onto ``year`` in ``timezone``."""
+    data = data.set_axis(pd.DatetimeIndex(local))
+    _check_values(data, path)
+    mapped = _map_onto_year(data, pd.DatetimeIndex(local), path, year, repairs,
+                            f"file local standard time (UTC{utc_offset:+g})")
+    out = _to_timezone(mapped, _fixed_offset(utc_offset), year, timezone,
+                       repairs, path)
+    return out, DEFAULT_WIND_HEIGHT if wind_height is None else wind_height
+
+
+def _hour_ending_local(data, path, what):
+    """Interval starts from year/month/day and hour-ending 1..24 fields."""
+    try:
+        hour = data["hour"].astype(int)
+        if ((hour < 1) | (hour > 24)).any():
+            raise ValueError("hour outside 1..24")
+        return pd.DatetimeIndex(pd.to_datetime(pd.DataFrame(
+            {"year": data["year"].astype(int), "month": data["month"].astype(int),
+             "day": data["day"].astype(int)})) + pd.to_timedelta(hour - 1, unit="h"))
+    except Exception as exc:
+        raise InputError(f"invalid date/hour fields; expected {what} year, "
+                         f"month, day, hour 1..24", source=path,
+                         field="time") from exc
+
+
 def _read_epw(path, year, timezone, wind_height):
     try:
         data, meta = pvlib.iotools.read_epw(str(path))
@@ -22,29 +55,17 @@ def _read_epw(path, year, timezone, wind_height):
                          f"{exc}); expected an EnergyPlus weather file",
                          source=path) from exc
     data = data.rename(columns={"atmospheric_pressure": "pressure"})
-    repairs = []
     # EPW hour h (1..24) covers (h-1):00..h:00 local standard time; build the
     # interval start from the raw fields, not from the parsed index.
-    try:
-        local = pd.to_datetime(pd.DataFrame(
-            {"year": data["year"].astype(int), "month": data["month"].astype(int),
-             "day": data["day"].astype(int)})) + pd.to_timedelta(
-            data["hour"].astype(int) - 1, unit="h")
-    except Exception as exc:
-        raise InputError("invalid date/hour fields; expected EPW year, month, "
-                         "day, hour 1..24", source=path, field="time") from exc
-    data = data.set_axis(pd.DatetimeIndex(local))
-    _check_values(data, path)
-    repairs.append("relabelled EPW hour-ending records to interval start")
-    off = _fixed_offset(meta["TZ"])
-    mapped = _map_onto_year(data, pd.DatetimeIndex(local), path, year,
-                            repairs,
-                            f"file local standard time (UTC{meta['TZ']:+g})")
-    out = _to_timezone(mapped, off, year, timezone, repairs, path)
-    wh = DEFAULT_WIND_HEIGHT if wind_height is None else wind_height
-    return _finish(out, f"EPW {Path(path).name}: "
-                   f"{str(meta.get('city', '')).strip(chr(34) + ' ')}",
-                   False, wh, repairs)
+    local = _hour_ending_local(data, path, "EPW")
+    repairs = ["relabelled EPW hour-ending records to interval start"]
+    out, wh = _local_file_year(data, local, path, year, timezone, wind_height,
+                               repairs, meta["TZ"])
+    city = str(meta.get("city", "")).strip(chr(34) + " ")
+    site = _site(city, meta["latitude"], meta["longitude"], meta["altitude"],
+                 meta["TZ"])
+    return _finish(out, f"EPW {Path(path).name}: {city}", False, wh, repairs,
+                   site)
 
 
 def _read_tmy3(path, year, timezone, wind_height):
@@ -54,7 +75,6 @@ def _read_tmy3(path, year, timezone, wind_height):
         raise InputError(f"could not read as TMY3 ({exc.__class__.__name__}: "
                          f"{exc}); expected an NREL TMY3 CSV", source=path) \
             from exc
-    repairs = []
     # TMY3 'HH:MM' = end of the hour, 01:00..24:00 local standard time.
     try:
         date = pd.to_datetime(data["Date (MM/DD/YYYY)"], format="%m/%d/%Y")
@@ -67,20 +87,48 @@ def _read_tmy3(path, year, timezone, wind_height):
         raise InputError("expected hour-ending times 01:00..24:00",
                          source=path, field="Time (HH:MM)")
     local = pd.DatetimeIndex(date + pd.to_timedelta(hh - 1, unit="h"))
-    data = data.set_axis(local)
     # TMY3 pressure is in mbar
     data["pressure"] = pd.to_numeric(data["pressure"], errors="coerce") * 100.0
-    _check_values(data, path)
-    repairs.append("relabelled TMY3 hour-ending records to interval start")
-    repairs.append("converted TMY3 pressure from mbar to Pa")
-    off = _fixed_offset(meta["TZ"])
-    mapped = _map_onto_year(data, local, path, year, repairs,
-                            f"file local standard time (UTC{meta['TZ']:+g})")
-    out = _to_timezone(mapped, off, year, timezone, repairs, path)
-    wh = DEFAULT_WIND_HEIGHT if wind_height is None else wind_height
-    return _finish(out, f"TMY3 {Path(path).name}: "
-                   f"{str(meta.get('Name', '')).strip(chr(34) + ' ')}",
-                   False, wh, repairs)
+    repairs = ["relabelled TMY3 hour-ending records to interval start",
+               "converted TMY3 pressure from mbar to Pa"]
+    out, wh = _local_file_year(data, local, path, year, timezone, wind_height,
+                               repairs, meta["TZ"])
+    name = str(meta.get("Name", "")).strip(chr(34) + " ")
+    site = _site(name, meta["latitude"], meta["longitude"], meta["altitude"],
+                 meta["TZ"])
+    return _finish(out, f"TMY3 {Path(path).name}: {name}", False, wh, repairs,
+                   site)
+
+
+def _read_tmy2(path, year, timezone, wind_height):
+    """NREL TMY2 (``.tm2``): fixed-width, hour-ending 1..24, local standard time.
+
+    Units in the file: irradiance W/m2 (hour mean), dry-bulb 0.1 °C, wind
+    0.1 m/s, pressure mbar; converted here (listed in ``repairs``).
+    """
+    try:
+        data, meta = pvlib.iotools.read_tmy2(str(path))
+    except Exception as exc:
+        raise InputError(f"could not read as TMY2 ({exc.__class__.__name__}: "
+                         f"{exc}); expected an NREL TMY2 .tm2 file",
+                         source=path) from exc
+    data = data.rename(columns={"GHI": "ghi", "DNI": "dni", "DHI": "dhi"})
+    yy = data["year"].astype(int)
+    data["year"] = np.where(yy < 100, 1900 + yy, yy)
+    data["temp_air"] = pd.to_numeric(data["DryBulb"], errors="coerce") / 10.0
+    data["wind_speed"] = pd.to_numeric(data["Wspd"], errors="coerce") / 10.0
+    data["pressure"] = pd.to_numeric(data["Pressure"], errors="coerce") * 100.0
+    local = _hour_ending_local(data, path, "TMY2")
+    repairs = ["relabelled TMY2 hour-ending records to interval start",
+               "converted TMY2 dry-bulb from 0.1 °C, wind from 0.1 m/s and "
+               "pressure from mbar"]
+    out, wh = _local_file_year(data, local, path, year, timezone, wind_height,
+                               repairs, meta["TZ"])
+    name = f"{meta.get('City', '')} {meta.get('State', '')}".strip()
+    site = _site(name, meta["latitude"], meta["longitude"], meta["altitude"],
+                 meta["TZ"])
+    return _finish(out, f"TMY2 {Path(path).name}: {name}", False, wh, repairs,
+                   site)
 
 
 def read_plain_csv(path, *, year, timezone="Asia/Tokyo", wind_height=None,

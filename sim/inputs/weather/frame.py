@@ -145,9 +145,17 @@ def _unit_per_s(idx):
     return {"s": 1, "ms": 10 ** 3, "us": 10 ** 6, "ns": 10 ** 9}[unit]
 
 
-def _finish(df, source, synthetic, wind_height, repairs):
+def _finish(df, source, synthetic, wind_height, repairs, site=None):
+    """The weather frame in column order with its ``attrs``.
+
+    ``site`` is the file's own site from its header, when it has one:
+    ``{"name", "latitude", "longitude", "altitude", "utc_offset"}``
+    [°, °, m, h]; the site checks (:mod:`sim.inputs.weather.checks`) compare
+    it with the scenario's.
+    """
     out = df.loc[:, list(COLUMNS)].astype("float64")
     out.index.name = "time"
     out.attrs = {"source": str(source), "synthetic": bool(synthetic),
-                 "wind_height": float(wind_height), "repairs": list(repairs)}
+                 "wind_height": float(wind_height), "repairs": list(repairs),
+                 "site": dict(site) if site else None}
     return out
