@@ -413,7 +413,11 @@ def test_bad_source(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_weather(tmp_path / "nope.epw", latitude=LAT, longitude=LON,
                      year=2030)
-    p = tmp_path / "w.txt"
+    p = tmp_path / "w.dat"
     p.write_text("x")
     with pytest.raises(InputError, match="expected .epw, .tm2, .csv"):
+        load_weather(p, latitude=LAT, longitude=LON, year=2030)
+    p = tmp_path / "w.txt"  # .txt is read as METPV, and refused as such
+    p.write_text("x")
+    with pytest.raises(InputError, match="not in the METPV layout"):
         load_weather(p, latitude=LAT, longitude=LON, year=2030)
