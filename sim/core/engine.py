@@ -174,11 +174,13 @@ _WIND_FIELDS = {"hub_height": "hub_height_m", "roughness_length": "roughness_len
 
 
 def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
-                     dtype=np.float64) -> np.ndarray:
+                     dtype=np.float64, notes: list[str] | None = None) -> np.ndarray:
     """Hourly output of every generator row, (G, T) [kWh].
 
     PV and wind profiles are computed once per distinct orientation or turbine
-    set-up and scaled by capacity.
+    set-up and scaled by capacity. ``notes``, if given, receives what the
+    physics assumed or repaired (e.g. the isotropic sky in hours where Perez
+    gives no finite result).
     """
     # pvlib and windpowerlib are imported here, not at start-up: array users
     # of ``sim.match`` need neither.
@@ -195,7 +197,8 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
                 profiles[key] = solar.pv_kwh_per_kwp(
                     weather, latitude=reg.latitude, longitude=reg.longitude,
                     altitude=reg.altitude_m, tilt=g.tilt, azimuth=g.azimuth,
-                    losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio)
+                    losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio,
+                    notes=notes)
             out[i] = profiles[key] * g.capacity_kw
         elif g.kind == "wind":
             key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m,
@@ -245,17 +248,27 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     if weather is None:
         from sim.inputs import weather as weather_mod
 
-        src = scenario.weather.source
-        weather = weather_mod.load_weather(
-            None if src == "default" else scenario.resolve(src),
-            latitude=reg.latitude, longitude=reg.longitude, altitude=reg.altitude_m,
-            year=reg.year, timezone=reg.timezone)
+        spec = scenario.weather
+        src = spec.source
+        try:
+            weather = weather_mod.load_weather(
+                None if src == "default" else scenario.resolve(src),
+                latitude=reg.latitude, longitude=reg.longitude, altitude=reg.altitude_m,
+                year=reg.year, timezone=reg.timezone, wind_height=spec.wind_height_m,
+                max_distance_km=spec.max_distance_km, distant_ok=spec.distant_ok,
+                clock_tolerance_h=spec.clock_tolerance_h, min_quality=spec.min_quality)
+        except InputError as exc:
+            if exc.source is not None:
+                raise
+            raise InputError(exc.reason, source=scenario.path,
+                             field=f"weather.{exc.field or 'source'}") from None
     if len(weather) != len(index) or not weather.index.equals(index):
         raise InputError(f"weather must cover the hours of {reg.year} in {reg.timezone} "
                          f"({len(index)} h), got {len(weather)} rows",
                          source=scenario.path, field="weather.source")
     notes = [f"weather: {weather.attrs.get('source', 'given')}"]
     notes += [f"weather: {r}" for r in weather.attrs.get("repairs", [])]
+    notes += [f"weather: {r}" for r in weather.attrs.get("checks", [])]
     timings["weather"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -269,7 +282,9 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     timings["demand"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    generation = generator_output(scenario, weather, dtype=dtype)
+    gen_notes: list[str] = []
+    generation = generator_output(scenario, weather, dtype=dtype, notes=gen_notes)
+    notes += list(dict.fromkeys(gen_notes))  # one note per distinct repair
     timings["generation"] = time.perf_counter() - t0
 
     must_run = np.full(len(index), scenario.grid.must_run_kw)

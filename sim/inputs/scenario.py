@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +52,19 @@ class _Model(BaseModel):
                               str_strip_whitespace=True)
 
 
+def _standard_offset_h(zone: str, year: int) -> float:
+    """Standard (winter or summer, the smaller) UTC offset of a zone. [h]"""
+    tz = ZoneInfo(zone)
+    offs = [datetime(year, m, 1, tzinfo=tz).utcoffset().total_seconds() / 3600
+            for m in (1, 7)]
+    return min(offs)
+
+
+def _lon_gap(a: float, b: float) -> float:
+    """Angle between two longitudes. [°]"""
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
 class Region(_Model):
     """Where and when: the proposing municipality and the simulated year."""
 
@@ -60,8 +74,8 @@ class Region(_Model):
     co_proposers: list[str] = Field(default_factory=list,
                                     description="co-proposing municipalities (共同提案者)")
     prefecture_led: bool = Field(False, description="a prefecture-led plan (問26)")
-    latitude: float = Field(ge=20, le=46, description="[°N], Japan's range")
-    longitude: float = Field(ge=122, le=154, description="[°E], Japan's range")
+    latitude: float = Field(ge=-90, le=90, description="[°], north positive")
+    longitude: float = Field(ge=-180, le=180, description="[°], east positive")
     altitude_m: float = Field(0.0, ge=-10, le=4000)
     timezone: str = "Asia/Tokyo"
     year: int = Field(ge=1990, le=2100, description="calendar year simulated")
@@ -75,11 +89,37 @@ class Region(_Model):
             raise ValueError(f"expected an IANA time zone such as 'Asia/Tokyo', got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _longitude_fits_zone(self):
+        # Guard against swapped latitude/longitude and a wrong zone: a site's
+        # longitude lies near its zone's meridian (15° per hour of standard
+        # offset; China's single zone spans ~47°, so 50° is the limit).
+        off = _standard_offset_h(self.timezone, self.year)
+        gap = _lon_gap(self.longitude, 15.0 * off)
+        if gap > 50.0:
+            hint = (" (latitude and longitude look swapped)"
+                    if abs(self.longitude) <= 90 and _lon_gap(self.latitude, 15.0 * off) <= 50.0
+                    else "")
+            raise ValueError(f"longitude {self.longitude:g}° is {gap:.0f}° from the meridian "
+                             f"of time zone {self.timezone} (UTC{off:+g}, {15 * off:g}°); "
+                             f"expected within 50°{hint}")
+        return self
+
 
 class WeatherSpec(_Model):
     """Weather source: ``"default"`` (the embedded synthetic island year) or a file."""
 
     source: str = "default"
+    max_distance_km: Pos = Field(50.0, description="largest distance from the file's "
+                                 "station to the site [km]")
+    distant_ok: bool = Field(False, description="use a file from further than "
+                             "max_distance_km on purpose (reported)")
+    clock_tolerance_h: Pos = Field(0.75, le=6, description="largest shift of the daily "
+                                   "irradiance centroid from solar noon [h]")
+    min_quality: int = Field(5, ge=0, le=8, description="lowest usable JMA quality flag "
+                             "(品質情報: 8 normal, 5 quasi-normal, 4 insufficient...)")
+    wind_height_m: Pos | None = Field(None, le=300, description="height of the file's "
+                                      "wind speed [m]; default 10 m")
 
 
 class GridSpec(_Model):

@@ -21,8 +21,9 @@ Optional modifiers (each keeps the total over the index unchanged):
 * ``temperature_sensitivity`` multiplies each hour by a degree-hour factor
   ``1 + s * (max(0, T - 24) + max(0, 14 - T))`` (cooling and heating).
 
-Calendar: hours are read in Japan local time (Asia/Tokyo); an index in
-another time zone is converted explicitly. Day type ``holiday`` is Saturday,
+Calendar: hours are read in the index's own local time (Asia/Tokyo for a
+Japanese site; a site elsewhere keeps its own day); a UTC index is read in
+Asia/Tokyo.  The holiday calendar is always Japan's (the programme's). Day type ``holiday`` is Saturday,
 Sunday, a national holiday (``holidays.Japan``) or the year-end break
 12/29-1/3; every other day is a ``workday``. Leap years have 8784 hours; no
 day is dropped.
@@ -299,19 +300,27 @@ def _holiday_mask(local: pd.DatetimeIndex, *, year_end: bool) -> np.ndarray:
 
 def _calendar_of(index: pd.DatetimeIndex) -> tuple[np.ndarray, ...]:
     """Calendar arrays of a checked hourly index (cached by start and length)."""
-    return _calendar(int(index[:1].as_unit("ns").asi8[0]), len(index))
+    return _calendar(int(index[:1].as_unit("ns").asi8[0]), len(index),
+                     _local_zone(index))
+
+
+def _local_zone(index: pd.DatetimeIndex) -> str:
+    """The clock the shapes are read in: the index's own zone (a site outside
+    Japan keeps its local day), Asia/Tokyo for UTC indexes."""
+    name = str(index.tz)
+    return _TZ if name in ("UTC", "utc") else name
 
 
 @functools.lru_cache(maxsize=32)
-def _calendar(first_ns: int, n: int) -> tuple[np.ndarray, ...]:
+def _calendar(first_ns: int, n: int, zone: str = _TZ) -> tuple[np.ndarray, ...]:
     """Hour, month - 1, MMDD, holiday flag and season of ``n`` hours (read-only)."""
     index = pd.to_datetime(first_ns + _HOUR_NS * np.arange(n, dtype=np.int64),
                            unit="ns", utc=True)
-    return _compute_calendar(index)
+    return _compute_calendar(index, zone)
 
 
-def _compute_calendar(index: pd.DatetimeIndex) -> tuple[np.ndarray, ...]:
-    local = index.tz_convert(_TZ)
+def _compute_calendar(index: pd.DatetimeIndex, zone: str = _TZ) -> tuple[np.ndarray, ...]:
+    local = index.tz_convert(zone)
     hour = local.hour.to_numpy().astype(np.intp)
     month = local.month.to_numpy().astype(np.intp)
     mmdd = month * 100 + local.day.to_numpy()

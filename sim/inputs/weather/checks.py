@@ -112,8 +112,8 @@ def check_site(weather, *, latitude, longitude, altitude=0.0,
 def clock_shift_hours(weather, *, latitude, longitude):
     """Mean shift of the daily irradiance centroid from solar noon. [h]
 
-    For every local day with light, the GHI-weighted mean time of the hour
-    middles is compared with that day's solar noon at the site (equation of
+    For every local day with light, the GHI-weighted (circular) mean time of
+    the hour middles is compared with that day's solar noon at the site (equation of
     time, Spencer 1971, :func:`pvlib.solarposition.equation_of_time_spencer71`);
     the differences are averaged with the day's GHI as weight.  Positive:
     the file's light comes later than the sun.
@@ -142,12 +142,18 @@ def clock_shift_hours(weather, *, latitude, longitude):
     eot = pvlib.solarposition.equation_of_time_spencer71(
         np.asarray(local.day_of_year))
     noon = 12.0 - longitude / 15.0 + np.asarray(offset_h) - eot / 60.0
-    # hours are compared with their own day's noon (wrapped to +-12 h)
-    dev = (mid - noon + 12.0) % 24.0 - 12.0
-    w_day = np.bincount(day, weights=ghi)
-    if w_day.sum() <= 0:
+    # circular mean per day: light that crosses midnight (a file 9 h off)
+    # keeps its shape instead of wrapping half of it round
+    ang = 2 * np.pi * (mid - noon) / 24.0
+    ndays = day.max() + 1
+    c = np.bincount(day, weights=ghi * np.cos(ang), minlength=ndays)
+    s = np.bincount(day, weights=ghi * np.sin(ang), minlength=ndays)
+    w_day = np.bincount(day, weights=ghi, minlength=ndays)
+    lit = w_day > 0
+    if not lit.any():
         return float("nan")
-    return float(np.dot(ghi, dev) / ghi.sum())
+    dev = np.arctan2(s[lit], c[lit]) * 24.0 / (2 * np.pi)
+    return float(np.dot(w_day[lit], dev) / w_day[lit].sum())
 
 
 def check_clock(weather, *, latitude, longitude,

@@ -147,10 +147,13 @@ def parse_jma_csv(path, *, min_quality=5):
     data, flagged = {}, {}
     for key, (item, j, q) in cols.items():
         v = pd.to_numeric(raw[j], errors="coerce").to_numpy(float) * _SCALE[key]
-        ok = np.isfinite(v)
-        if q is not None:
-            flag = pd.to_numeric(raw[q], errors="coerce").fillna(0).to_numpy()
-            ok &= flag >= min_quality
+        usable = np.ones(len(v), bool) if q is None else \
+            pd.to_numeric(raw[q], errors="coerce").fillna(0).to_numpy() >= min_quality
+        if key in ("ghi", "sunshine"):
+            # radiation and sunshine are left blank at night with a normal
+            # flag: nothing to measure, i.e. zero
+            v = np.where(usable & (raw[j].str.strip() == ""), 0.0, v)
+        ok = np.isfinite(v) & usable
         v[~ok] = np.nan
         data[key] = v
         flagged[item] = list(end[~ok] - pd.Timedelta(hours=1))
