@@ -170,7 +170,8 @@ def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
 
 #: wind model argument -> scenario field, for error messages
 _WIND_FIELDS = {"hub_height": "hub_height_m", "roughness_length": "roughness_length_m",
-                "turbine_type": "turbine_type", "losses_percent": "losses_percent"}
+                "turbine_type": "turbine_type", "losses_percent": "losses_percent",
+                "capacity_kw": "capacity_kw", "turbines": "turbines"}
 
 
 def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
@@ -202,18 +203,22 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
             out[i] = profiles[key] * g.capacity_kw
         elif g.kind == "wind":
             key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m,
-                   g.losses_percent)
-            if key not in profiles:
-                try:
+                   g.losses_percent, g.density_correction)
+            try:
+                n = wind.turbine_count(g.capacity_kw, g.turbine_type, g.turbines)
+                if key not in profiles:
                     profiles[key] = wind.wind_kwh_per_kw(
                         weather, hub_height=g.hub_height_m, turbine_type=g.turbine_type,
                         roughness_length=g.roughness_length_m,
-                        losses_percent=g.losses_percent)
-                except InputError as exc:
-                    name = _WIND_FIELDS.get(exc.field, "turbine_type")
-                    raise InputError(exc.reason, source=scenario.path,
-                                     field=f"generators[{i}].{name}") from None
-            out[i] = profiles[key] * g.capacity_kw
+                        losses_percent=g.losses_percent,
+                        density_correction=g.density_correction, notes=notes)
+            except InputError as exc:
+                name = _WIND_FIELDS.get(exc.field, "turbine_type")
+                raise InputError(exc.reason, source=scenario.path,
+                                 field=f"generators[{i}].{name}") from None
+            rating = wind.turbine_power_curve(g.turbine_type)[2]
+            # n turbines, capped at the row's capacity (connection limit)
+            out[i] = np.minimum(profiles[key] * n * rating, g.capacity_kw)
         elif g.kind == "biomass":
             out[i] = biomass.biomass_kwh(index, capacity_kw=g.capacity_kw,
                                          availability=g.availability,

@@ -229,6 +229,11 @@ class WindGenerator(_GeneratorBase):
         12.0, ge=0, lt=100, description="availability, wake, electrical and other losses "
         "after the power curve [%]; 12 % is a typical pre-construction P50 total for a "
         "small onshore farm (availability ~3, wake ~5, electrical ~2, other ~2)")
+    turbines: int | None = Field(None, ge=1, description="number of turbines; needed when "
+                                 "capacity_kw is not a whole number of the rating (the "
+                                 "capacity then caps the output)")
+    density_correction: bool = Field(True, description="correct the power curve for the "
+                                     "air density of the weather (IEC 61400-12-1)")
 
 
 class BiomassGenerator(_GeneratorBase):
