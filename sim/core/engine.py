@@ -13,6 +13,7 @@ annual totals. The building blocks are public so that sweeps and the
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -220,10 +221,16 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
             # n turbines, capped at the row's capacity (connection limit)
             out[i] = np.minimum(profiles[key] * n * rating, g.capacity_kw)
         elif g.kind == "biomass":
+            seed = g.outage_seed if g.outage_seed is not None else zlib.crc32(g.id.encode())
+            bio_notes: list[str] = []
             out[i] = biomass.biomass_kwh(index, capacity_kw=g.capacity_kw,
                                          availability=g.availability,
                                          outage_weeks=g.outage_weeks,
-                                         load_factor=g.load_factor)
+                                         load_factor=g.load_factor,
+                                         forced_outages=g.forced_outages, seed=seed,
+                                         notes=bio_notes)
+            if notes is not None:
+                notes += [f"{g.id}: {n}" for n in bio_notes]
         else:  # waste
             out[i] = waste.waste_kwh(index, capacity_kw=g.capacity_kw,
                                      weekly_schedule=g.weekly_schedule,

@@ -11,6 +11,7 @@ projects)::
     capex_p   = capacity_p × capex per kW (or kWh)           [JPY]
     grant_p   = grant_rate_p × capex_p                        [JPY]
     opex_p    = capacity_p × opex per kW (or kWh) and year    [JPY/yr]
+                + fuel cost per kWh × kWh generated (biomass, waste)
     benefit_p (generator) = (direct + pooled + community) × purchase price
                             + (to_storage + spilled + unshared_export) × sale price
     benefit_p (battery)   = discharge × purchase price − charge × sale price
@@ -181,10 +182,12 @@ def project_columns(scenario: Scenario, ledger, annual: pd.DataFrame | None, *,
             sold_direct = direct[k] + pooled[k] + community[k]
             sold_cheap = to_storage[k] + spilled[k] + unshared[k]
             supply = supply_of.get(g.id, 0.0)
+            # fuel is paid for every kWh generated (biomass, waste: issue 11)
+            fuel_jpy = getattr(g, "fuel_jpy_per_kwh", 0.0) * (sold_direct + sold_cheap)
             add(project=g.id, type="generator", kind=g.kind, status=g.status,
                 capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
                 grant_rate=spec.grant_rates.get(g.id, spec.grant_rate),
-                opex_jpy_per_year=opex_u * g.capacity_kw,
+                opex_jpy_per_year=opex_u * g.capacity_kw + fuel_jpy,
                 benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
                 useful_life_years=life, co2_t_per_year=supply * co2_t_per_kwh,
                 cost_source=source)
