@@ -421,3 +421,35 @@ def test_bad_source(tmp_path):
     p.write_text("x")
     with pytest.raises(InputError, match="not in the METPV layout"):
         load_weather(p, latitude=LAT, longitude=LON, year=2030)
+
+
+# --- calibration of the synthetic year against real years (issue 11) ---------
+
+#: statistic -> the real year it is compared with.  Shape statistics against
+#: Greensboro (the TMY3 the issue measured); the two climate levels (cloudiness,
+#: mean wind) against Sand Point, a windy maritime island like the demo's.
+CALIBRATION = {"kc_below_0.2": "723170TYA.CSV", "kc_mean": "703165TY.csv",
+               "wind_mean": "703165TY.csv", "weibull_k": "723170TYA.CSV",
+               "wind_autocorr": "723170TYA.CSV", "calm_share": "723170TYA.CSV"}
+
+
+def test_synthetic_statistics_near_real():
+    from sim.inputs.weather.stats import weather_statistics
+
+    data = Path(pvlib.__file__).parent / "data"
+    real = {}
+    for name, lat, lon, alt, zone in [("723170TYA.CSV", 36.1, -79.95, 273, "Etc/GMT+5"),
+                                      ("703165TY.csv", 55.317, -160.517, 7, "Etc/GMT+9")]:
+        w = load_weather(data / name, latitude=lat, longitude=lon, altitude=alt,
+                         year=2023, timezone=zone)
+        real[name] = weather_statistics(w, latitude=lat, longitude=lon, altitude=alt)
+    syn = weather_statistics(synthetic_year(latitude=LAT, longitude=LON, altitude=ALT,
+                                            year=2023),
+                             latitude=LAT, longitude=LON, altitude=ALT)
+    print(f"\n{'statistic':<14}{'synthetic':>10}{'723170TYA':>11}{'703165TY':>10}  compared with")
+    for key in syn:
+        ref = CALIBRATION.get(key, "-")
+        print(f"{key:<14}{syn[key]:>10.3f}{real['723170TYA.CSV'][key]:>11.3f}"
+              f"{real['703165TY.csv'][key]:>10.3f}  {ref}")
+    for key, ref in CALIBRATION.items():
+        assert syn[key] == pytest.approx(real[ref][key], rel=0.25), key

@@ -40,9 +40,18 @@ _TEMP_MEAN = 22.5        # annual mean air temperature [°C]
 _TEMP_AMPLITUDE = 6.5    # half the seasonal range [°C]
 _TEMP_COLDEST_DOY = 32   # day of year of the seasonal minimum (1 Feb)
 _TEMP_DIURNAL = 2.5      # half the diurnal range on a clear day [°C]
-_WEIBULL_K = 2.0         # Weibull shape of hourly wind speed [-]
-_KC_MIN, _KC_MAX = 0.05, 1.05  # bounds of the clear-sky index model [-]
-_KC_SPREAD = 1.6         # spread of the latent cloud variable [-]
+
+# Shape parameters calibrated (issue 11) against real years measured from
+# pvlib's TMY3 files; the table is in profiles/weather/README.md and
+# tests/inputs/test_weather.py::test_synthetic_statistics_near_real prints it.
+_KC_MIN, _KC_MAX = 0.20, 1.06  # bounds of the clear-sky index model [-]
+_KC_SPREAD = 0.8         # spread of the latent cloud variable [-]
+_KC_DAILY = (0.6, 0.8)   # day-to-day AR(1) phi and weight of the cloud variable
+_KC_HOURLY = (0.8, 0.6)  # hour-to-hour AR(1) phi and weight
+_WEIBULL_K = 3.0         # Weibull shape of the non-calm hourly wind speed [-]
+_WIND_DAILY = (0.7, 0.5)   # day-to-day AR(1) phi and weight of the wind variable
+_WIND_HOURLY = (0.72, math.sqrt(1 - 0.5 ** 2))  # hour-to-hour phi and weight
+_CALM_SHARE = 0.13       # share of hours reported calm (< 0.5 m/s: 0) [-]
 
 
 def _periodic_daily(monthly, doy, ndays):
@@ -68,33 +77,40 @@ def synthetic_year(*, latitude, longitude, altitude=0.0, year,
 
     * **Irradiance**: pvlib Ineichen clear-sky GHI for the site (monthly Linke
       turbidity :data:`MONTHLY_LINKE_TURBIDITY`), averaged over each hour by
-      Simpson's rule on the start, middle and end of the hour, times a
-      clear-sky index ``kc``.  ``kc = 0.05 + 1.0 * Phi(m(doy) + 1.6 x)``,
+      Simpson's rule on the start, middle and end of the hour
+      (:func:`_clear_sky_hourly`), times a clear-sky index
+      ``kc = 0.20 + 0.86 * Phi(m(doy) + 0.8 x)`` (:func:`_clearsky_index`),
       where ``x`` mixes a daily Gaussian AR(1) process (phi 0.6 day to day,
-      weight 0.8) and an hourly one (phi 0.8, weight 0.6).  ``m(doy)`` is
-      set in closed form from :data:`MONTHLY_CLEARSKY_INDEX` (cloudy winter
-      monsoon, June rainy season) and then shifted per month (root finding)
-      so that every month's energy-weighted clear-sky index,
-      ``sum(ghi) / sum(ghi_clear)``, equals its target exactly: the seed
-      changes the hour-to-hour pattern, not the monthly totals.  GHI is split into DNI and DHI with
-      :func:`pvlib.irradiance.erbs` at the representative solar position of
-      the hour (:func:`solar_position_hourly`).
-    * **Typhoons**: a Poisson number (mean 3) of events between mid July and
-      mid October, each a Gaussian bump (sigma 15 h) that raises wind speed by
-      12-25 m/s at its peak and dims ``kc`` by up to 80 %.
-    * **Air temperature**: annual mean 22.5 °C, seasonal half-range 6.5 °C
-      (minimum on 1 Feb: about 16 °C in January, 29 °C in August), a daily
-      AR(1) anomaly (phi 0.7, sd 1.2 °C) and a diurnal cycle peaking at 14:00
-      with half-range ``2.5 * (0.5 + 0.6 * kc_day)`` °C (larger on clear
-      days).
-    * **Wind speed** at 10 m: a Gaussian AR(1) process (hourly phi 0.9 mixed
-      with a daily phi 0.7) mapped through the normal CDF onto a Weibull
-      distribution (shape 2), with a +-8 % afternoon sea-breeze cycle, scaled
-      so that each month's mean equals :data:`MONTHLY_WIND_SPEED` exactly
-      (windier winter monsoon); typhoons come on top (annual mean about
-      5.1 m/s).
+      weight 0.8) and an hourly one (phi 0.8, weight 0.6).  ``m(doy)`` comes
+      from :data:`MONTHLY_CLEARSKY_INDEX` (cloudy winter monsoon, June rainy
+      season) and is shifted per month (root finding) so that every month's
+      energy-weighted clear-sky index equals its target exactly: the seed
+      changes the hour-to-hour pattern, not the monthly totals.  GHI is split
+      into DNI and DHI with :func:`pvlib.irradiance.erbs` at the
+      representative solar position of the hour (:func:`_split_irradiance`).
+    * **Typhoons** (:func:`_typhoons`): a Poisson number (mean 3) of events
+      between mid July and mid October, each a Gaussian bump (sigma 15 h)
+      that raises wind speed by 12-25 m/s at its peak and dims ``kc`` by up
+      to 80 %.
+    * **Air temperature** (:func:`_temperature`): annual mean 22.5 °C,
+      seasonal half-range 6.5 °C (minimum on 1 Feb), a daily AR(1) anomaly
+      (phi 0.7, sd 1.2 °C) and a diurnal cycle peaking at 14:00 with
+      half-range ``2.5 * (0.5 + 0.6 * kc_day)`` °C.
+    * **Wind speed** at 10 m (:func:`_wind`): a Gaussian process (daily AR(1)
+      phi 0.7, weight 0.5, plus hourly AR(1) phi 0.72) mapped through the
+      normal CDF: its lowest 13 % are calm (reported 0), the rest follow a
+      Weibull distribution (shape 3.0 within a month; about 2.0 over the
+      year once months of different means are mixed), with a +-8 %
+      afternoon sea-breeze cycle, scaled so that each month's mean equals
+      :data:`MONTHLY_WIND_SPEED` exactly; typhoons come on top (annual mean
+      about 5.1 m/s).
     * **Pressure**: :func:`pvlib.atmosphere.alt2pres` of ``altitude``
       (101325 Pa at sea level), constant.
+
+    The shape parameters are calibrated (issue 11) so that the clear-sky
+    index below 0.2, Weibull k, hour-to-hour wind autocorrelation and calm
+    share lie within 25 % of a real year's (pvlib's TMY3 files; table in
+    profiles/weather/README.md, :mod:`sim.inputs.weather.stats`).
 
     Parameters
     ----------
@@ -117,18 +133,41 @@ def synthetic_year(*, latitude, longitude, altitude=0.0, year,
     """
     _check_site(latitude, longitude, altitude)
     index = year_index(year, timezone)
-    n = len(index)
-    ndays = n // 24
     rng = np.random.default_rng(seed)
-
-    # local calendar; a tz index always has whole local days here
-    doy = np.asarray(index.day_of_year, dtype=float)
-    hour = np.asarray(index.hour, dtype=float)
-    day = (np.asarray(index.day_of_year) - 1)
-    t_hours = np.arange(n, dtype=float)
-
-    # --- clear sky, hourly means by Simpson's rule ------------------------
     pressure = float(pvlib.atmosphere.alt2pres(altitude))
+    ghi_cs = _clear_sky_hourly(index, latitude, longitude, altitude, pressure)
+    bump, wind_boost = _typhoons(rng, len(index))
+    kc = _clearsky_index(rng, index, ghi_cs, bump)
+    ghi = ghi_cs * kc
+    dni, dhi = _split_irradiance(index, ghi, latitude, longitude, altitude,
+                                 pressure)
+    temp_air = _temperature(rng, index, kc)
+    wind = _wind(rng, index) + wind_boost
+    df = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi,
+                       "temp_air": temp_air, "wind_speed": wind,
+                       "pressure": np.full(len(index), pressure)}, index=index)
+    df.attrs = {
+        "source": (f"synthetic: pvlib Ineichen clear-sky x seeded AR(1) cloud "
+                   f"model, humid subtropical Japanese island climatology, "
+                   f"seed {seed}"),
+        "synthetic": True,
+        "wind_height": 10.0,
+        "repairs": [],
+        "site": None,
+    }
+    return df
+
+
+def _days(index):
+    """Day of year (float), local hour (float), day number (int) per hour."""
+    doy = np.asarray(index.day_of_year, dtype=float)
+    return doy, np.asarray(index.hour, dtype=float), \
+        np.asarray(index.day_of_year) - 1
+
+
+def _clear_sky_hourly(index, latitude, longitude, altitude, pressure):
+    """Ineichen clear-sky GHI, hour means by Simpson's rule. [W/m2]"""
+    n, ndays = len(index), len(index) // 24
     step = pd.Timedelta(minutes=30)
     times = index.append(index[-1:] + 2 * step).append(index + step)
     sp = pvlib.solarposition.get_solarposition(times, latitude, longitude,
@@ -143,11 +182,14 @@ def synthetic_year(*, latitude, longitude, altitude=0.0, year,
                                      np.asarray(times.day_of_year)))
     g = np.nan_to_num(cs["ghi"].to_numpy(), nan=0.0)  # night: NaN airmass
     g = np.maximum(g, 0.0)
-    ghi_cs = (g[:n] + g[1:n + 1] + 4.0 * g[n + 1:]) / 6.0
+    return (g[:n] + g[1:n + 1] + 4.0 * g[n + 1:]) / 6.0
 
-    # --- typhoons ---------------------------------------------------------
+
+def _typhoons(rng, n):
+    """Poisson(3) typhoons mid Jul-Oct: cloud dimming bump, wind boost [m/s]."""
+    t_hours = np.arange(n, dtype=float)
     n_typhoon = rng.poisson(3.0)
-    centres = rng.uniform(196 * 24, 288 * 24, size=n_typhoon)  # mid Jul-Oct
+    centres = rng.uniform(196 * 24, 288 * 24, size=n_typhoon)
     peaks = rng.uniform(12.0, 25.0, size=n_typhoon)
     bump = np.zeros(n)
     wind_boost = np.zeros(n)
@@ -155,40 +197,47 @@ def synthetic_year(*, latitude, longitude, altitude=0.0, year,
         b = np.exp(-0.5 * ((t_hours - c) / 15.0) ** 2)
         bump = np.maximum(bump, b)
         wind_boost += p * b
+    return bump, wind_boost
 
-    # --- clear-sky index --------------------------------------------------
+
+def _kc_of(latent, dim):
+    return (_KC_MIN + (_KC_MAX - _KC_MIN) * special.ndtr(latent)) * dim
+
+
+def _clearsky_index(rng, index, ghi_cs, bump):
+    """Hourly clear-sky index, each month's energy-weighted mean on target."""
+    doy, _, day = _days(index)
+    n, ndays = len(index), len(index) // 24
     kc_mean = _periodic_daily(MONTHLY_CLEARSKY_INDEX, doy, ndays)
-    q = (kc_mean - _KC_MIN) / (_KC_MAX - _KC_MIN)
+    q = np.clip((kc_mean - _KC_MIN) / (_KC_MAX - _KC_MIN), 1e-6, 1 - 1e-6)
     m = special.ndtri(q) * math.sqrt(1.0 + _KC_SPREAD ** 2)
-    x_day = _ar1(rng, ndays + 1, 0.6)[day]
-    x = 0.8 * x_day + 0.6 * _ar1(rng, n, 0.8)
-    # per-month latent offset so that the energy-weighted clear-sky index of
-    # every month equals its target exactly (seed changes the pattern, not
-    # the monthly totals)
-    month = np.asarray(index.month) - 1
-    target = MONTHLY_CLEARSKY_INDEX
+    x = _KC_DAILY[1] * _ar1(rng, ndays + 1, _KC_DAILY[0])[day] + \
+        _KC_HOURLY[1] * _ar1(rng, n, _KC_HOURLY[0])
     latent = m + _KC_SPREAD * x
+    dim = 1.0 - 0.8 * bump
+    # per-month latent offset so that the energy-weighted clear-sky index of
+    # every month equals its target exactly (the seed changes the pattern,
+    # not the monthly totals)
+    month = np.asarray(index.month) - 1
     offset = np.zeros(12)
     for k in range(12):
         sel = month == k
         w = ghi_cs[sel]
         if w.sum() <= 0:  # polar night: nothing to match
             continue
-        lat_k, dim_k = latent[sel], 1.0 - 0.8 * bump[sel]
 
-        def excess(d, lat_k=lat_k, dim_k=dim_k, w=w, k=k):
-            kc_k = (_KC_MIN + (_KC_MAX - _KC_MIN) * special.ndtr(lat_k + d)) \
-                * dim_k
-            return np.dot(w, kc_k) / w.sum() - target[k]
+        def excess(d, lat_k=latent[sel], dim_k=dim[sel], w=w, k=k):
+            return np.dot(w, _kc_of(lat_k + d, dim_k)) / w.sum() - \
+                MONTHLY_CLEARSKY_INDEX[k]
 
-        lo, hi = excess(-8.0), excess(8.0)
-        if lo < 0 < hi:
+        if excess(-8.0) < 0 < excess(8.0):
             offset[k] = optimize.brentq(excess, -8.0, 8.0, xtol=1e-6)
-    kc = _KC_MIN + (_KC_MAX - _KC_MIN) * special.ndtr(latent + offset[month])
-    kc = kc * (1.0 - 0.8 * bump)
-    ghi = ghi_cs * kc
+    return _kc_of(latent + offset[month], dim)
 
-    # --- decomposition at the representative sun position -----------------
+
+def _split_irradiance(index, ghi, latitude, longitude, altitude, pressure):
+    """DNI and DHI from GHI with Erbs at the hour's sun position. [W/m2]"""
+    doy, _, _ = _days(index)
     pos = solar_position_hourly(index, latitude, longitude, altitude,
                                 pressure=pressure)
     zen = pos["zenith"].to_numpy()
@@ -197,39 +246,37 @@ def synthetic_year(*, latitude, longitude, altitude=0.0, year,
     dni = np.where(ghi > 0, dni, 0.0)
     cosz = np.cos(np.radians(zen))
     dhi = np.where(ghi > 0, ghi - dni * np.maximum(cosz, 0.0), 0.0)
+    return dni, dhi
 
-    # --- temperature ------------------------------------------------------
+
+def _temperature(rng, index, kc):
+    """Seasonal + daily AR(1) anomaly + diurnal cycle (larger when clear). [°C]"""
+    doy, hour, day = _days(index)
+    ndays = len(index) // 24
     daily_kc = np.bincount(day, weights=kc, minlength=ndays) / 24.0
     seasonal = _TEMP_MEAN - _TEMP_AMPLITUDE * np.cos(
         2 * np.pi * (doy - _TEMP_COLDEST_DOY) / ndays)
     anomaly = 1.2 * _ar1(rng, ndays + 1, 0.7)[day]
     diurnal = _TEMP_DIURNAL * (0.5 + 0.6 * daily_kc[day]) * np.cos(
         2 * np.pi * (hour - 14.0) / 24.0)
-    temp_air = seasonal + anomaly + diurnal
+    return seasonal + anomaly + diurnal
 
-    # --- wind -------------------------------------------------------------
-    z = 0.75 * _ar1(rng, ndays + 1, 0.7)[day] + \
-        math.sqrt(1 - 0.75 ** 2) * _ar1(rng, n, 0.9)
+
+def _wind(rng, index):
+    """Wind at 10 m before typhoons: calms, Weibull, sea breeze, monthly means."""
+    doy, hour, day = _days(index)
+    n, ndays = len(index), len(index) // 24
+    z = _WIND_DAILY[1] * _ar1(rng, ndays + 1, _WIND_DAILY[0])[day] + \
+        _WIND_HOURLY[1] * _ar1(rng, n, _WIND_HOURLY[0])
     u = special.ndtr(z)
-    scale = _periodic_daily(MONTHLY_WIND_SPEED, doy, ndays) / \
-        special.gamma(1.0 + 1.0 / _WEIBULL_K)
-    wind = scale * (-np.log1p(-u)) ** (1.0 / _WEIBULL_K)
+    # the lowest quantiles are calm (an anemometer reports 0 below its
+    # threshold); the rest follow the Weibull distribution
+    calm = u < _CALM_SHARE
+    uw = np.clip((u - _CALM_SHARE) / (1.0 - _CALM_SHARE), 0.0, 1.0 - 1e-12)
+    wind = np.where(calm, 0.0, (-np.log1p(-uw)) ** (1.0 / _WEIBULL_K))
     wind = wind * (1.0 + 0.08 * np.cos(2 * np.pi * (hour - 14.0) / 24.0))
     # match each month's mean (before typhoons) to its target exactly
+    month = np.asarray(index.month) - 1
     got = np.bincount(month, weights=wind, minlength=12) / \
         np.bincount(month, minlength=12)
-    wind = wind * (MONTHLY_WIND_SPEED / got)[month]
-    wind = wind + wind_boost
-
-    df = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi,
-                       "temp_air": temp_air, "wind_speed": wind,
-                       "pressure": np.full(n, pressure)}, index=index)
-    df.attrs = {
-        "source": (f"synthetic: pvlib Ineichen clear-sky x seeded AR(1) cloud "
-                   f"model, humid subtropical Japanese island climatology, "
-                   f"seed {seed}"),
-        "synthetic": True,
-        "wind_height": 10.0,
-        "repairs": [],
-    }
-    return df
+    return wind * (MONTHLY_WIND_SPEED / got)[month]
