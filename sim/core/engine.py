@@ -133,16 +133,35 @@ def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
     shapes: dict[tuple, np.ndarray] = {}
     for i, c in enumerate(scenario.consumers):
         if c.annual_kwh is not None:
-            key = (c.shape, c.temperature_sensitivity)
+            key = (c.shape, c.temperature_sensitivity, c.obon,
+                   repr(c.shape_table), c.shape_file)
             if key not in shapes:
-                shapes[key] = demand_mod.demand_kwh(
-                    1.0, c.shape, index, temp_air=temp_air,
-                    temperature_sensitivity=c.temperature_sensitivity)
+                shapes[key] = _shape_of(scenario, i, index, temp_air)
             out[i] = float(c.annual_kwh) * shapes[key]
         else:
             out[i], meter_notes = _metered_demand(scenario, i, index)
             notes += meter_notes
     return out, notes
+
+
+def _shape_of(scenario: Scenario, i: int, index: pd.DatetimeIndex, temp_air) -> np.ndarray:
+    """Hourly share of a row's energy: archetype, own table or own file."""
+    c = scenario.consumers[i]
+    try:
+        if c.shape_file is not None:
+            return demand_mod.read_shape_file(scenario.resolve(c.shape_file), index)
+        if c.shape_table is not None:
+            return demand_mod.custom_shape(
+                c.shape_table, index, obon=bool(c.obon), temp_air=temp_air,
+                temperature_sensitivity=c.temperature_sensitivity)
+        return demand_mod.demand_kwh(1.0, c.shape, index, temp_air=temp_air,
+                                     temperature_sensitivity=c.temperature_sensitivity,
+                                     obon=c.obon)
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        raise InputError(exc.reason, source=scenario.path,
+                         field=f"consumers[{i}].{exc.field or 'shape'}") from None
 
 
 def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):

@@ -151,11 +151,26 @@ class Consumer(_Model):
     savings: float = Field(0.0, ge=0, lt=1, description="share of demand saved [-]")
     temperature_sensitivity: float = Field(0.0, ge=0, le=0.2,
                                            description="demand change per °C beyond comfort [1/°C]")
+    shape_table: dict[str, list[NonNeg]] | None = Field(
+        None, description="own daily shape: {workday = [24], holiday = [24]} or {all = [24]}, "
+        "relative load per local hour (instead of an archetype)")
+    shape_file: str | None = Field(None, description="own hourly shape: CSV of 8760/8784 "
+                                   "relative values (instead of an archetype)")
+    obon: bool | None = Field(None, description="read Obon (13-16 Aug) as holidays; "
+                              "default: office and factory archetypes do")
 
     @model_validator(mode="after")
     def _one_demand_source(self):
         if (self.annual_kwh is None) == (self.meter_file is None):
             raise ValueError("expected exactly one of annual_kwh or meter_file")
+        given = [n for n in ("archetype", "shape_table", "shape_file")
+                 if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"expected one of archetype, shape_table or shape_file, "
+                             f"got {' and '.join(given)}")
+        if self.meter_file is not None and (self.shape_table or self.shape_file):
+            raise ValueError("a metered consumer has its own shape: drop shape_table / "
+                             "shape_file")
         return self
 
     @property
