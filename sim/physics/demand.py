@@ -436,7 +436,7 @@ def archetype_shape(archetype, index, *, temp_air=None,
     index : pandas.DatetimeIndex
         Tz-aware hourly labels, each the start of its hour; normally a full
         calendar year (8760 or 8784 h) but any hourly span works. Hours and
-        dates are read in Asia/Tokyo local time.
+        dates are read in the index's own time zone (Asia/Tokyo for UTC).
     temp_air : array-like of float, shape (T,), optional
         Air temperature for each hour. [°C] Required when
         `temperature_sensitivity` > 0.

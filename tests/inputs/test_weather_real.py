@@ -266,3 +266,22 @@ def test_metpv_roundtrip_and_site(tmp_path, year):
     assert np.abs(df["temp_air"] - year["temp_air"]).max() <= 0.05 + 1e-9
     with pytest.raises(InputError, match="MADEUP ISLAND"):
         load_weather(txt, latitude=31.0, longitude=130.5, year=2023)
+
+
+def test_jma_hour_24_written_as_24_00(tmp_path, year):
+    csv = write_jma_csv(year, tmp_path / "a.csv")
+    text = csv.read_bytes().decode("cp932").splitlines()
+    # rewrite 'Y/M/D+1 0:00:00' as 'Y/M/D 24:00:00' (both occur in the wild)
+    out = []
+    for line in text:
+        head, _, rest = line.partition(",")
+        if head.endswith(" 0:00:00"):
+            t = pd.Timestamp(head.split()[0]) - pd.Timedelta(days=1)
+            head = f"{t.year}/{t.month}/{t.day} 24:00:00"
+        out.append(head + ("," + rest if rest else ""))
+    b = tmp_path / "b.csv"
+    b.write_bytes("\r\n".join(out).encode("cp932"))
+    da = load_weather(csv, latitude=LAT, longitude=LON, altitude=ALT, year=2023)
+    db = load_weather(b, latitude=LAT, longitude=LON, altitude=ALT, year=2023)
+    pd.testing.assert_frame_equal(da, db)
+    assert any("states no site" in c for c in db.attrs["checks"])

@@ -85,7 +85,11 @@ def check_site(weather, *, latitude, longitude, altitude=0.0,
     """
     site = weather.attrs.get("site")
     if not site:
-        return []
+        if weather.attrs.get("synthetic"):
+            return []
+        return [f"weather source states no site (no coordinates in "
+                f"{weather.attrs.get('source', 'the file')}): distance not "
+                f"checked; the clock check still applies"]
     flat, flon = site["latitude"], site["longitude"]
     d = distance_km(latitude, longitude, flat, flon)
     name = site.get("name") or "file site"

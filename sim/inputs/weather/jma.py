@@ -139,8 +139,13 @@ def parse_jma_csv(path, *, min_quality=5):
                          "in the item line", source=path, field="line 4")
     raw = pd.read_csv(io.StringIO("\n".join(lines[start:])), header=None,
                       dtype=str, keep_default_na=False)
+    # hour 24 may be written as 24:00 of the day or 0:00 of the next day
+    stamp = raw[0].str.strip()
+    h24 = stamp.str.contains(r" 24:00(?::00)?$", regex=True)
+    stamp = stamp.str.replace(r" 24:00(?::00)?$", " 0:00:00", regex=True)
     try:
-        end = pd.DatetimeIndex(pd.to_datetime(raw[0], format="%Y/%m/%d %H:%M:%S"))
+        end = pd.DatetimeIndex(pd.to_datetime(stamp, format="%Y/%m/%d %H:%M:%S")) + \
+            pd.to_timedelta(h24.to_numpy().astype(int), unit="D")
     except (ValueError, TypeError) as exc:
         raise InputError(f"could not parse times ({exc}); expected "
                          f"'YYYY/M/D H:00:00'", source=path, field="年月日時") from None
