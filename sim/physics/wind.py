@@ -15,7 +15,10 @@ pass ``normalize="peak"`` to divide by the curve's maximum instead.
 Below the first and above the last tabulated wind speed of the curve the
 output is 0 (cut-in and cut-out; the last tabulated speed is taken as the
 cut-out speed).  Hourly mean wind speeds are fed straight through the curve
-(no intra-hour turbulence correction).  No wake or availability losses are
+(no intra-hour turbulence correction).  The curve is corrected for the air
+density at hub height by default (IEC 61400-12-1 through windpowerlib: the
+density from the weather's temperature and pressure; energy is about 2-3 %
+lower than with the standard 1.225 kg/m3 at a warm site), and a note says so.  No wake or availability losses are
 applied; apply them downstream as an explicit derate if needed.
 """
 

@@ -285,3 +285,18 @@ def test_jma_hour_24_written_as_24_00(tmp_path, year):
     db = load_weather(b, latitude=LAT, longitude=LON, altitude=ALT, year=2023)
     pd.testing.assert_frame_equal(da, db)
     assert any("states no site" in c for c in db.attrs["checks"])
+
+
+def test_shipped_made_up_samples():
+    """The two small MADE-UP sample files in tests/data (see its README)."""
+    from sim.inputs.weather.jma import parse_jma_csv
+    from sim.inputs.weather.metpv import parse_metpv
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    df, flagged, station = parse_jma_csv(data / "jma_made_up_2days.csv")
+    assert station == "架空島" and len(df) == 48
+    assert df.index[0] == pd.Timestamp("2023-01-01 00:00")   # hour 1 = 00-01
+    assert set(df.columns) == {"temp_air", "ghi", "wind_speed", "pressure"}
+    assert not any(flagged.values())
+    with pytest.raises(InputError, match="362 of 365 days missing, first 01-04"):
+        parse_metpv(data / "metpv_made_up_truncated.txt")
