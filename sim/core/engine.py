@@ -249,7 +249,7 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
                                          forced_outages=g.forced_outages, seed=seed,
                                          notes=bio_notes)
             if notes is not None:
-                notes += [f"{g.id}: {n}" for n in bio_notes]
+                notes += [f"{g.id}: {n.removeprefix('biomass: ')}" for n in bio_notes]
         else:  # waste
             out[i] = waste.waste_kwh(index, capacity_kw=g.capacity_kw,
                                      weekly_schedule=g.weekly_schedule,

@@ -87,13 +87,13 @@ def check_site(weather, *, latitude, longitude, altitude=0.0,
     if not site:
         if weather.attrs.get("synthetic"):
             return []
-        return [f"weather source states no site (no coordinates in "
+        return [f"site: the source states no site (no coordinates in "
                 f"{weather.attrs.get('source', 'the file')}): distance not "
                 f"checked; the clock check still applies"]
     flat, flon = site["latitude"], site["longitude"]
     d = distance_km(latitude, longitude, flat, flon)
     name = site.get("name") or "file site"
-    note = (f"weather site {name} {_where(flat, flon)}, elevation "
+    note = (f"site: file station {name} {_where(flat, flon)}, elevation "
             f"{site['altitude']:g} m, UTC{site['utc_offset']:+g}: {d:.1f} km "
             f"from the scenario site {_where(latitude, longitude)} "
             f"(elevation {altitude:g} m)")
@@ -177,7 +177,7 @@ def check_clock(weather, *, latitude, longitude,
     """
     shift = clock_shift_hours(weather, latitude=latitude, longitude=longitude)
     if not np.isfinite(shift):
-        return ["weather clock: no irradiance in the year, clock not checked"]
+        return ["clock: no irradiance in the year, clock not checked"]
     if abs(shift) > tolerance_h:
         raise InputError(
             f"irradiance peaks {abs(shift):.1f} h {'after' if shift > 0 else 'before'} "
@@ -185,5 +185,5 @@ def check_clock(weather, *, latitude, longitude,
             f"within {tolerance_h:g} h): wrong time zone, hour-ending labels "
             f"read as hour-starting, or the wrong site",
             source=source or weather.attrs.get("source"), field="time")
-    return [f"weather clock: irradiance centred {shift:+.2f} h from solar "
+    return [f"clock: irradiance centred {shift:+.2f} h from solar "
             f"noon at the site (limit +-{tolerance_h:g} h)"]
