@@ -13,6 +13,7 @@ annual totals. The building blocks are public so that sweeps and the
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -132,16 +133,35 @@ def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
     shapes: dict[tuple, np.ndarray] = {}
     for i, c in enumerate(scenario.consumers):
         if c.annual_kwh is not None:
-            key = (c.shape, c.temperature_sensitivity)
+            key = (c.shape, c.temperature_sensitivity, c.obon,
+                   repr(c.shape_table), c.shape_file)
             if key not in shapes:
-                shapes[key] = demand_mod.demand_kwh(
-                    1.0, c.shape, index, temp_air=temp_air,
-                    temperature_sensitivity=c.temperature_sensitivity)
+                shapes[key] = _shape_of(scenario, i, index, temp_air)
             out[i] = float(c.annual_kwh) * shapes[key]
         else:
             out[i], meter_notes = _metered_demand(scenario, i, index)
             notes += meter_notes
     return out, notes
+
+
+def _shape_of(scenario: Scenario, i: int, index: pd.DatetimeIndex, temp_air) -> np.ndarray:
+    """Hourly share of a row's energy: archetype, own table or own file."""
+    c = scenario.consumers[i]
+    try:
+        if c.shape_file is not None:
+            return demand_mod.read_shape_file(scenario.resolve(c.shape_file), index)
+        if c.shape_table is not None:
+            return demand_mod.custom_shape(
+                c.shape_table, index, obon=bool(c.obon), temp_air=temp_air,
+                temperature_sensitivity=c.temperature_sensitivity)
+        return demand_mod.demand_kwh(1.0, c.shape, index, temp_air=temp_air,
+                                     temperature_sensitivity=c.temperature_sensitivity,
+                                     obon=c.obon)
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        raise InputError(exc.reason, source=scenario.path,
+                         field=f"consumers[{i}].{exc.field or 'shape'}") from None
 
 
 def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
@@ -170,15 +190,18 @@ def _metered_demand(scenario: Scenario, i: int, index: pd.DatetimeIndex):
 
 #: wind model argument -> scenario field, for error messages
 _WIND_FIELDS = {"hub_height": "hub_height_m", "roughness_length": "roughness_length_m",
-                "turbine_type": "turbine_type", "losses_percent": "losses_percent"}
+                "turbine_type": "turbine_type", "losses_percent": "losses_percent",
+                "capacity_kw": "capacity_kw", "turbines": "turbines"}
 
 
 def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
-                     dtype=np.float64) -> np.ndarray:
+                     dtype=np.float64, notes: list[str] | None = None) -> np.ndarray:
     """Hourly output of every generator row, (G, T) [kWh].
 
     PV and wind profiles are computed once per distinct orientation or turbine
-    set-up and scaled by capacity.
+    set-up and scaled by capacity. ``notes``, if given, receives what the
+    physics assumed or repaired (e.g. the isotropic sky in hours where Perez
+    gives no finite result).
     """
     # pvlib and windpowerlib are imported here, not at start-up: array users
     # of ``sim.match`` need neither.
@@ -195,27 +218,38 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
                 profiles[key] = solar.pv_kwh_per_kwp(
                     weather, latitude=reg.latitude, longitude=reg.longitude,
                     altitude=reg.altitude_m, tilt=g.tilt, azimuth=g.azimuth,
-                    losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio)
+                    losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio,
+                    notes=notes)
             out[i] = profiles[key] * g.capacity_kw
         elif g.kind == "wind":
             key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m,
-                   g.losses_percent)
-            if key not in profiles:
-                try:
+                   g.losses_percent, g.density_correction)
+            try:
+                n = wind.turbine_count(g.capacity_kw, g.turbine_type, g.turbines)
+                if key not in profiles:
                     profiles[key] = wind.wind_kwh_per_kw(
                         weather, hub_height=g.hub_height_m, turbine_type=g.turbine_type,
                         roughness_length=g.roughness_length_m,
-                        losses_percent=g.losses_percent)
-                except InputError as exc:
-                    name = _WIND_FIELDS.get(exc.field, "turbine_type")
-                    raise InputError(exc.reason, source=scenario.path,
-                                     field=f"generators[{i}].{name}") from None
-            out[i] = profiles[key] * g.capacity_kw
+                        losses_percent=g.losses_percent,
+                        density_correction=g.density_correction, notes=notes)
+            except InputError as exc:
+                name = _WIND_FIELDS.get(exc.field, "turbine_type")
+                raise InputError(exc.reason, source=scenario.path,
+                                 field=f"generators[{i}].{name}") from None
+            rating = wind.turbine_power_curve(g.turbine_type)[2]
+            # n turbines, capped at the row's capacity (connection limit)
+            out[i] = np.minimum(profiles[key] * n * rating, g.capacity_kw)
         elif g.kind == "biomass":
+            seed = g.outage_seed if g.outage_seed is not None else zlib.crc32(g.id.encode())
+            bio_notes: list[str] = []
             out[i] = biomass.biomass_kwh(index, capacity_kw=g.capacity_kw,
                                          availability=g.availability,
                                          outage_weeks=g.outage_weeks,
-                                         load_factor=g.load_factor)
+                                         load_factor=g.load_factor,
+                                         forced_outages=g.forced_outages, seed=seed,
+                                         notes=bio_notes)
+            if notes is not None:
+                notes += [f"{g.id}: {n.removeprefix('biomass: ')}" for n in bio_notes]
         else:  # waste
             out[i] = waste.waste_kwh(index, capacity_kw=g.capacity_kw,
                                      weekly_schedule=g.weekly_schedule,
@@ -245,17 +279,27 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     if weather is None:
         from sim.inputs import weather as weather_mod
 
-        src = scenario.weather.source
-        weather = weather_mod.load_weather(
-            None if src == "default" else scenario.resolve(src),
-            latitude=reg.latitude, longitude=reg.longitude, altitude=reg.altitude_m,
-            year=reg.year, timezone=reg.timezone)
+        spec = scenario.weather
+        src = spec.source
+        try:
+            weather = weather_mod.load_weather(
+                None if src == "default" else scenario.resolve(src),
+                latitude=reg.latitude, longitude=reg.longitude, altitude=reg.altitude_m,
+                year=reg.year, timezone=reg.timezone, wind_height=spec.wind_height_m,
+                max_distance_km=spec.max_distance_km, distant_ok=spec.distant_ok,
+                clock_tolerance_h=spec.clock_tolerance_h, min_quality=spec.min_quality)
+        except InputError as exc:
+            if exc.source is not None:
+                raise
+            raise InputError(exc.reason, source=scenario.path,
+                             field=f"weather.{exc.field or 'source'}") from None
     if len(weather) != len(index) or not weather.index.equals(index):
         raise InputError(f"weather must cover the hours of {reg.year} in {reg.timezone} "
                          f"({len(index)} h), got {len(weather)} rows",
                          source=scenario.path, field="weather.source")
     notes = [f"weather: {weather.attrs.get('source', 'given')}"]
     notes += [f"weather: {r}" for r in weather.attrs.get("repairs", [])]
+    notes += [f"weather: {r}" for r in weather.attrs.get("checks", [])]
     timings["weather"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -269,7 +313,9 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     timings["demand"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    generation = generator_output(scenario, weather, dtype=dtype)
+    gen_notes: list[str] = []
+    generation = generator_output(scenario, weather, dtype=dtype, notes=gen_notes)
+    notes += list(dict.fromkeys(gen_notes))  # one note per distinct repair
     timings["generation"] = time.perf_counter() - t0
 
     must_run = np.full(len(index), scenario.grid.must_run_kw)

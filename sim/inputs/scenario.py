@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +52,19 @@ class _Model(BaseModel):
                               str_strip_whitespace=True)
 
 
+def _standard_offset_h(zone: str, year: int) -> float:
+    """Standard (winter or summer, the smaller) UTC offset of a zone. [h]"""
+    tz = ZoneInfo(zone)
+    offs = [datetime(year, m, 1, tzinfo=tz).utcoffset().total_seconds() / 3600
+            for m in (1, 7)]
+    return min(offs)
+
+
+def _lon_gap(a: float, b: float) -> float:
+    """Angle between two longitudes. [°]"""
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
 class Region(_Model):
     """Where and when: the proposing municipality and the simulated year."""
 
@@ -60,8 +74,8 @@ class Region(_Model):
     co_proposers: list[str] = Field(default_factory=list,
                                     description="co-proposing municipalities (共同提案者)")
     prefecture_led: bool = Field(False, description="a prefecture-led plan (問26)")
-    latitude: float = Field(ge=20, le=46, description="[°N], Japan's range")
-    longitude: float = Field(ge=122, le=154, description="[°E], Japan's range")
+    latitude: float = Field(ge=-90, le=90, description="[°], north positive")
+    longitude: float = Field(ge=-180, le=180, description="[°], east positive")
     altitude_m: float = Field(0.0, ge=-10, le=4000)
     timezone: str = "Asia/Tokyo"
     year: int = Field(ge=1990, le=2100, description="calendar year simulated")
@@ -75,11 +89,37 @@ class Region(_Model):
             raise ValueError(f"expected an IANA time zone such as 'Asia/Tokyo', got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _longitude_fits_zone(self):
+        # Guard against swapped latitude/longitude and a wrong zone: a site's
+        # longitude lies near its zone's meridian (15° per hour of standard
+        # offset; China's single zone spans ~47°, so 50° is the limit).
+        off = _standard_offset_h(self.timezone, self.year)
+        gap = _lon_gap(self.longitude, 15.0 * off)
+        if gap > 50.0:
+            hint = (" (latitude and longitude look swapped)"
+                    if abs(self.longitude) <= 90 and _lon_gap(self.latitude, 15.0 * off) <= 50.0
+                    else "")
+            raise ValueError(f"longitude {self.longitude:g}° is {gap:.0f}° from the meridian "
+                             f"of time zone {self.timezone} (UTC{off:+g}, {15 * off:g}°); "
+                             f"expected within 50°{hint}")
+        return self
+
 
 class WeatherSpec(_Model):
     """Weather source: ``"default"`` (the embedded synthetic island year) or a file."""
 
     source: str = "default"
+    max_distance_km: Pos = Field(50.0, description="largest distance from the file's "
+                                 "station to the site [km]")
+    distant_ok: bool = Field(False, description="use a file from further than "
+                             "max_distance_km on purpose (reported)")
+    clock_tolerance_h: Pos = Field(0.75, le=6, description="largest shift of the daily "
+                                   "irradiance centroid from solar noon [h]")
+    min_quality: int = Field(5, ge=0, le=8, description="lowest usable JMA quality flag "
+                             "(品質情報: 8 normal, 5 quasi-normal, 4 insufficient...)")
+    wind_height_m: Pos | None = Field(None, le=300, description="height of the file's "
+                                      "wind speed [m]; default 10 m")
 
 
 class GridSpec(_Model):
@@ -114,11 +154,26 @@ class Consumer(_Model):
     savings: float = Field(0.0, ge=0, lt=1, description="share of demand saved [-]")
     temperature_sensitivity: float = Field(0.0, ge=0, le=0.2,
                                            description="demand change per °C beyond comfort [1/°C]")
+    shape_table: dict[str, list[NonNeg]] | None = Field(
+        None, description="own daily shape: {workday = [24], holiday = [24]} or {all = [24]}, "
+        "relative load per local hour (instead of an archetype)")
+    shape_file: str | None = Field(None, description="own hourly shape: CSV of 8760/8784 "
+                                   "relative values (instead of an archetype)")
+    obon: bool | None = Field(None, description="read Obon (13-16 Aug) as holidays; "
+                              "default: office and factory archetypes do")
 
     @model_validator(mode="after")
     def _one_demand_source(self):
         if (self.annual_kwh is None) == (self.meter_file is None):
             raise ValueError("expected exactly one of annual_kwh or meter_file")
+        given = [n for n in ("archetype", "shape_table", "shape_file")
+                 if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"expected one of archetype, shape_table or shape_file, "
+                             f"got {' and '.join(given)}")
+        if self.meter_file is not None and (self.shape_table or self.shape_file):
+            raise ValueError("a metered consumer has its own shape: drop shape_table / "
+                             "shape_file")
         return self
 
     @property
@@ -206,26 +261,85 @@ class WindGenerator(_GeneratorBase):
         12.0, ge=0, lt=100, description="availability, wake, electrical and other losses "
         "after the power curve [%]; 12 % is a typical pre-construction P50 total for a "
         "small onshore farm (availability ~3, wake ~5, electrical ~2, other ~2)")
+    turbines: int | None = Field(None, ge=1, description="number of turbines; needed when "
+                                 "capacity_kw is not a whole number of the rating (the "
+                                 "capacity then caps the output)")
+    density_correction: bool = Field(True, description="correct the power curve for the "
+                                     "air density of the weather (IEC 61400-12-1)")
 
 
-class BiomassGenerator(_GeneratorBase):
-    """Steam-cycle biomass: availability and planned outage weeks."""
+class _Fuel(_Model):
+    """Fuel cost of a thermal plant: per kWh, or per tonne with a heating value."""
+
+    fuel_cost_jpy_per_kwh: NonNeg | None = Field(None, description="fuel cost per kWh "
+                                                 "generated [JPY/kWh]")
+    fuel_cost_jpy_per_t: NonNeg | None = Field(None, description="fuel price as received "
+                                               "[JPY/t]")
+    fuel_heating_value_mj_per_kg: Pos | None = Field(None, le=50, description="lower "
+                                                     "heating value as received [MJ/kg]")
+    net_efficiency: float | None = Field(None, gt=0, le=0.6, description="net electrical "
+                                         "efficiency [-]")
+
+    @model_validator(mode="after")
+    def _one_fuel_basis(self):
+        per_t = (self.fuel_cost_jpy_per_t, self.fuel_heating_value_mj_per_kg,
+                 self.net_efficiency)
+        if self.fuel_cost_jpy_per_kwh is not None and self.fuel_cost_jpy_per_t is not None:
+            raise ValueError("give fuel_cost_jpy_per_kwh or fuel_cost_jpy_per_t, not both")
+        if self.fuel_cost_jpy_per_t is not None and None in per_t:
+            raise ValueError("fuel_cost_jpy_per_t needs fuel_heating_value_mj_per_kg and "
+                             "net_efficiency")
+        return self
+
+    _DEFAULT_FUEL_JPY_PER_KWH = 0.0
+
+    @property
+    def fuel_jpy_per_kwh(self) -> float:
+        """Fuel cost per kWh generated [JPY/kWh]: price / (LHV x efficiency / 3.6)."""
+        if self.fuel_cost_jpy_per_kwh is not None:
+            return float(self.fuel_cost_jpy_per_kwh)
+        if self.fuel_cost_jpy_per_t is not None:
+            kwh_per_t = self.fuel_heating_value_mj_per_kg * 1000.0 / 3.6 * self.net_efficiency
+            return float(self.fuel_cost_jpy_per_t) / kwh_per_t
+        return self._DEFAULT_FUEL_JPY_PER_KWH
+
+
+#: Default biomass fuel cost [JPY/kWh]: an engineering estimate, wood chips at
+#: 12,000 JPY/t as received (about 40 % moisture, LHV about 10 MJ/kg) burnt at 20 %
+#: net efficiency in a small steam plant: 12,000 / (10,000 / 3.6 x 0.2) = 21.6.
+DEFAULT_BIOMASS_FUEL_JPY_PER_KWH = 12_000 / (10_000 / 3.6 * 0.2)
+
+
+class BiomassGenerator(_GeneratorBase, _Fuel):
+    """Steam-cycle biomass: availability, planned outage weeks and fuel cost."""
 
     kind: Literal["biomass"]
     availability: float = Field(0.85, gt=0, le=1)
     load_factor: float = Field(1.0, gt=0, le=1)
     outage_weeks: list[Week] = Field(default_factory=list)
+    forced_outages: Literal["events", "derate"] = Field(
+        "events", description="seeded forced-outage events, or a uniform derate")
+    outage_seed: int | None = Field(None, ge=0, description="seed of the outage events; "
+                                    "default from the row id")
+    _DEFAULT_FUEL_JPY_PER_KWH = DEFAULT_BIOMASS_FUEL_JPY_PER_KWH
 
 
-class WasteGenerator(_GeneratorBase):
-    """Waste-to-energy: weekly throughput, shutdown weeks and the biomass ratio (問31)."""
+class WasteGenerator(_GeneratorBase, _Fuel):
+    """Waste-to-energy: weekly throughput, shutdown weeks and the biomass ratio (問31).
+
+    Defaults (load factor 0.6, four shutdown weeks) give an annual capacity
+    factor of 55 %, inside the 40-60 % of Japanese practice (source in
+    ``sim.physics.waste``). Fuel cost defaults to 0: the plant is paid to take
+    the waste.
+    """
 
     kind: Literal["waste"]
     biomass_ratio: Share = Field(description="1 - plastic share, from the waste "
                                  "composition survey (問31) [-]")
-    load_factor: float = Field(0.8, gt=0, le=1)
+    load_factor: float = Field(0.6, gt=0, le=1)
     weekly_schedule: list[Share] | None = Field(None, description="throughput Mon..Sun [-]")
-    shutdown_weeks: list[Week] = Field(default_factory=list)
+    shutdown_weeks: list[Week] = Field(default_factory=lambda: [22, 23, 42, 43],
+                                       description="ISO weeks of planned shutdown")
 
     @field_validator("weekly_schedule")
     @classmethod

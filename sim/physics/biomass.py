@@ -1,12 +1,17 @@
 """Steam-cycle biomass power: planned outages and expected availability.
 
 A biomass steam plant runs base-load at ``capacity_kw * load_factor`` except
-during planned maintenance, given as whole ISO weeks.  Unplanned outages
-(forced trips) are represented by their *deterministic expected value*: every
-running hour is derated by ``availability``.  No random trips are drawn, so
-results are reproducible and an annual total equals its expectation; the
-hour-by-hour matching is therefore slightly optimistic compared with a plant
-that trips for whole days.
+during planned maintenance, given as whole ISO weeks, and during forced
+outages.  Forced outages (boiler tube leaks, fuel-feed jams, turbine trips)
+are drawn as *events* by default: an alternating renewal process with
+exponentially distributed times to failure and repair, mean repair time
+:data:`MEAN_OUTAGE_HOURS` (3 days) and a mean time to failure set so that
+the long-run share of forced-out hours is ``1 - availability``.  The draw is
+seeded (``seed``), so a run is reproducible; the plant is then either at
+full output or at zero in each hour, as a real plant is, and the
+hour-by-hour matching sees whole days without it.  ``forced_outages =
+"derate"`` keeps the former deterministic expectation (every running hour
+times ``availability``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,12 @@ import pandas as pd
 
 from sim.errors import InputError
 
-__all__ = ["biomass_kwh", "hourly_index", "iso_week_mask"]
+__all__ = ["biomass_kwh", "hourly_index", "iso_week_mask", "forced_outage_mask",
+           "MEAN_OUTAGE_HOURS"]
+
+#: Mean duration of a forced outage of a small steam plant (engineering
+#: estimate: a boiler tube leak needs cooling, repair and restart, 2-4 days). [h]
+MEAN_OUTAGE_HOURS = 72.0
 
 
 def hourly_index(index):
@@ -117,8 +127,48 @@ def iso_week_mask(index, weeks, *, field="outage_weeks"):
     return np.isin(iso, wk)
 
 
+def forced_outage_mask(n, availability, *, seed,
+                       mean_outage_hours=MEAN_OUTAGE_HOURS):
+    """Hours of seeded forced-outage events.
+
+    Parameters
+    ----------
+    n : int
+        Number of hours.
+    availability : float
+        Long-run share of hours not forced out, 0 < a <= 1. [-]
+    seed : int
+        Seed of the draw (same seed, same events).
+    mean_outage_hours : float, default :data:`MEAN_OUTAGE_HOURS`
+        Mean event duration. [h]
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True in forced-out hours.
+    """
+    out = np.zeros(n, dtype=bool)
+    if availability >= 1.0:
+        return out
+    rng = np.random.default_rng(seed)
+    mttf = mean_outage_hours * availability / (1.0 - availability)
+    # start up with probability ``availability`` (exponential times are
+    # memoryless, so this is the stationary state), then alternate
+    up = rng.random() < availability
+    t = 0.0
+    while t < n:
+        if up:
+            t += rng.exponential(mttf)
+        else:
+            d = rng.exponential(mean_outage_hours)
+            out[int(round(t)):int(round(min(t + d, n)))] = True
+            t += d
+        up = not up
+    return out
+
+
 def biomass_kwh(index, *, capacity_kw, availability=0.85, outage_weeks=(),
-                load_factor=1.0):
+                load_factor=1.0, forced_outages="events", seed=0, notes=None):
     """Hourly output of a steam-cycle biomass plant.
 
     Parameters
@@ -152,6 +202,19 @@ def biomass_kwh(index, *, capacity_kw, availability=0.85, outage_weeks=(),
     cap = _capacity(capacity_kw)
     avail = _number("availability", availability, 0, 1, lo_open=True)
     lf = _number("load_factor", load_factor, 0, 1, lo_open=True)
-    out = np.full(len(index), cap * lf * avail, dtype=np.float64)
+    if forced_outages == "derate":
+        out = np.full(len(index), cap * lf * avail, dtype=np.float64)
+    elif forced_outages == "events":
+        out = np.full(len(index), cap * lf, dtype=np.float64)
+        forced = forced_outage_mask(len(index), avail, seed=seed)
+        out[forced] = 0.0
+        if notes is not None:
+            events = int(np.count_nonzero(np.diff(forced.astype(int)) == 1) + forced[0])
+            notes.append(f"biomass: {events} seeded forced outage(s), {int(forced.sum())} h "
+                         f"({forced.mean():.1%} of the year; availability {avail:g}, mean "
+                         f"{MEAN_OUTAGE_HOURS:g} h per event, seed {seed})")
+    else:
+        raise InputError(f"expected forced_outages 'events' or 'derate', got "
+                         f"{forced_outages!r}", field="forced_outages")
     out[iso_week_mask(index, outage_weeks)] = 0.0
     return out

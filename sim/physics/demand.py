@@ -21,8 +21,9 @@ Optional modifiers (each keeps the total over the index unchanged):
 * ``temperature_sensitivity`` multiplies each hour by a degree-hour factor
   ``1 + s * (max(0, T - 24) + max(0, 14 - T))`` (cooling and heating).
 
-Calendar: hours are read in Japan local time (Asia/Tokyo); an index in
-another time zone is converted explicitly. Day type ``holiday`` is Saturday,
+Calendar: hours are read in the index's own local time (Asia/Tokyo for a
+Japanese site; a site elsewhere keeps its own day); a UTC index is read in
+Asia/Tokyo.  The holiday calendar is always Japan's (the programme's). Day type ``holiday`` is Saturday,
 Sunday, a national holiday (``holidays.Japan``) or the year-end break
 12/29-1/3; every other day is a ``workday``. Leap years have 8784 hours; no
 day is dropped.
@@ -46,6 +47,9 @@ __all__ = [
     "SEASON_OF_MONTH",
     "japanese_holidays",
     "archetype_shape",
+    "custom_shape",
+    "read_shape_file",
+    "OBON",
     "demand_kwh",
     "apply_savings",
 ]
@@ -62,8 +66,13 @@ ARCHETYPES: tuple[str, ...] = (
     "public_hall",        # 庁舎・公民館 (town hall, community hall)
     "water_works",        # 上下水道施設 (water supply and sewage)
     "waste_plant",        # ごみ処理施設 (own consumption)
+    "factory",            # 工場 (day-shift manufacturing, food processing)
     "flat",               # constant load
 )
+
+#: Obon (お盆), local dates 13-16 August (MMDD): a reduced-activity period
+#: (closures.csv gives it to office and factory; ``obon`` per row overrides).
+OBON = (813, 816)
 
 #: Folder holding the shape tables.
 PROFILE_DIR: Path = PROFILES / "demand"
@@ -299,19 +308,27 @@ def _holiday_mask(local: pd.DatetimeIndex, *, year_end: bool) -> np.ndarray:
 
 def _calendar_of(index: pd.DatetimeIndex) -> tuple[np.ndarray, ...]:
     """Calendar arrays of a checked hourly index (cached by start and length)."""
-    return _calendar(int(index[:1].as_unit("ns").asi8[0]), len(index))
+    return _calendar(int(index[:1].as_unit("ns").asi8[0]), len(index),
+                     _local_zone(index))
+
+
+def _local_zone(index: pd.DatetimeIndex) -> str:
+    """The clock the shapes are read in: the index's own zone (a site outside
+    Japan keeps its local day), Asia/Tokyo for UTC indexes."""
+    name = str(index.tz)
+    return _TZ if name in ("UTC", "utc") else name
 
 
 @functools.lru_cache(maxsize=32)
-def _calendar(first_ns: int, n: int) -> tuple[np.ndarray, ...]:
+def _calendar(first_ns: int, n: int, zone: str = _TZ) -> tuple[np.ndarray, ...]:
     """Hour, month - 1, MMDD, holiday flag and season of ``n`` hours (read-only)."""
     index = pd.to_datetime(first_ns + _HOUR_NS * np.arange(n, dtype=np.int64),
                            unit="ns", utc=True)
-    return _compute_calendar(index)
+    return _compute_calendar(index, zone)
 
 
-def _compute_calendar(index: pd.DatetimeIndex) -> tuple[np.ndarray, ...]:
-    local = index.tz_convert(_TZ)
+def _compute_calendar(index: pd.DatetimeIndex, zone: str = _TZ) -> tuple[np.ndarray, ...]:
+    local = index.tz_convert(zone)
     hour = local.hour.to_numpy().astype(np.intp)
     month = local.month.to_numpy().astype(np.intp)
     mmdd = month * 100 + local.day.to_numpy()
@@ -349,14 +366,30 @@ def _check_fraction(value, name: str, *, upper_open: bool) -> float:
     return value
 
 
-def _relative_load(archetype: str, calendar: tuple[np.ndarray, ...]) -> np.ndarray:
-    hour, month0, mmdd, holiday, season = calendar
-    daily, monthly, closures = _tables()[archetype]
-    day_type = holiday.astype(np.intp)  # 0 workday, 1 holiday
+def _with_obon(closures, obon):
+    """The archetype's closures with Obon added (True) or removed (False)."""
+    if obon is None:
+        return closures
+    rest = tuple(c for c in closures if (c[0], c[1]) != OBON)
+    return rest + ((OBON[0], OBON[1], _DAY_TYPES.index("holiday")),) if obon else rest
+
+
+def _day_types(calendar, closures) -> np.ndarray:
+    """0 workday / 1 holiday per hour, closures applied."""
+    _, _, mmdd, holiday, _ = calendar
+    day_type = holiday.astype(np.intp)
     for start, end, kind in closures:
         inside = ((mmdd >= start) & (mmdd <= end)) if start <= end else \
             ((mmdd >= start) | (mmdd <= end))
         day_type = np.where(inside, kind, day_type)
+    return day_type
+
+
+def _relative_load(archetype: str, calendar: tuple[np.ndarray, ...],
+                   obon: bool | None = None) -> np.ndarray:
+    hour, month0, _, _, season = calendar
+    daily, monthly, closures = _tables()[archetype]
+    day_type = _day_types(calendar, _with_obon(closures, obon))
     return daily[season, day_type, hour] * monthly[month0]
 
 
@@ -392,7 +425,8 @@ def _temperature_factor(temp_air, index: pd.DatetimeIndex,
 
 
 def archetype_shape(archetype, index, *, temp_air=None,
-                    temperature_sensitivity=0.0, daytime_shift=0.0) -> np.ndarray:
+                    temperature_sensitivity=0.0, daytime_shift=0.0,
+                    obon=None) -> np.ndarray:
     """Hourly share of an archetype's energy over an index.
 
     Parameters
@@ -402,7 +436,7 @@ def archetype_shape(archetype, index, *, temp_air=None,
     index : pandas.DatetimeIndex
         Tz-aware hourly labels, each the start of its hour; normally a full
         calendar year (8760 or 8784 h) but any hourly span works. Hours and
-        dates are read in Asia/Tokyo local time.
+        dates are read in the index's own time zone (Asia/Tokyo for UTC).
     temp_air : array-like of float, shape (T,), optional
         Air temperature for each hour. [°C] Required when
         `temperature_sensitivity` > 0.
@@ -415,6 +449,10 @@ def archetype_shape(archetype, index, *, temp_air=None,
         Only for ``household``: fraction in [0, 1] by which the shape is
         blended towards ``household_elderly`` (ageing: more people at home
         9-17 h). [-] 0 is today's average household, 1 the elderly shape.
+    obon : bool, optional
+        Read Obon (13-16 Aug, :data:`OBON`) as holidays (True) or as
+        ordinary days (False); default: as ``closures.csv`` says (office
+        and factory close).
 
     Returns
     -------
@@ -447,7 +485,7 @@ def archetype_shape(archetype, index, *, temp_air=None,
                          field="temp_air")
 
     calendar = _calendar_of(index)
-    shape = _normalise(_relative_load(archetype, calendar))
+    shape = _normalise(_relative_load(archetype, calendar, obon))
     if shift:
         elderly = _normalise(_relative_load(_ELDERLY, calendar))
         shape = (1.0 - shift) * shape + shift * elderly
@@ -505,7 +543,8 @@ def apply_savings(kwh, savings) -> np.ndarray:
 
 
 def demand_kwh(annual_kwh, archetype, index, *, savings=0.0, temp_air=None,
-               temperature_sensitivity=0.0, daytime_shift=0.0) -> np.ndarray:
+               temperature_sensitivity=0.0, daytime_shift=0.0,
+               obon=None) -> np.ndarray:
     """Hourly demand of one consumer from its annual energy and archetype.
 
     Parameters
@@ -547,5 +586,101 @@ def demand_kwh(annual_kwh, archetype, index, *, savings=0.0, temp_air=None,
                          f"{annual_kwh!r}", field="annual_kwh")
     shape = archetype_shape(archetype, index, temp_air=temp_air,
                             temperature_sensitivity=temperature_sensitivity,
-                            daytime_shift=daytime_shift)
+                            daytime_shift=daytime_shift, obon=obon)
     return apply_savings(annual * shape, savings)
+
+
+def custom_shape(table, index, *, obon=False, temp_air=None,
+                 temperature_sensitivity=0.0) -> np.ndarray:
+    """Hourly share of energy from a consumer's own 24-hour day-type table.
+
+    Parameters
+    ----------
+    table : mapping
+        ``{"workday": [24 values], "holiday": [24 values]}`` or
+        ``{"all": [24 values]}``: relative load per local hour (column N =
+        the hour starting at N:00); only ratios matter. [-]
+    index : pandas.DatetimeIndex
+        Tz-aware hourly labels (see :func:`archetype_shape`).
+    obon : bool, default False
+        Treat Obon (13-16 Aug) as holidays.
+    temp_air, temperature_sensitivity
+        As in :func:`archetype_shape`.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (T,)
+        Share of the total energy in each hour; sums to 1. [-]
+
+    Raises
+    ------
+    sim.errors.InputError
+        Unknown day type, not 24 non-negative numbers, a day type missing.
+    """
+    index = _check_index(index)
+    rows = {}
+    for key, values in dict(table).items():
+        if key not in ("workday", "holiday", "all"):
+            raise InputError(f"shape_table keys must be workday, holiday or all, "
+                             f"got {key!r}", field="shape_table")
+        v = np.asarray(values, dtype=float)
+        if v.shape != (24,) or not np.all(np.isfinite(v)) or (v < 0).any() \
+                or v.sum() <= 0:
+            raise InputError(f"shape_table.{key} must be 24 numbers >= 0 (hours "
+                             f"0-23) with a positive sum", field="shape_table")
+        rows[key] = v
+    both = {d: rows.get(d, rows.get("all")) for d in _DAY_TYPES}
+    missing = [d for d, v in both.items() if v is None]
+    if missing:
+        raise InputError(f"shape_table needs {', '.join(missing)} (or all)",
+                         field="shape_table")
+    calendar = _calendar_of(index)
+    day_type = _day_types(calendar, _with_obon((), obon))
+    daily = np.stack([both["workday"], both["holiday"]])
+    shape = _normalise(daily[day_type, calendar[0]])
+    if temperature_sensitivity:
+        if temp_air is None:
+            raise InputError("temperature_sensitivity > 0 needs temp_air [°C]",
+                             field="temp_air")
+        shape = _normalise(shape * _temperature_factor(
+            temp_air, index, float(temperature_sensitivity)))
+    return shape
+
+
+def read_shape_file(path, index) -> np.ndarray:
+    """Hourly share of energy from a CSV of one value per hour of the year.
+
+    The file holds 8760 (8784 in a leap year) non-negative numbers, one per
+    line in time order from 1 January 00:00 local time, either as a single
+    column or as the last column after a ``time`` column; a header line is
+    allowed.  Only ratios matter: the values are normalised.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (T,)
+        Share of the total energy in each hour; sums to 1. [-]
+
+    Raises
+    ------
+    sim.errors.InputError
+        Missing file, a row that is not a number >= 0, a wrong row count.
+    """
+    index = _check_index(index)
+    try:
+        df = pd.read_csv(path, header=None, dtype=str, comment="#")
+    except FileNotFoundError:
+        raise InputError("shape file not found", source=path) from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read shape CSV ({exc})", source=path) from None
+    col = df.iloc[:, -1]
+    v = pd.to_numeric(col, errors="coerce").to_numpy(float)
+    if len(v) and not np.isfinite(v[0]):  # a header line
+        v, col = v[1:], col.iloc[1:]
+    bad = np.flatnonzero(~np.isfinite(v) | (v < 0))
+    if bad.size:
+        raise InputError(f"row {bad[0] + 1} is {col.iloc[bad[0]]!r}; expected a "
+                         f"number >= 0 per hour", source=path)
+    if len(v) != len(index):
+        raise InputError(f"{len(v)} hourly values; expected {len(index)} for "
+                         f"the simulated year", source=path)
+    return _normalise(v)

@@ -134,11 +134,42 @@ def _geometry(weather, latitude, longitude, altitude):
         "ghi": weather["ghi"].to_numpy(dtype=float),
         "dni": weather["dni"].to_numpy(dtype=float),
         "dhi": weather["dhi"].to_numpy(dtype=float),
+        "index": weather.index,
     }
 
 
+def _poa(g, lit, tilt, azimuth, zen, sazi, dni, ghi, dhi, am, albedo,
+         transposition):
+    """Beam and diffuse plane-of-array irradiance of the lit hours [W/m2].
+
+    Real records can hold GHI > 0 with DNI = DHI = 0 (sunrise, sunset); the
+    Perez and Hay-Davies models divide by DHI there and return NaN.  Those
+    hours are recomputed with the isotropic sky (which needs only DHI, GHI
+    and the geometry): a physical model for the hour, not a filled zero.
+    Returns ``beam, diffuse, fallback`` (bool mask of recomputed hours).
+    """
+    kw = dict(dni_extra=g["dni_extra"][lit], airmass=am, albedo=albedo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        poa = pvlib.irradiance.get_total_irradiance(
+            tilt, azimuth, zen, sazi, dni, ghi, dhi, model=transposition, **kw)
+    beam = np.asarray(poa["poa_direct"], dtype=float)
+    diffuse = np.asarray(poa["poa_diffuse"], dtype=float)
+    fallback = ~(np.isfinite(beam) & np.isfinite(diffuse))
+    if fallback.any():
+        iso = pvlib.irradiance.get_total_irradiance(
+            tilt, azimuth, zen[fallback], sazi[fallback], dni[fallback],
+            ghi[fallback], dhi[fallback], albedo=albedo, model="isotropic")
+        beam[fallback] = np.asarray(iso["poa_direct"], dtype=float)
+        diffuse[fallback] = np.asarray(iso["poa_diffuse"], dtype=float)
+    if not (np.all(np.isfinite(beam)) and np.all(np.isfinite(diffuse))):
+        raise RuntimeError("non-finite plane-of-array irradiance in a lit "
+                           "hour")  # pragma: no cover - model guard
+    return beam, diffuse, fallback
+
+
 def _pv_from_geometry(g, *, tilt, azimuth, losses_percent, dc_ac_ratio,
-                      gamma_pdc, albedo, transposition, temperature_model):
+                      gamma_pdc, albedo, transposition, temperature_model,
+                      notes=None):
     n = len(g["ghi"])
     out = np.zeros(n)
     zen = g["apparent_zenith"]
@@ -156,18 +187,18 @@ def _pv_from_geometry(g, *, tilt, azimuth, losses_percent, dc_ac_ratio,
     zen = np.where(up, zen, 89.9)
     am = np.where(up, g["airmass"][lit], pvlib.atmosphere.get_relative_airmass(
         89.9, model="kastenyoung1989"))
-    poa = pvlib.irradiance.get_total_irradiance(
-        tilt, azimuth, zen, sazi, dni, ghi, dhi,
-        dni_extra=g["dni_extra"][lit], airmass=am, albedo=albedo,
-        model=transposition)
+    beam, diffuse, fallback = _poa(g, lit, tilt, azimuth, zen, sazi, dni, ghi,
+                                   dhi, am, albedo, transposition)
+    if fallback.any() and notes is not None:
+        when = g["index"][lit][fallback]
+        shown = ", ".join(t.strftime("%d %b %H:%M") for t in when[:20])
+        notes.append(f"pv: {int(fallback.sum())} lit hour(s) where the "
+                     f"{transposition} transposition gave no finite result "
+                     f"(e.g. GHI > 0 with DNI = DHI = 0) used the isotropic "
+                     f"model: {shown}{' ...' if fallback.sum() > 20 else ''}")
     aoi = np.asarray(pvlib.irradiance.aoi(tilt, azimuth, zen, sazi), float)
     iam = np.where(aoi < 90.0, pvlib.iam.physical(np.minimum(aoi, 89.999)),
                    0.0)
-    beam = np.asarray(poa["poa_direct"], dtype=float)
-    diffuse = np.asarray(poa["poa_diffuse"], dtype=float)
-    if not (np.all(np.isfinite(beam)) and np.all(np.isfinite(diffuse))):
-        raise RuntimeError("non-finite plane-of-array irradiance in a lit "
-                           "hour")  # pragma: no cover - model guard
     poa_global = np.maximum(beam + diffuse, 0.0)
     effective = np.maximum(beam * iam + diffuse, 0.0)
     temp_air, wind = g["temp_air"][lit], g["wind10"][lit]
@@ -193,7 +224,7 @@ def _pv_from_geometry(g, *, tilt, azimuth, losses_percent, dc_ac_ratio,
 def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
                    azimuth=180.0, losses_percent=14.0, dc_ac_ratio=1.15,
                    gamma_pdc=-0.004, albedo=0.2, transposition="perez",
-                   temperature_model="sapm"):
+                   temperature_model="sapm", notes=None):
     """AC energy per kWp DC in each hour of a weather year.
 
     Parameters
@@ -225,6 +256,10 @@ def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
     temperature_model : {"sapm", "pvsyst"}, default "sapm"
         Cell temperature model (SAPM open rack glass/polymer, or PVsyst
         freestanding).
+    notes : list of str, optional
+        If given, a note is appended for every hour that needed a repair
+        (the isotropic transposition where ``transposition`` gave no finite
+        result).
 
     Returns
     -------
@@ -243,13 +278,16 @@ def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
     Wind speed is brought to 10 m (the height the cell temperature models
     expect) with a 1/7 power law when ``attrs["wind_height"]`` is not 10 m.
     Diffuse irradiance is not reduced by an incidence-angle modifier.
+    Lit hours where the Perez or Hay-Davies model gives no finite result
+    (real records with GHI > 0 but DNI = DHI = 0 at sunrise or sunset) are
+    computed with the isotropic sky model and listed in ``notes``.
     """
     site = _check_site_args(latitude, longitude, altitude)
     system = _check_system(tilt, azimuth, losses_percent, dc_ac_ratio,
                            gamma_pdc, albedo, transposition, temperature_model)
     _validate(weather)
     g = _geometry(weather, *site)
-    return _pv_from_geometry(g, **system)
+    return _pv_from_geometry(g, **system, notes=notes)
 
 
 def _check_site_args(latitude, longitude, altitude):
@@ -262,7 +300,7 @@ def _orientation_key(params):
     return tuple(sorted(params.items()))
 
 
-def pv_profiles(weather, site, orientations):
+def pv_profiles(weather, site, orientations, *, notes=None):
     """PV profiles for several orientation groups, solar position once.
 
     Parameters
@@ -332,6 +370,6 @@ def pv_profiles(weather, site, orientations):
         if key not in cache:
             if g is None:
                 g = _geometry(weather, lat, lon, alt)
-            cache[key] = _pv_from_geometry(g, **system)
+            cache[key] = _pv_from_geometry(g, **system, notes=notes)
         out[user_key if keyed else key] = cache[key]
     return out

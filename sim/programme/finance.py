@@ -11,6 +11,7 @@ projects)::
     capex_p   = capacity_p × capex per kW (or kWh)           [JPY]
     grant_p   = grant_rate_p × capex_p                        [JPY]
     opex_p    = capacity_p × opex per kW (or kWh) and year    [JPY/yr]
+                + fuel cost per kWh × kWh generated (biomass, waste)
     benefit_p (generator) = (direct + pooled + community) × purchase price
                             + (to_storage + spilled + unshared_export) × sale price
     benefit_p (battery)   = discharge × purchase price − charge × sale price
@@ -200,11 +201,13 @@ def _generator_projects(scenario, ledger, spec, cost, co2_t_per_kwh, supply_of):
         k = pos[g.id]
         sold_direct = col["direct"][k] + col["pooled"][k] + col["community"][k]
         sold_cheap = col["to_storage"][k] + col["spilled"][k] + col["unshared_export"][k]
+        # fuel is paid for every kWh generated (biomass, waste: issue 11)
+        fuel_jpy = getattr(g, "fuel_jpy_per_kwh", 0.0) * (sold_direct + sold_cheap)
         yield dict(project=g.id, type="generator", kind=g.kind, status=g.status,
                    capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
                    grant_rate=0.0 if g.grant_funded is False
                    else spec.grant_rates.get(g.id, spec.grant_rate),
-                   opex_jpy_per_year=opex_u * g.capacity_kw,
+                   opex_jpy_per_year=opex_u * g.capacity_kw + fuel_jpy,
                    benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
                    useful_life_years=life,
                    co2_t_per_year=supply_of.get(g.id, 0.0) * co2_t_per_kwh,

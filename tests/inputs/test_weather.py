@@ -334,10 +334,10 @@ def test_plain_csv_hour_ending_labels(tmp_path, island):
     shifted = island.copy()
     shifted.index = shifted.index + pd.Timedelta(hours=1)
     path = _to_csv(shifted, tmp_path / "end.csv")
-    df = load_weather(path, latitude=LAT, longitude=LON, year=2030)
-    # read as interval starts the data would be an hour late: the year
-    # then spills one hour into 2031 and is wrapped, and says so
-    assert df.attrs["repairs"]
+    # read as interval starts the data are an hour late: the clock check
+    # (issue 11) measures the shift from solar noon and refuses the file
+    with pytest.raises(InputError, match=r"peaks 1\.0 h after solar noon"):
+        load_weather(path, latitude=LAT, longitude=LON, year=2030)
     from sim.inputs.weather import read_plain_csv
     ok = read_plain_csv(path, year=2030, label="end")
     pd.testing.assert_frame_equal(ok, island, check_exact=False, rtol=1e-12,
@@ -413,7 +413,43 @@ def test_bad_source(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_weather(tmp_path / "nope.epw", latitude=LAT, longitude=LON,
                      year=2030)
-    p = tmp_path / "w.txt"
+    p = tmp_path / "w.dat"
     p.write_text("x")
-    with pytest.raises(InputError, match="expected .epw or .csv"):
+    with pytest.raises(InputError, match="expected .epw, .tm2, .csv"):
         load_weather(p, latitude=LAT, longitude=LON, year=2030)
+    p = tmp_path / "w.txt"  # .txt is read as METPV, and refused as such
+    p.write_text("x")
+    with pytest.raises(InputError, match="not in the METPV layout"):
+        load_weather(p, latitude=LAT, longitude=LON, year=2030)
+
+
+# --- calibration of the synthetic year against real years (issue 11) ---------
+
+#: statistic -> the real year it is compared with.  Shape statistics against
+#: Greensboro (the TMY3 the issue measured); the two climate levels (cloudiness,
+#: mean wind) against Sand Point, a windy maritime island like the demo's.
+CALIBRATION = {"kc_below_0.2": "723170TYA.CSV", "kc_mean": "703165TY.csv",
+               "wind_mean": "703165TY.csv", "weibull_k": "723170TYA.CSV",
+               "wind_autocorr": "723170TYA.CSV", "calm_share": "723170TYA.CSV"}
+
+
+def test_synthetic_statistics_near_real():
+    from sim.inputs.weather.stats import weather_statistics
+
+    data = Path(pvlib.__file__).parent / "data"
+    real = {}
+    for name, lat, lon, alt, zone in [("723170TYA.CSV", 36.1, -79.95, 273, "Etc/GMT+5"),
+                                      ("703165TY.csv", 55.317, -160.517, 7, "Etc/GMT+9")]:
+        w = load_weather(data / name, latitude=lat, longitude=lon, altitude=alt,
+                         year=2023, timezone=zone)
+        real[name] = weather_statistics(w, latitude=lat, longitude=lon, altitude=alt)
+    syn = weather_statistics(synthetic_year(latitude=LAT, longitude=LON, altitude=ALT,
+                                            year=2023),
+                             latitude=LAT, longitude=LON, altitude=ALT)
+    print(f"\n{'statistic':<14}{'synthetic':>10}{'723170TYA':>11}{'703165TY':>10}  compared with")
+    for key in syn:
+        ref = CALIBRATION.get(key, "-")
+        print(f"{key:<14}{syn[key]:>10.3f}{real['723170TYA.CSV'][key]:>11.3f}"
+              f"{real['703165TY.csv'][key]:>10.3f}  {ref}")
+    for key, ref in CALIBRATION.items():
+        assert syn[key] == pytest.approx(real[ref][key], rel=0.25), key

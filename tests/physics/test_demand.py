@@ -12,6 +12,7 @@ from sim.physics import demand
 from sim.physics.demand import (ARCHETYPES, apply_savings, archetype_shape, demand_kwh,
                         japanese_holidays)
 from sim.errors import InputError
+from sim.physics.demand import PROFILE_DIR
 
 TZ = "Asia/Tokyo"
 
@@ -199,9 +200,9 @@ def test_daytime_shift_household_only(idx2024):
 
 def test_unknown_archetype_lists_valid(idx2024):
     with pytest.raises(InputError) as err:
-        demand_kwh(100, "factory", idx2024)
+        demand_kwh(100, "brewery", idx2024)
     msg = str(err.value)
-    assert "\n" not in msg and "'factory'" in msg
+    assert "\n" not in msg and "'brewery'" in msg
     assert all(a in msg for a in ARCHETYPES)
     assert err.value.field == "archetype"
 
@@ -295,3 +296,89 @@ def test_demand_total_property(annual, savings, archetype, start, hours):
     kwh = demand_kwh(annual, archetype, index, savings=savings)
     assert (kwh >= 0).all()
     assert kwh.sum() == pytest.approx(annual * (1 - savings), rel=1e-9, abs=1e-9)
+
+
+# --- issue 11: published household shape, load factor, Obon, own shapes -------
+
+def _bri():
+    import importlib.util
+
+    path = PROFILE_DIR / "build_household.py"
+    spec = importlib.util.spec_from_file_location("build_household", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_household_rows_are_built_from_the_bri_table():
+    """daily_shapes.csv holds what build_household.py makes of BRI table A.1."""
+    built = {(s, d): v for s, d, v in _bri().rows()}
+    df = pd.read_csv(PROFILE_DIR / "daily_shapes.csv", comment="#")
+    rows = df[df["archetype"] == "household"]
+    assert len(rows) == 6
+    for _, r in rows.iterrows():
+        got = r[[str(h) for h in range(24)]].to_numpy(float)
+        np.testing.assert_allclose(got, built[(r["season"], r["day_type"])], atol=6e-5)
+
+
+def test_household_shape_against_bri_and_load_factor():
+    from sim.inputs.weather import synthetic_year
+
+    w = synthetic_year(latitude=27.37, longitude=128.57, altitude=20, year=2023)
+    bri = _bri().BRI_3P[:, 0]  # 3 residents, weekday
+    s = pd.Series(demand_kwh(1.0, "household", w.index), index=w.index)
+    mid = s[s.index.month.isin([4, 5, 6, 10, 11]) & (s.index.day_of_week < 5)]
+    day = mid.groupby(mid.index.hour).mean().to_numpy()
+    corr = np.corrcoef(day, bri)[0, 1]
+    night = day[2:5].mean() / day.max()
+    print(f"household vs BRI table A.1 (3 persons, weekday): correlation {corr:.2f}, "
+          f"peak {day.argmax()} h (BRI {bri.argmax()} h), night/peak {night:.2f} "
+          f"(BRI {bri[2:5].mean() / bri.max():.2f})")
+    assert corr > 0.8 and day.argmax() == bri.argmax() and night < 0.3
+    for sens in (0.0, 0.02):
+        d = demand_kwh(4500, "household", w.index, temp_air=w["temp_air"].to_numpy(),
+                       temperature_sensitivity=sens)
+        lf = d.mean() / d.max()
+        print(f"household load factor (temperature sensitivity {sens}): {lf:.3f}")
+        assert 0.35 <= lf <= 0.5
+
+
+@pytest.mark.parametrize("archetype", ["office", "factory"])
+def test_obon_reduced_for_offices_and_factories(archetype):
+    idx = pd.date_range("2030-01-01", "2031-01-01", freq="h", inclusive="left",
+                        tz="Asia/Tokyo")
+    s = pd.Series(demand_kwh(1.0, archetype, idx), index=idx)
+    obon = s["2030-08-13":"2030-08-16"]          # Tue-Fri in 2030
+    work = s["2030-08-20":"2030-08-23"]          # the next Tue-Fri
+    assert obon.sum() < 0.5 * work.sum()
+    off = pd.Series(demand_kwh(1.0, archetype, idx, obon=False), index=idx)
+    assert off["2030-08-13":"2030-08-16"].sum() == pytest.approx(
+        off["2030-08-20":"2030-08-23"].sum() * 31 / 31, rel=0.02)
+    # households are not touched by Obon by default; obon=True opts in
+    h = pd.Series(demand_kwh(1.0, "commerce", idx, obon=True), index=idx)
+    assert h.sum() == pytest.approx(1.0)
+
+
+def test_custom_shape_table_and_file(tmp_path):
+    from sim.physics.demand import custom_shape, read_shape_file
+
+    idx = pd.date_range("2030-01-01", "2031-01-01", freq="h", inclusive="left",
+                        tz="Asia/Tokyo")
+    # a fish-processing plant: landing 4-12 h on workdays, cold store always
+    work = [0.3] * 4 + [1.0] * 8 + [0.5] * 6 + [0.3] * 6
+    shape = custom_shape({"workday": work, "holiday": [0.3] * 24}, idx)
+    assert shape.sum() == pytest.approx(1.0)
+    s = pd.Series(shape, index=idx)
+    assert s["2030-01-07 05:00"] / s["2030-01-07 20:00"] == pytest.approx(1.0 / 0.3)
+    assert s["2030-01-06 05:00"] == s["2030-01-06 20:00"]  # Sunday
+    with pytest.raises(InputError, match="24 numbers"):
+        custom_shape({"all": [1.0] * 23}, idx)
+    with pytest.raises(InputError, match="holiday"):
+        custom_shape({"workday": work}, idx)
+    f = tmp_path / "shape.csv"
+    vals = np.arange(1, 8761) % 24 + 1.0
+    f.write_text("kwh\n" + "\n".join(map(str, vals)))
+    np.testing.assert_allclose(read_shape_file(f, idx), vals / vals.sum())
+    f.write_text("\n".join(map(str, vals[:-1])))
+    with pytest.raises(InputError, match="8759 hourly values; expected 8760"):
+        read_shape_file(f, idx)

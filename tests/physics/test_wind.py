@@ -57,7 +57,8 @@ def test_rated_output_is_one_kw_per_kw():
     ws, p, nominal = turbine_power_curve("V126/3300")
     rated = ws[np.argmax(p)]
     w = const_weather([rated, rated + 3], height=117)
-    out = wind_kwh_per_kw(w, hub_height=117, turbine_type="V126/3300")
+    out = wind_kwh_per_kw(w, hub_height=117, turbine_type="V126/3300",
+                          density_correction=False)
     np.testing.assert_allclose(out, [1.0, 1.0])
 
 
@@ -72,7 +73,8 @@ def test_curve_above_nameplate_and_peak_normalisation():
 
 def test_cut_in_and_cut_out():
     w = const_weather([0.0, 0.5, 1.0, 1.5, 25.0, 25.01, 30.0], height=60)
-    out = wind_kwh_per_kw(w, hub_height=60, turbine_type="E-53/800")
+    out = wind_kwh_per_kw(w, hub_height=60, turbine_type="E-53/800",
+                          density_correction=False)
     assert out[0] == out[1] == out[2] == 0.0       # at/below cut-in
     assert out[3] == pytest.approx(1.0 / 800)       # interpolated 1 -> 2 m/s
     assert out[4] == pytest.approx(810 / 800)       # last tabulated speed
@@ -81,7 +83,8 @@ def test_cut_in_and_cut_out():
 
 def test_linear_interpolation_between_nodes():
     w = const_weather([7.5], height=60)
-    out = wind_kwh_per_kw(w, hub_height=60, turbine_type="E-53/800")
+    out = wind_kwh_per_kw(w, hub_height=60, turbine_type="E-53/800",
+                          density_correction=False)
     assert out[0] == pytest.approx((228 + 336) / 2 / 800)
 
 
@@ -108,20 +111,21 @@ def test_extrapolation_used_in_output():
     v10 = 8.0 * np.log(10 / z0) / np.log(h / z0)  # gives 8 m/s at the hub
     w = const_weather([v10], height=10)
     out = wind_kwh_per_kw(w, hub_height=h, turbine_type="E-53/800",
-                          roughness_length=z0)
+                          roughness_length=z0, density_correction=False)
     assert out[0] == pytest.approx(336 / 800)
     # measurement height taken from attrs unless given
     w.attrs["wind_height"] = 60.0
     same = wind_kwh_per_kw(w, hub_height=h, turbine_type="E-53/800",
-                           measurement_height=10.0, roughness_length=z0)
+                           measurement_height=10.0, roughness_length=z0,
+                           density_correction=False)
     assert same[0] == pytest.approx(out[0])
 
 
 def test_density_correction_direction():
     hot_thin = const_weather([7.0, 9.0], height=60, temp=35.0,
                              pressure=95000.0)
-    plain = wind_kwh_per_kw(hot_thin, hub_height=60)
-    corr = wind_kwh_per_kw(hot_thin, hub_height=60, density_correction=True)
+    plain = wind_kwh_per_kw(hot_thin, hub_height=60, density_correction=False)
+    corr = wind_kwh_per_kw(hot_thin, hub_height=60)  # on by default (issue 11)
     assert (corr < plain).all() and (corr > 0.8 * plain).all()
 
 
@@ -175,3 +179,44 @@ def test_losses_derate_uniformly():
     gross = wind_kwh_per_kw(w, hub_height=60)
     net = wind_kwh_per_kw(w, hub_height=60, losses_percent=12.0)
     np.testing.assert_allclose(net, 0.88 * gross)
+
+
+def test_density_correction_matches_windpowerlib_modelchain(island):
+    """On by default: hub-height density from temperature and pressure, as a
+    windpowerlib ModelChain with density_correction=True computes it."""
+    from windpowerlib import ModelChain, WindTurbine
+
+    notes = []
+    ours = wind_kwh_per_kw(island, hub_height=60, turbine_type="E-53/800",
+                           roughness_length=0.1, notes=notes)
+    plain = wind_kwh_per_kw(island, hub_height=60, turbine_type="E-53/800",
+                            roughness_length=0.1, density_correction=False)
+    wt = WindTurbine(hub_height=60, turbine_type="E-53/800")
+    cols = pd.MultiIndex.from_tuples([("wind_speed", 10), ("temperature", 2),
+                                      ("pressure", 0), ("roughness_length", 0)])
+    wdf = pd.DataFrame(np.column_stack([island["wind_speed"], island["temp_air"] + 273.15,
+                                        island["pressure"], np.full(len(island), 0.1)]),
+                       index=island.index, columns=cols)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mc = ModelChain(wt, density_model="barometric", temperature_model="linear_gradient",
+                        density_correction=True).run_model(wdf)
+    ref = mc.power_output.to_numpy() / 1000 / 800
+    ratio = ours.sum() / ref.sum()
+    print(f"energy vs windpowerlib ModelChain (density corrected): {ratio:.5f}; "
+          f"correction {ours.sum() / plain.sum() - 1:+.2%}")
+    assert ratio == pytest.approx(1.0, abs=0.005)
+    assert any("kg/m3" in n for n in notes)
+
+
+@pytest.mark.parametrize("cap, n, ok", [(2400, None, 3), (2000, None, None),
+                                        (2000, 3, 3), (2000, 2, None)])
+def test_turbine_count(cap, n, ok):
+    from sim.physics.wind import turbine_count
+
+    if ok is None:
+        with pytest.raises(InputError, match="turbines"):
+            turbine_count(cap, "E-53/800", n)
+    else:
+        assert turbine_count(cap, "E-53/800", n) == ok
