@@ -17,6 +17,9 @@ BASE = {
                "longitude": 128.57, "year": 2023},
     "consumers": [{"id": "c", "sector": "household", "annual_kwh": 4_000_000}],
     "generators": [],
+    # a made-up region has no supplier row in profiles/emission_factors: state one (問28)
+    "accounting": {"emission_factor_kg_per_kwh": 0.45,
+                   "emission_factor_source": "test value, not a supplier's figure"},
 }
 
 
