@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -105,12 +104,6 @@ def test_default_deterministic_and_seeded(island):
     assert not np.allclose(island["ghi"], other["ghi"])
     # monthly clear-sky index is matched exactly, so totals barely move
     assert other["ghi"].sum() == pytest.approx(island["ghi"].sum(), rel=0.01)
-
-
-def test_default_fast():
-    t0 = time.perf_counter()
-    synthetic_year(latitude=31.0, longitude=130.0, year=2031)
-    assert time.perf_counter() - t0 < 1.0
 
 
 def test_default_leap_year():

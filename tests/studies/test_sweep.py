@@ -442,9 +442,9 @@ def test_sweep_shares_leave_out_the_plastic_share_like_run(weather):
     gens = BASE["generators"] + [{"id": "waste", "kind": "waste", "site": "hall",
                                   "capacity_kw": 300, "biomass_ratio": 0.55}]
     sweep = {"chunk_size": 2, "parameters": [
-        {"name": "wind_scale", "target": "generators[wind].scale", "values": [0.5, 1.0]}]}
+        {"name": "wind_scale", "target": "generators[wind].scale", "values": [1.0, 2.0]}]}
     ds = sw.run(scenario(sweep, generators=gens), weather=weather, progress=False).dataset
-    for scale in (0.5, 1.0):
+    for scale in (1.0, 2.0):  # whole turbines (issue 11)
         by_hand = [dict(g, capacity_kw=g["capacity_kw"] * scale) if g["id"] == "wind"
                    else g for g in gens]
         kp = sim.simulate(scenario(generators=by_hand), weather=weather).kpis
