@@ -227,4 +227,4 @@ def _meter_data(cells, hourly, filled_mask, problems, repairs, paths, dtype) -> 
     return MeterData(kwh=kwh, problems=problems, source=", ".join(str(p) for p in paths),
                      interval_minutes=g.imin, repairs=repairs, filled=filled,
                      capacities_kw=pd.Series(cells.cap, index=cols, name="capacity_kw"),
-                     year=g.year)
+                     year=g.year, unknown_kwh=cells.unknown_kwh)

@@ -91,6 +91,7 @@ class Cells:
     file_meters: list[list[str]]   # known meters of each file
     repairs: list[str] = field(default_factory=list)
     present: np.ndarray | None = None   # (M, S): slots given at all (set by the checks)
+    unknown_kwh: pd.Series | None = None  # energy per meter not expected [kWh]
 
     @property
     def M(self) -> int:

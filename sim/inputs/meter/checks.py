@@ -80,10 +80,26 @@ def check_timestamps(cells: Cells, probs: Problems) -> np.ndarray:
     return slot >= 0
 
 
+def unknown_totals(cells: Cells, unknown: np.ndarray) -> pd.Series:
+    """Energy of each meter not expected, over the year [kWh] (first of repeated
+    intervals, usable values only): what leaving them out of a claim leaves out."""
+    pos = np.flatnonzero(unknown & (cells.code >= cells.M))
+    v = cells.value[pos]
+    ok = np.isfinite(v) & (v >= 0)
+    pos, v = pos[ok], v[ok]
+    key = cells.code[pos].astype(np.int64) * cells.grid.S + cells.slot[pos]
+    _, first = np.unique(key, return_index=True)
+    tot = np.bincount(cells.code[pos][first] - cells.M, weights=v[first],
+                      minlength=len(cells.ext) - cells.M)
+    return pd.Series(tot, index=pd.Index(cells.ext[cells.M:], name="meter"),
+                     name="kwh")
+
+
 def check_meters(cells: Cells, probs: Problems, valid_key: np.ndarray) -> None:
     """Cells of meters not expected (or without an id): excluded (in place)."""
     code, M = cells.code, cells.M
     unknown = valid_key & ((code >= M) | (code < 0))
+    cells.unknown_kwh = unknown_totals(cells, unknown)
     probs.add_rows("unknown_meter", np.flatnonzero(unknown), lambda p, m: (
         f"{len(p)} rows of meter id {m!r} not in the given meters; excluded"
         if m is not None else f"{len(p)} rows without a meter id; excluded"))

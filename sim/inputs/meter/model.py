@@ -71,6 +71,10 @@ class MeterData:
         Boolean mask (same shape as ``kwh``) of hours filled by ``fill``.
     capacities_kw : pandas.Series
         Capacity per meter [kW] used for the checks (NaN where unknown).
+    year : int
+    unknown_kwh : pandas.Series
+        Annual energy of each meter in the files that is not one of the
+        expected ``meters`` [kWh] (their rows are ``unknown_meter``).
     """
 
     kwh: pd.DataFrame
@@ -81,6 +85,7 @@ class MeterData:
     filled: pd.DataFrame | None = None
     capacities_kw: pd.Series | None = None
     year: int | None = None
+    unknown_kwh: pd.Series | None = None
 
     def summary(self) -> pd.DataFrame:
         """The problems as a table, one row per problem.
