@@ -22,6 +22,7 @@ of 12:00 is labelled 13:00 or later).
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,8 @@ NIGHT_SHARE_LIMIT = 0.01
 CLEAR_SKY_MARGIN = 0.05
 #: wind capacity factor band: a month above the first or a year above the second
 WIND_CF_MONTH_MAX, WIND_CF_YEAR_MAX = 0.75, 0.50
+#: the consumers' shift against their archetypes counts only at this correlation
+ARCHETYPE_CORR = 0.9
 _MAX_LAG_H = 12
 
 
@@ -52,9 +55,11 @@ def _sun(lat: float, lon: float, alt: float, year: int, tz: str, orient: tuple):
     sp = solar_position_hourly(index, lat, lon, alt)
     mid = index + pd.Timedelta(minutes=30)
     loc = pvlib.location.Location(lat, lon, tz, alt)
-    cs = loc.get_clearsky(mid, solar_position=pvlib.solarposition.get_solarposition(
-        mid, lat, lon, alt))
     spm = pvlib.solarposition.get_solarposition(mid, lat, lon, alt)
+    with warnings.catch_warnings():   # pvlib 0.16 uses pandas' deprecated dayofyear
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        cs = loc.get_clearsky(mid, solar_position=spm)
     poa = {}
     for tilt, az in orient:
         irr = pvlib.irradiance.get_total_irradiance(
@@ -62,7 +67,7 @@ def _sun(lat: float, lon: float, alt: float, year: int, tz: str, orient: tuple):
             cs["dhi"])
         poa[(tilt, az)] = np.nan_to_num(irr["poa_global"].to_numpy()) / 1000.0  # kWh/m2
     days = index[::24]
-    eot = pvlib.solarposition.equation_of_time_spencer71(days.dayofyear)  # [min]
+    eot = pvlib.solarposition.equation_of_time_spencer71(days.day_of_year)  # [min]
     offset_h = days[0].utcoffset().total_seconds() / 3600
     noon = 12.0 + offset_h - lon / 15.0 - np.asarray(eot) / 60.0   # local clock hours
     dark = sp["sunlit_fraction"].to_numpy() <= 0
@@ -231,13 +236,15 @@ def _clock_reasons(c: dict) -> list[str]:
             f"{r['meter']} {r['night_kwh']:,.0f} kWh in {r['night_hours']} h "
             f"({r['night_share']:.1%})" for r in night[:6]))
     cs = c["consumers_shift_h"]
-    if np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H:
+    # decisive only where the archetypes describe the consumers well
+    if np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H and c["consumers_corr"] >= ARCHETYPE_CORR:
         reasons.append(f"the consumer meters' clock is shifted {cs:+.1f} h against their "
                        f"demand archetypes (best-aligning lag; correlation "
                        f"{c['consumers_corr']:.2f})")
     lag, exp = c["plants_vs_consumers_lag_h"], c["plants_vs_consumers_lag_expected_h"]
     if np.isfinite(lag) and np.isfinite(exp) and abs(lag - exp) >= SHIFT_LIMIT_H \
-            and not bad and not (np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H):
+            and not bad and not (np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H) \
+            and c["consumers_corr"] >= ARCHETYPE_CORR:
         reasons.append(f"plants and consumers are best aligned at a lag of {lag:+.1f} h, "
                        f"{exp:+.1f} h expected from the sun and the demand archetypes")
     return reasons
