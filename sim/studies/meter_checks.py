@@ -161,7 +161,12 @@ def _pv_clock(claim, kwh: pd.DataFrame, sun: dict) -> list[dict]:
             continue
         e = kwh[g.meter].to_numpy(dtype=float)
         ref = sun["poa"][(float(g.tilt), float(g.azimuth))]
-        shift, days = _centre_shift(e, ref)
+        # whole hours from the best-aligning lag (a shift may cross midnight), the
+        # fraction from the daily output centres once those hours are undone
+        lag, _ = _best_lag(e, ref)
+        whole = int(round(lag)) if np.isfinite(lag) else 0
+        shift, days = _centre_shift(np.roll(e, -whole), ref)
+        shift += whole
         D = len(e) // 24
         ed = e[: D * 24].reshape(D, 24)
         full = np.isfinite(ed).all(axis=1) & (np.nan_to_num(ed).sum(axis=1) > 0)

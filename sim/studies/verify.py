@@ -493,21 +493,29 @@ def _balance_short(claim: Claim, figures: dict) -> float | None:
     return figures.get("civil_demand_kwh", 0.0) - sup - figures.get("savings_kwh", 0.0)
 
 
-def _margins_kwh(table: pd.DataFrame, figures: dict) -> pd.Series:
-    """Each figure's distance from its tolerance edge, in kWh (negative: outside).
+def _margins_kwh(claim: Claim, table: pd.DataFrame, figures: dict) -> pd.Series:
+    """Each figure's distance from its tolerance edge, as the metered energy [kWh]
+    that would have to change to cross it (negative: outside).
 
-    A rate moves by at most E / denominator when E kWh of supply or demand
-    change, so its margin in share points is scaled by its denominator
-    (renewable supply for the self-consumption rate, civil demand otherwise).
+    E kWh of metered consumption or output move renewable supply by at most
+    E, civil demand (before savings) by E / (1 - s) and savings by
+    E x s / (1 - s) with the largest savings share s of the claim, and a rate
+    by E / its denominator (renewable supply for the self-consumption rate,
+    civil demand otherwise).
     """
+    s = max([c.savings for c in claim.consumers] + [0.0])
+    per_kwh = {"civil_demand_kwh": 1 / (1 - s), "renewable_supply_kwh": 1.0,
+               "savings_kwh": s / (1 - s)}
     out = {}
     for key, row in table.iterrows():
         m = float(row["tolerance"]) - abs(float(row["difference"]))
         if row["unit"] == "share":
             den = figures.get("renewable_supply_hourly_kwh" if key == "self_consumption_rate"
                               else "civil_demand_kwh", float("nan"))
-            m *= float(den)
-        out[key] = m
+            out[key] = m * float(den)
+        else:
+            sens = per_kwh.get(key, 1.0)
+            out[key] = m / sens if sens > 0 else float("inf")
     return pd.Series(out, dtype=float)
 
 
@@ -524,23 +532,25 @@ def _undecided(claim: Claim, table: pd.DataFrame, figures: dict, verdict: str,
     total = sum(unsure.values())
     if total <= 0 or verdict not in ("pass", "fail"):
         return None
-    margins = _margins_kwh(table, figures)
+    margins = _margins_kwh(claim, table, figures)
     what = ", ".join(f"{k} {v / 1000:,.1f} MWh" for k, v in unsure.items() if v > 0)
     if verdict == "pass":
         key = margins.idxmin() if len(margins) else None
         margin = float(margins.min()) if len(margins) else float("inf")
         if margin >= total:
             return None
-        return (f"the verdict's margin ({table.loc[key, 'label']}: "
-                f"{margin / 1000:,.1f} MWh inside its tolerance) is smaller than the energy "
+        return (f"the verdict's margin ({table.loc[key, 'label']}: within tolerance "
+                f"unless {margin / 1000:,.1f} MWh of metered energy change) is smaller than "
+                f"the energy "
                 f"that is not metered evidence ({what}; {total / 1000:,.1f} MWh in all)")
     excess = -margins[margins < 0]
     short = _balance_short(claim, figures) or 0.0
     decisive = max([float(excess.max()) if len(excess) else 0.0, short])
     if decisive > total:
         return None
-    return (f"the claim fails by at most {decisive / 1000:,.1f} MWh beyond tolerance, not "
-            f"more than the energy that is not metered evidence ({what}; "
+    return (f"the claim fails, but {decisive / 1000:,.1f} MWh of metered energy would "
+            f"bring it within tolerance, not more than the energy that is not metered "
+            f"evidence ({what}; "
             f"{total / 1000:,.1f} MWh in all)")
 
 
@@ -671,7 +681,8 @@ def evaluate_claim(claim: Claim, result) -> tuple[dict, str, pd.DataFrame, pd.Da
     return figures, source, hourly, _compare(claim, figures)
 
 
-def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
+def verify(claim, meter_files=None, *, fill: str | None = None,
+           meter_data=None) -> Verification:
     """Check a claim against meter data.
 
     Parameters
@@ -682,6 +693,10 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
         Meter files (CSV or Parquet); default: the claim's ``[meter_data] files``.
     fill : {"none", "interpolate", "profile"}, optional
         Override of the claim's gap filling (always reported separately).
+    meter_data : sim.inputs.meter.MeterData, optional
+        The data as already read (by :func:`read_claim_meters` with a claim of
+        the same ``[meter_data]`` convention and meters): judge another claim
+        on the same data without reading it again.
 
     Returns
     -------
@@ -696,8 +711,9 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
     with _Timer(timings, "read"):
         claim = claim if isinstance(claim, Claim) else load_claim(claim)
         sun = sun_reference(claim)
-        md = read_claim_meters(claim, _meter_files(claim, meter_files),
-                               claim.meter_data.fill if fill is None else fill, sun)
+        md = meter_data or read_claim_meters(claim, _meter_files(claim, meter_files),
+                                             claim.meter_data.fill if fill is None
+                                             else fill, sun)
     with _Timer(timings, "check"):
         dtype = np.float32 if claim.options.dtype == "float32" else np.float64
         kwh_tm = md.kwh.reindex(columns=claim.meters).to_numpy(dtype=dtype, copy=True)

@@ -168,6 +168,7 @@ def _read_table(path: Path, kind: str, encoding: str, ts_col_hint, layout, meter
         raise InputError("file not found", source=path)
     if kind != "parquet":
         check_encoding(encoding)
+        _check_compression(path)
     try:
         if kind == "parquet":
             columns = pq.read_schema(path).names
@@ -232,8 +233,26 @@ def _read_table(path: Path, kind: str, encoding: str, ts_col_hint, layout, meter
 
 
 def _first_line(e: BaseException) -> str:
+    """The error's first line, printable and short (a parse error can quote bytes)."""
     s = str(e).strip().splitlines()
-    return s[0] if s else type(e).__name__
+    line = s[0] if s else type(e).__name__
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+_MAGIC = {b"\x1f\x8b": ".gz", b"BZh": ".bz2", b"\x28\xb5\x2f\xfd": ".zst",
+          b"PAR1": ".parquet"}
+
+
+def _check_compression(path: Path) -> None:
+    """A compressed (or Parquet) file under a plain text name is refused, not parsed."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    for magic, ext in _MAGIC.items():
+        if head.startswith(magic) and not path.name.lower().endswith(ext):
+            what = ("Parquet data; name it .parquet" if ext == ".parquet" else
+                    f"{ext[1:]}-compressed; name it {path.name}{ext}")
+            raise InputError(f"the file is {what}", source=path)
 
 
 def _load_part(path: Path, *, layout, encoding, timestamp_column, meter_column,
