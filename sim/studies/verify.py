@@ -4,20 +4,35 @@ On an island grid the operator records every hour's renewable output and
 demand and ties renewable supply to civil demand hour by hour (FAQ 問46). An
 evaluator receives a municipality's *claim* (annual figures, its plants and
 consumers) and the operator's meter data, and must decide whether the claim
-holds. :func:`verify` does that in four steps:
+holds. :func:`verify` does that in named steps:
 
 1. **claim** — a TOML file validated by a strict pydantic schema
    (:class:`Claim`): the declared figures, the plants and consumers with the
    same fields as a scenario plus a ``meter`` id each, tolerances, data-quality
-   limits and the meter data convention (interval label, unit, layout);
-2. **meters** — :func:`sim.inputs.meter.read_meter` reads the files and lists every
-   problem with its rows (nothing is filled or dropped unlisted);
-3. **recomputation** — metered demand per consumer and metered output per plant
-   (replacing the generation models) go through the *same* kernel
-   (:func:`sim.core.engine.run_inputs` → :func:`sim.match`) and the *same*
-   evaluation (``sim.evaluate``) as a simulated scenario;
-4. **verdict** — a side-by-side table (claimed, recomputed, difference,
-   tolerance, within) and ``pass`` / ``fail`` / ``inconclusive`` with reasons.
+   limits and the meter data convention (interval label, unit, layout, date
+   format);
+2. **read** (:func:`read_claim_meters`) — :func:`sim.inputs.meter.read_meter`
+   reads the files and lists every problem with its rows (nothing is filled
+   or dropped unlisted; gap filling never puts PV output where the sun is
+   down); a file whose interval changes, an ambiguous day/month order or an
+   unknown encoding is bad input;
+3. **check** (:func:`_quality`, :func:`physics_checks`) — completeness
+   (filled hours count as missing), the clocks (PV meters against the sun at
+   the claim's site, consumers against their demand archetypes), physical
+   plausibility (monthly PV kWh/kWp against the claim's weather and a
+   clear-sky bound, wind capacity factor), meters in the data that the claim
+   leaves out (問35);
+4. **recompute** (:func:`recompute`) — metered demand per consumer and metered
+   output per plant (replacing the generation models) go through the *same*
+   kernel (:func:`sim.core.engine.run_inputs` → :func:`sim.match`) and
+5. **evaluate** (:func:`evaluate_claim`) — the *same* evaluation
+   (``sim.evaluate``) as a simulated scenario, a side-by-side table (claimed,
+   recomputed, difference, tolerance, within);
+6. **verdict** (:func:`_verdict`) — ``pass`` / ``fail`` / ``inconclusive``
+   with reasons. Inconclusive when the data cannot decide: limits exceeded, a
+   clock shifted by an hour or more, a metered meter left out without a
+   reason, or a verdict whose margin is smaller than the energy that is not
+   metered evidence (filled, estimated, above plausible output).
 
 Conventions (documented choices, each configurable where it matters)
 --------------------------------------------------------------------
