@@ -142,6 +142,15 @@ def utc_file(base, d):
                 words=("clock is shifted", "-9.0 h"))
 
 
+def shifted_consumers(base, d):
+    """Consumer meters' time stamps 2 h early (their own export, a wrong zone)."""
+    df = base.copy()
+    cons = [c for c in df.columns if c.startswith("C")]
+    df[cons] = df[cons].shift(-4)
+    return Case("shifted_consumers", [export(df, d / "m.csv")], "inconclusive",
+                words=("consumer meters' clock is shifted -2.0 h",))
+
+
 def scaled_pv(base, d):
     """All PV meters x 1.15 (a wrong meter multiplier), still under capacity."""
     df = base.copy()
@@ -290,7 +299,7 @@ def unknown_encoding(base, d):
                 words=("unknown text encoding",))
 
 
-FAULTS = [filled_gaps, mixed_interval, shifted_plants, utc_file, scaled_pv, ddmm_dates,
+FAULTS = [filled_gaps, mixed_interval, shifted_plants, shifted_consumers, utc_file, scaled_pv, ddmm_dates,
           biggest_consumer_left_out, gaps, duplicates, kw_for_kwh, wh, negative, nan_cells,
           text_cells, overflow, missing_meter, extra_meter, leap_day, shift_jis,
           gzip_named_csv, bom, unknown_encoding]

@@ -442,3 +442,26 @@ def test_shipped_example(tmp_path):
     bad = verify(root / "claim_inflated.toml")
     assert bad.verdict == "fail"
     assert any("annual netting" in r for r in bad.reasons)
+
+
+def test_margin_smaller_than_filled_energy_is_inconclusive(truth, tmp_path):
+    """Filled energy is not evidence: a pass closer to the edge than it is undecided."""
+    hh = truth["hh"].copy()
+    hh.iloc[4000:4010, hh.columns.get_loc("C-002")] = np.nan      # 5 h of the shops
+    path = write_long(hh, tmp_path / "gap.csv")
+    base = write_claim(tmp_path, consistent(truth), meter_data={"fill": "interpolate"})
+    v0 = verify(base, path)
+    assert v0.verdict == "pass", v0.reasons
+    filled = sum(v0.quality["filled_kwh"].values())
+    assert filled > 0
+    row = v0.table.loc["civil_demand_kwh"]
+    s = max(c[5] for c in CONSUMERS)
+    # claimed civil demand: inside tolerance by a tenth of the filled energy
+    edge = row["recomputed"] + row["tolerance"] - 0.1 * filled / (1 - s)
+    figs = dict(consistent(truth), civil_demand_kwh=edge)
+    v = verify(write_claim(tmp_path, figs, name="edge.toml",
+                           meter_data={"fill": "interpolate"}), path)
+    assert v.table["within"].all()
+    assert v.verdict == "inconclusive"
+    text = " ".join(v.reasons)
+    assert "not metered evidence" in text and f"filled {filled / 1000:,.1f} MWh" in text

@@ -152,3 +152,24 @@ def test_exit_statuses(base, claims, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "encoding" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_wind_capacity_factor_band(claims, tmp_path):
+    """A wind meter running near full output all year is listed by month and year."""
+    import pandas as pd
+
+    from sim.core.engine import calendar_index
+    from sim.studies.meter_checks import plausibility
+
+    c = _claim(faults.apply(claims["claim"], {}, [tmp_path / "x.csv"]), tmp_path)
+    idx = calendar_index(2023, "Asia/Tokyo")
+    wind = next(g for g in c.generators if g.kind == "wind")
+    kwh = pd.DataFrame({wind.meter: np.full(len(idx), 0.9 * wind.capacity_kw)}, index=idx)
+    out = plausibility(c, kwh, np.zeros((len(c.generators), len(idx))), sun_reference(c),
+                       0.1)
+    months = sorted(o["month"] for o in out["outliers"])
+    assert months == list(range(0, 13))            # every month, and the year (0)
+    year = next(o for o in out["outliers"] if o["month"] == 0)
+    assert year["kwh_per_kw"] == pytest.approx(0.9)
+    # the energy above the annual 50 % counts once (the months' 15 % are part of it)
+    assert out["excess_kwh"] == pytest.approx(0.40 * wind.capacity_kw * len(idx))
