@@ -132,18 +132,16 @@ def _best_lag(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(lags[k] + frac), float(c[k])
 
 
-def _modelled_demand(claim, kwh: pd.DataFrame) -> np.ndarray:
+def _modelled_demand(claim, index: pd.DatetimeIndex, energy: pd.Series) -> np.ndarray:
     """The consumers' archetype shapes scaled to their metered energy [kWh]."""
     from sim.physics.demand import demand_kwh
 
-    index = kwh.index
-    out = np.zeros(len(index))
-    shapes: dict[str, np.ndarray] = {}
+    per_shape: dict[str, float] = {}
     for c in claim.consumers:
-        total = float(np.nansum(kwh[c.meter].to_numpy())) if c.meter in kwh else 0.0
-        if c.shape not in shapes:
-            shapes[c.shape] = demand_kwh(1.0, c.shape, index)
-        out += total * shapes[c.shape]
+        per_shape[c.shape] = per_shape.get(c.shape, 0.0) + float(energy.get(c.meter, 0.0))
+    out = np.zeros(len(index))
+    for shape, total in per_shape.items():
+        out += total * demand_kwh(1.0, shape, index)
     return out
 
 
@@ -182,14 +180,19 @@ def _pv_clock(claim, kwh: pd.DataFrame, sun: dict) -> list[dict]:
     return rows
 
 
-def clock_checks(claim, kwh: pd.DataFrame, sun: dict) -> dict:
+def clock_checks(claim, kwh: pd.DataFrame, consumers: pd.Series, energy: pd.Series,
+                 sun: dict) -> dict:
     """Clock shifts of the plants (vs the sun) and consumers (vs their archetypes).
 
     Parameters
     ----------
     claim : Claim
     kwh : pandas.DataFrame
-        Hourly metered kWh, columns meter ids (gaps NaN, fills allowed).
+        Hourly metered kWh of the plant meters, columns meter ids (gaps NaN).
+    consumers : pandas.Series
+        Hourly metered kWh of all consumer meters together (NaN: none metered).
+    energy : pandas.Series
+        Metered kWh of each consumer meter over the year.
     sun : dict
         From :func:`sun_reference`.
 
@@ -207,9 +210,8 @@ def clock_checks(claim, kwh: pd.DataFrame, sun: dict) -> dict:
     s = np.array([r["shift_h"] for r in pv])
     ok = np.isfinite(s) & (w > 0)
     plants = float(np.average(s[ok], weights=w[ok])) if ok.any() else float("nan")
-    cons_m = [c.meter for c in claim.consumers if c.meter in kwh]
-    metered = kwh[cons_m].sum(axis=1, min_count=1).to_numpy(dtype=float)
-    model = _modelled_demand(claim, kwh)
+    metered = consumers.to_numpy(dtype=float)
+    model = _modelled_demand(claim, kwh.index, energy)
     cons_shift, cons_corr = _best_lag(metered, model)
     pv_tot = kwh[[r["meter"] for r in pv]].sum(axis=1, min_count=1).to_numpy(dtype=float) \
         if pv else np.full(len(kwh), np.nan)

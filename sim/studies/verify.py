@@ -653,13 +653,38 @@ def read_claim_meters(claim: Claim, files: list, fill: str, sun: dict):
 
 def physics_checks(claim: Claim, md, sun: dict) -> dict:
     """Step "check": clock and plausibility of the metered values (not the fills)."""
-    kwh = md.kwh if md.filled is None else md.kwh.mask(md.filled)
-    kwh = kwh.reindex(columns=claim.meters).astype(float)
-    clock = clock_checks(claim, kwh, sun)
+    # plant columns only (a region has thousands of consumers and a few plants)
+    plants = md.kwh.reindex(columns=[g.meter for g in claim.generators]).astype(float)
+    if md.filled is not None:
+        plants = plants.mask(md.filled.reindex(columns=plants.columns, fill_value=False))
+    total, energy = _consumer_sums(claim, md.kwh)
+    clock = clock_checks(claim, plants, total, energy, sun)
     modelled = modelled_output(claim, claim_scenario(claim))
-    plaus = plausibility(claim, kwh, modelled, sun,
+    plaus = plausibility(claim, plants, modelled, sun,
                          claim.data_quality.pv_yield_tolerance)
     return {"clock": clock, "plausibility": plaus, "reasons": list(clock["reasons"])}
+
+
+def _consumer_sums(claim: Claim, kwh: pd.DataFrame, chunk: int = 512
+                   ) -> tuple[pd.Series, pd.Series]:
+    """All consumer meters' kWh per hour (NaN where none has a value) and each
+    consumer meter's kWh over the year, in column chunks (no copy of the matrix)."""
+    cols = kwh.columns.get_indexer([c.meter for c in claim.consumers])
+    cols = cols[cols >= 0]
+    arr = kwh.to_numpy()
+    total = np.zeros(len(kwh))
+    count = np.zeros(len(kwh), dtype=np.int64)
+    energy = np.zeros(len(cols))
+    for a in range(0, len(cols), chunk):
+        block = arr[:, cols[a:a + chunk]]
+        ok = ~np.isnan(block)
+        block = np.where(ok, block, 0).astype(np.float64, copy=False)
+        total += block.sum(axis=1)
+        count += ok.sum(axis=1)
+        energy[a:a + chunk] = block.sum(axis=0)
+    total[count == 0] = np.nan
+    return (pd.Series(total, index=kwh.index),
+            pd.Series(energy, index=kwh.columns[cols]))
 
 
 def _plausibility_reason(plaus: dict) -> list[str]:
