@@ -559,6 +559,8 @@ def test_day_month_order_needs_a_format(tmp_path, h60, expected):
     assert_kwh(md, expected)
     wrong = read_meter(p, year=YEAR, date_format="%m/%d/%Y %H:%M")
     assert "bad_timestamp" in kinds(wrong)          # days above 12 do not parse
+    with pytest.raises(InputError, match="date_format '%Q' is not a strftime format"):
+        read_meter(p, year=YEAR, date_format="%Q")
 
 
 def test_overflowing_cells_are_non_numeric(tmp_path, h60):

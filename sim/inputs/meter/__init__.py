@@ -49,13 +49,15 @@ Problem kinds
 ``looks_like_kw``    ``unit="kWh"`` but 30-minute values exceed
                      ``capacity x 0.5 h`` while never exceeding
                      ``capacity x 1 h``: the column looks like kW means
-``non_numeric``      cells that are not numbers, excluded
+``non_numeric``      cells that are not numbers (or beyond float range, e.g.
+                     ``1e400``), excluded
 ``empty``            empty / NA cells
 ``out_of_year``      interval starts outside the requested year, excluded
 ``off_grid``         timestamps not on the 30/60-minute grid, excluded
 ``bad_timestamp``    timestamps that cannot be parsed, excluded
 ``unknown_meter``    meter ids not in ``meters`` (or an empty id), excluded
-``gap_filled``       hours filled by ``fill=...`` (rows = hour starts)
+``gap_filled``       hours filled by ``fill=...`` (rows = hour starts); never
+                     output where ``dark_hours`` says the meter cannot produce
 """
 
 from __future__ import annotations

@@ -73,8 +73,12 @@ def _to_datetime(sub: pd.Series, utc: bool, date_format: str | None = None
                  ) -> pd.DatetimeIndex:
     arr = sub.to_numpy()
     if date_format is not None:   # stated: unreadable stamps become bad_timestamp rows
-        return pd.DatetimeIndex(pd.to_datetime(arr, format=date_format, errors="coerce",
-                                               utc=utc))
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(arr, format=date_format,
+                                                   errors="coerce", utc=utc))
+        except ValueError as e:
+            raise InputError(f"date_format {date_format!r} is not a strftime format: {e}",
+                             field="date_format") from None
     for fmt in ("ISO8601", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S"):
         try:
             return pd.DatetimeIndex(pd.to_datetime(arr, format=fmt, utc=utc))
