@@ -7,6 +7,15 @@ intervals, and returns :class:`MeterData`: an hourly kWh table covering the
 whole calendar year (8760 h, 8784 h in a leap year) plus every problem found
 in the data and every repair made to it.
 
+Pipeline
+--------
+:func:`read_meter` runs named steps, each a function testable alone:
+read (:func:`.files.read_files`), parse time stamps
+(:func:`.timestamps.parse_timestamps`), detect the interval per file segment
+(:func:`.timestamps.detect_interval`), align to the year
+(:func:`.align.align_to_year`), check (:func:`.checks.check_cells`), the hourly
+matrix (:func:`.hourly.to_hourly`) and fill (:func:`.hourly.fill_gaps`).
+
 Rules
 -----
 * Nothing is filled, clipped or dropped silently.  A value that cannot be used
