@@ -37,7 +37,8 @@ CLEAR_SKY_MARGIN = 0.05
 #: wind capacity factor band: a month above the first or a year above the second
 WIND_CF_MONTH_MAX, WIND_CF_YEAR_MAX = 0.75, 0.50
 #: the consumers' shift against their archetypes counts only at this correlation
-ARCHETYPE_CORR = 0.9
+#: and when it raises the correlation by this much over the stamps as they are
+ARCHETYPE_CORR, ARCHETYPE_GAIN = 0.7, 0.05
 _MAX_LAG_H = 12
 
 
@@ -114,11 +115,12 @@ def _centre_shift(e: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
     return float(np.median(c_e - c_r)), int(ok.sum())
 
 
-def _best_lag(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Lag L [h] maximising corr(a(t), b(t - L)), refined to a fraction; its corr."""
+def _best_lag(a: np.ndarray, b: np.ndarray, at_zero: bool = False):
+    """Lag L [h] maximising corr(a(t), b(t - L)), refined to a fraction; its corr
+    (and, with ``at_zero``, the corr at lag 0)."""
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < 24 * 14 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
-        return float("nan"), float("nan")
+        return (float("nan"),) * (3 if at_zero else 2)
     a = np.where(ok, a - a[ok].mean(), 0.0)
     b = np.where(ok, b - b[ok].mean(), 0.0)
     lags = np.arange(-_MAX_LAG_H, _MAX_LAG_H + 1)
@@ -129,6 +131,8 @@ def _best_lag(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     if 0 < k < len(c) - 1:   # parabola through the peak and its neighbours
         den = c[k - 1] - 2 * c[k] + c[k + 1]
         frac = 0.5 * (c[k - 1] - c[k + 1]) / den if den < 0 else 0.0
+    if at_zero:
+        return float(lags[k] + frac), float(c[k]), float(c[_MAX_LAG_H])
     return float(lags[k] + frac), float(c[k])
 
 
@@ -201,8 +205,10 @@ def clock_checks(claim, kwh: pd.DataFrame, consumers: pd.Series, energy: pd.Seri
     dict
         ``pv`` (one row per PV meter: ``shift_h``, ``peak_minus_noon_h``,
         ``night_hours``, ``night_kwh``, ``night_share``), ``plants_shift_h``,
-        ``consumers_shift_h``, ``plants_vs_consumers_lag_h`` (measured and
-        ``expected``), and ``reasons`` (each a shift of
+        ``consumers_shift_h`` (with ``consumers_corr`` at that lag and
+        ``consumers_corr_at_0``), ``plants_vs_consumers_lag_h`` (measured, and
+        ``..._expected_h`` from the sun and the archetypes; reported only: the
+        two shifts above decide), and ``reasons`` (each a shift of
         :data:`SHIFT_LIMIT_H` or more, or night output).
     """
     pv = _pv_clock(claim, kwh, sun)
@@ -212,7 +218,7 @@ def clock_checks(claim, kwh: pd.DataFrame, consumers: pd.Series, energy: pd.Seri
     plants = float(np.average(s[ok], weights=w[ok])) if ok.any() else float("nan")
     metered = consumers.to_numpy(dtype=float)
     model = _modelled_demand(claim, kwh.index, energy)
-    cons_shift, cons_corr = _best_lag(metered, model)
+    cons_shift, cons_corr, cons_corr0 = _best_lag(metered, model, at_zero=True)
     pv_tot = kwh[[r["meter"] for r in pv]].sum(axis=1, min_count=1).to_numpy(dtype=float) \
         if pv else np.full(len(kwh), np.nan)
     ref_tot = sum(sun["poa"][(float(g.tilt), float(g.azimuth))] * g.capacity_kw
@@ -220,7 +226,8 @@ def clock_checks(claim, kwh: pd.DataFrame, consumers: pd.Series, energy: pd.Seri
     lag, _ = _best_lag(metered, pv_tot)
     lag_exp, _ = _best_lag(model, ref_tot)
     out = {"pv": pv, "plants_shift_h": plants, "consumers_shift_h": cons_shift,
-           "consumers_corr": cons_corr, "plants_vs_consumers_lag_h": lag,
+           "consumers_corr": cons_corr, "consumers_corr_at_0": cons_corr0,
+           "plants_vs_consumers_lag_h": lag,
            "plants_vs_consumers_lag_expected_h": lag_exp, "limit_h": SHIFT_LIMIT_H}
     out["reasons"] = _clock_reasons(out)
     return out
@@ -243,17 +250,14 @@ def _clock_reasons(c: dict) -> list[str]:
             f"{r['meter']} {r['night_kwh']:,.0f} kWh in {r['night_hours']} h "
             f"({r['night_share']:.1%})" for r in night[:6]))
     cs = c["consumers_shift_h"]
-    # decisive only where the archetypes describe the consumers well
-    if np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H and c["consumers_corr"] >= ARCHETYPE_CORR:
+    # decisive only where the archetypes describe the consumers and the shift
+    # clearly improves on the stamps as they are
+    archetypes_fit = (c["consumers_corr"] >= ARCHETYPE_CORR and
+                      c["consumers_corr"] - c["consumers_corr_at_0"] >= ARCHETYPE_GAIN)
+    if np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H and archetypes_fit:
         reasons.append(f"the consumer meters' clock is shifted {cs:+.1f} h against their "
                        f"demand archetypes (best-aligning lag; correlation "
-                       f"{c['consumers_corr']:.2f})")
-    lag, exp = c["plants_vs_consumers_lag_h"], c["plants_vs_consumers_lag_expected_h"]
-    if np.isfinite(lag) and np.isfinite(exp) and abs(lag - exp) >= SHIFT_LIMIT_H \
-            and not bad and not (np.isfinite(cs) and abs(cs) >= SHIFT_LIMIT_H) \
-            and c["consumers_corr"] >= ARCHETYPE_CORR:
-        reasons.append(f"plants and consumers are best aligned at a lag of {lag:+.1f} h, "
-                       f"{exp:+.1f} h expected from the sun and the demand archetypes")
+                       f"{c['consumers_corr']:.2f}, {c['consumers_corr_at_0']:.2f} as stamped)")
     return reasons
 
 

@@ -119,6 +119,11 @@ def test_clock_shift_is_measured(base, claims, tmp_path):
     shifts = [r["shift_h"] for r in v.checks["clock"]["pv"]]
     np.testing.assert_allclose(shifts, 3.0, atol=0.25)
     assert abs(v.checks["clock"]["consumers_shift_h"]) < 0.25
+    case = faults.shifted_consumers(base, tmp_path)
+    v = verify(_claim(faults.apply(claims["claim"], case.claim, case.files), tmp_path))
+    assert v.checks["clock"]["consumers_shift_h"] == pytest.approx(-2.0, abs=0.25)
+    np.testing.assert_allclose([r["shift_h"] for r in v.checks["clock"]["pv"]], 0.0,
+                               atol=0.25)
 
 
 def test_scaled_pv_outliers_by_meter_and_month(base, claims, tmp_path):
