@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from sim.inputs.scenario import (AccountingSpec, Battery, BiomassGenerator, Consumer,
                                  GridSpec, NonNeg, Options, Pos, PvGenerator, Region,
-                                 Scenario, Share, WasteGenerator, WindGenerator, _describe,
+                                 Scenario, Share, WasteGenerator, WeatherSpec, WindGenerator,
+                                 _describe,
                                  _FieldError, _Model, check_references, read_toml, validate)
 
 
@@ -83,6 +84,10 @@ class DataQuality(_Model):
         0.05, description="a plant meter's value is impossible above capacity_kw x (1 + "
         "margin) x interval: power curves and inverters can exceed the nameplate a little "
         "(e.g. Enercon E-53/800 peaks at 810 kW) [-]")
+    pv_yield_tolerance: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.10, description="a PV meter's month above the claim's weather model by more "
+        "than this share (or above the clear-sky bound) is an outlier; the outliers' "
+        "energy above it must not decide the verdict [-]")
 
 
 class MeterConvention(_Model):
@@ -102,6 +107,9 @@ class MeterConvention(_Model):
     meter_column: str | None = None
     value_column: str | None = None
     encoding: str = "utf-8"
+    date_format: str | None = Field(None, description="strftime format of the time "
+                                    "stamps, e.g. \"%d/%m/%Y %H:%M\"; required when "
+                                    "day and month could be read either way")
 
 
 class Rules(_Model):
@@ -171,6 +179,10 @@ class Claim(_Model):
     generators: list[ClaimGenerator] = Field(default_factory=list)
     storage: list[Battery] = Field(default_factory=list)
     accounting: AccountingSpec = Field(default_factory=AccountingSpec)
+    weather: WeatherSpec = Field(default_factory=WeatherSpec)
+    excluded_meters: dict[str, Annotated[str, Field(min_length=3)]] = Field(
+        default_factory=dict, description="meter id -> why a meter in the data is not "
+        "a civil consumer of the claim (問35: all civil consumers are covered)")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -185,6 +197,10 @@ class Claim(_Model):
                 raise _FieldError(f"{section}[{i}].meter", f"expected one row per meter, "
                                   f"{m!r} is already the meter of {seen[m]}")
             seen[m] = f"{section}[{i}]"
+        for m in self.excluded_meters:
+            if m in seen:
+                raise _FieldError(f"excluded_meters.{m}", f"expected a meter that is not "
+                                  f"in the claim, {m!r} is the meter of {seen[m]}")
         return self
 
     @property
@@ -279,7 +295,7 @@ def claim_scenario(claim: Claim, annual_kwh: np.ndarray | None = None) -> Scenar
                   for g in claim.generators]
     sc = Scenario(region=claim.region, grid=claim.grid, options=claim.options,
                   consumers=consumers, generators=generators, storage=claim.storage,
-                  accounting=claim.accounting)
+                  accounting=claim.accounting, weather=claim.weather)
     sc._path = claim.path
     return sc
 

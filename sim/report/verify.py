@@ -62,10 +62,12 @@ def summary_text(v) -> str:
             val = str(bool(f[key])) if kind == "bool" else format_figure(float(f[key]), kind)
             lines.append(f"  {key:<32} {val}")
     lines += ["", f"Data: {q['meters']} meters x {q['hours']} h; "
-              f"{q['missing_share']:.2%} of meter-hours without a value; "
+              f"{q['missing_share']:.2%} of meter-hours without a metered value "
+              f"({sum(q.get('filled_hours', {}).values()):,} filled hours included); "
               f"filled {sum(q['filled_kwh'].values()):,.0f} kWh; estimated demand "
               f"{q.get('estimated_demand_kwh', 0):,.0f} kWh; unmetered plant hours "
               f"{q.get('unmetered_plant_hours', 0)}"]
+    lines += check_lines(v.checks)
     probs = v.meter.problems
     if probs:
         lines.append(f"Data problems ({len(probs)}):")
@@ -82,6 +84,54 @@ def summary_text(v) -> str:
         lines.append("Data problems: none")
     lines += notes_and_timings(v.notes, v.timings)
     return "\n".join(lines)
+
+
+def _h(x) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:+.1f} h"
+
+
+def check_lines(checks: dict) -> list[str]:
+    """Clock, plausibility and meters left out of the claim, a few lines each."""
+    if not checks:
+        return []
+    c, p, x = checks.get("clock", {}), checks.get("plausibility", {}), checks.get("excluded", {})
+    lines = []
+    if c:
+        lines.append(f"Clock (positive = time stamps late; limit ±{c['limit_h']:.2f} h): "
+                     f"PV vs the sun {_h(c['plants_shift_h'])}, consumers vs their "
+                     f"archetypes {_h(c['consumers_shift_h'])} (correlation "
+                     f"{c['consumers_corr']:.2f}), plants vs consumers best aligned at "
+                     f"{_h(c['plants_vs_consumers_lag_h'])} ("
+                     f"{_h(c['plants_vs_consumers_lag_expected_h'])} expected)")
+        for r in c.get("pv", []):
+            lines.append(f"  {r['meter']}: output centre {_h(r['shift_h'])} from the "
+                         f"clear-sky centre, daily peak {_h(r['peak_minus_noon_h'])} from "
+                         f"solar noon (~{r['solar_noon']}); {r['night_hours']} h with the "
+                         f"sun down carry {r['night_kwh']:,.0f} kWh")
+    if p:
+        out = p.get("outliers", [])
+        lines.append(f"Plausibility: {len(out)} plant meter-month(s) above the limit "
+                     f"(PV: claim's weather +{p['tolerance']:.0%} or the clear-sky bound; "
+                     f"wind: capacity factor band), {p['excess_kwh']:,.0f} kWh above it")
+        for o in out[:12]:
+            when = "year" if o["month"] == 0 else f"month {o['month']:2d}"
+            lines.append(f"  {o['meter']} {when}: {o['kwh_per_kw']:,.2f} vs at most "
+                         f"{o['allowed_per_kw']:,.2f} kWh/kW ({o['basis']}), "
+                         f"{o['excess_kwh']:,.0f} kWh above")
+        if len(out) > 12:
+            lines.append(f"  ... {len(out) - 12} more in verdict.json")
+    if x and x.get("meters"):
+        lines.append("Meters in the data but not in the claim: " + ", ".join(
+            f"{m} {kwh:,.0f} kWh ({x['explained'].get(m, 'no reason given')})"
+            for m, kwh in x["meters"].items()))
+    return lines
+
+
+def checks_table(checks: dict) -> pd.DataFrame:
+    """The plausibility outliers by meter and month (one row each)."""
+    cols = ["meter", "month", "kwh_per_kw", "allowed_per_kw", "basis", "excess_kwh"]
+    return pd.DataFrame.from_records(checks.get("plausibility", {}).get("outliers", []),
+                                     columns=cols)
 
 
 def heatmap_matrix(hourly: pd.DataFrame) -> pd.DataFrame:
@@ -206,6 +256,9 @@ usable value; energy added by gap filling {sum(q['filled_kwh'].values()):,.0f} k
 ({q['filled_share']:.2%}); consumer meter-hours estimated for the recomputation
 {q.get('estimated_demand_hours', 0)} ({q.get('estimated_demand_kwh', 0):,.0f} kWh);
 plant meter-hours counted as 0 kWh {q.get('unmetered_plant_hours', 0)}.</p>
+<h2>Clock, plausibility and meters left out</h2>
+<pre>{e(chr(10).join(check_lines(v.checks)))}</pre>
+{_table_html(checks_table(v.checks)) if len(checks_table(v.checks)) else ""}
 <h2>Data problems ({len(probs)})</h2>{prob_html}
 {imgs}
 <h2>Monthly totals [kWh]</h2>{_table_html(month)}

@@ -4,20 +4,35 @@ On an island grid the operator records every hour's renewable output and
 demand and ties renewable supply to civil demand hour by hour (FAQ 問46). An
 evaluator receives a municipality's *claim* (annual figures, its plants and
 consumers) and the operator's meter data, and must decide whether the claim
-holds. :func:`verify` does that in four steps:
+holds. :func:`verify` does that in named steps:
 
 1. **claim** — a TOML file validated by a strict pydantic schema
    (:class:`Claim`): the declared figures, the plants and consumers with the
    same fields as a scenario plus a ``meter`` id each, tolerances, data-quality
-   limits and the meter data convention (interval label, unit, layout);
-2. **meters** — :func:`sim.inputs.meter.read_meter` reads the files and lists every
-   problem with its rows (nothing is filled or dropped unlisted);
-3. **recomputation** — metered demand per consumer and metered output per plant
-   (replacing the generation models) go through the *same* kernel
-   (:func:`sim.core.engine.run_inputs` → :func:`sim.match`) and the *same*
-   evaluation (``sim.evaluate``) as a simulated scenario;
-4. **verdict** — a side-by-side table (claimed, recomputed, difference,
-   tolerance, within) and ``pass`` / ``fail`` / ``inconclusive`` with reasons.
+   limits and the meter data convention (interval label, unit, layout, date
+   format);
+2. **read** (:func:`read_claim_meters`) — :func:`sim.inputs.meter.read_meter`
+   reads the files and lists every problem with its rows (nothing is filled
+   or dropped unlisted; gap filling never puts PV output where the sun is
+   down); a file whose interval changes, an ambiguous day/month order or an
+   unknown encoding is bad input;
+3. **check** (:func:`_quality`, :func:`physics_checks`) — completeness
+   (filled hours count as missing), the clocks (PV meters against the sun at
+   the claim's site, consumers against their demand archetypes), physical
+   plausibility (monthly PV kWh/kWp against the claim's weather and a
+   clear-sky bound, wind capacity factor), meters in the data that the claim
+   leaves out (問35);
+4. **recompute** (:func:`recompute`) — metered demand per consumer and metered
+   output per plant (replacing the generation models) go through the *same*
+   kernel (:func:`sim.core.engine.run_inputs` → :func:`sim.match`) and
+5. **evaluate** (:func:`evaluate_claim`) — the *same* evaluation
+   (``sim.evaluate``) as a simulated scenario, a side-by-side table (claimed,
+   recomputed, difference, tolerance, within);
+6. **verdict** (:func:`_verdict`) — ``pass`` / ``fail`` / ``inconclusive``
+   with reasons. Inconclusive when the data cannot decide: limits exceeded, a
+   clock shifted by an hour or more, a metered meter left out without a
+   reason, or a verdict whose margin is smaller than the energy that is not
+   metered evidence (filled, estimated, above plausible output).
 
 Conventions (documented choices, each configurable where it matters)
 --------------------------------------------------------------------
@@ -53,6 +68,8 @@ import pandas as pd
 from sim.errors import InputError
 from sim.inputs.claim import FIGURES, Claim, FigureTolerance, claim_scenario, load_claim
 from sim.inputs.meter import rows_text
+from sim.studies.meter_checks import (clock_checks, dark_hours, modelled_output,
+                                      plausibility, sun_reference)
 from sim.inputs.scenario import Scenario
 
 __all__ = ["Verification", "verify", "metered_result", "EXIT_STATUS", "VERDICTS"]
@@ -205,6 +222,11 @@ class Verification:
     evaluation_source : str
     notes : list of str
     timings : dict
+    checks : dict
+        ``clock`` (shifts, night output; :func:`sim.studies.meter_checks.clock_checks`),
+        ``plausibility`` (outliers by meter and month), ``excluded`` (meters in
+        the data but not in the claim, their energy and the claim's reasons),
+        ``reasons`` (those that make the verdict inconclusive).
     """
 
     claim: Claim
@@ -219,6 +241,7 @@ class Verification:
     evaluation_source: str
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -250,7 +273,16 @@ class Verification:
             "repairs": list(self.meter.repairs),
             "notes": list(self.notes),
             "timings": dict(self.timings),
+            "checks": _plain_tree({k: v for k, v in self.checks.items() if k != "reasons"}),
         }
+
+
+def _plain_tree(v):
+    if isinstance(v, dict):
+        return {str(k): _plain_tree(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain_tree(x) for x in v]
+    return _plain(v)
 
 
 def _plain(v):
@@ -309,29 +341,36 @@ def _compare(claim: Claim, figures: dict) -> pd.DataFrame:
 
 
 def _quality(claim: Claim, md, kwh_tm: np.ndarray) -> tuple[dict, list[str]]:
-    """Completeness figures and the reasons the data cannot support a verdict."""
+    """Completeness figures and the reasons the data cannot support a verdict.
+
+    Filled hours are not evidence: they count as missing against the limits.
+    """
     dq = claim.data_quality
     meters = claim.meters
     n_t = kwh_tm.shape[0]
-    missing = md.missing_hours().reindex(meters).fillna(n_t).astype(int)
+    nan = md.kwh.isna().sum(axis=0).reindex(meters).fillna(n_t).astype(int)
+    filled_h = (md.filled.sum(axis=0) if md.filled is not None
+                else pd.Series(0, index=md.kwh.columns)).reindex(meters).fillna(0).astype(int)
+    missing = nan + filled_h
     filled = md.filled_kwh().reindex(meters).fillna(0.0)
     total_cells = n_t * len(meters)
     missing_share = float(missing.sum() / total_cells) if total_cells else 0.0
-    metered_energy = float(np.nansum(kwh_tm, dtype=np.float64))
+    metered_energy = float(np.nansum(kwh_tm, dtype=np.float64)) - float(filled.sum())
     filled_share = float(filled.sum() / metered_energy) if metered_energy > 0 else 0.0
     reasons = []
-    none = [m for m in meters if missing[m] == n_t]
+    none = [m for m in meters if nan[m] == n_t]
     if none:
         reasons.append(f"{len(none)} meter(s) of the claim have no usable data at all: "
                        f"{_names(none)}")
+    fill_s = " (filled hours count as missing)" if filled_h.any() else ""
     if missing_share > dq.max_missing_share:
-        reasons.append(f"{missing_share:.1%} of meter-hours have no usable value "
+        reasons.append(f"{missing_share:.1%} of meter-hours have no metered value{fill_s} "
                        f"(limit {dq.max_missing_share:.1%}, [data_quality] max_missing_share)")
     worst = missing[missing > dq.max_meter_missing_share * n_t].sort_values(ascending=False)
     worst = worst.drop(none, errors="ignore")
     if len(worst):
         reasons.append(f"{len(worst)} meter(s) miss more than "
-                       f"{dq.max_meter_missing_share:.1%} of their hours "
+                       f"{dq.max_meter_missing_share:.1%} of their hours{fill_s} "
                        f"([data_quality] max_meter_missing_share): " + _names(
                            [f"{m} ({v / n_t:.1%})" for m, v in worst.items()]))
     if filled_share > dq.max_filled_share:
@@ -342,12 +381,40 @@ def _quality(claim: Claim, md, kwh_tm: np.ndarray) -> tuple[dict, list[str]]:
         reasons.append(f"the values of {len(kw)} meter(s) look like kW means, not kWh per "
                        f"interval (the claim states unit = {claim.meter_data.unit!r}): "
                        f"{_names(kw)}")
-    unknown = sorted({p.meter for p in md.problems
-                      if p.kind == "unknown_meter" and p.meter is not None})
-    quality = {"unknown_meters": unknown, "hours": n_t, "meters": len(meters), "missing_share": missing_share,
-               "missing_hours": missing.to_dict(), "filled_kwh": filled.to_dict(),
+    quality = {"unknown_meters": _unknown_meters(md), "hours": n_t, "meters": len(meters),
+               "missing_share": missing_share, "missing_hours": missing.to_dict(),
+               "filled_hours": filled_h.to_dict(), "filled_kwh": filled.to_dict(),
                "filled_share": filled_share, "metered_kwh": metered_energy}
     return quality, reasons
+
+
+def _unknown_meters(md) -> list[str]:
+    return sorted({p.meter for p in md.problems
+                   if p.kind == "unknown_meter" and p.meter is not None})
+
+
+def _excluded_consumers(claim: Claim, md, figures: dict) -> tuple[dict, list[str]]:
+    """Meters in the data but not in the claim: their energy, and a reason unless the
+    claim says why each is left out (問35: all civil consumers are covered)."""
+    extra = md.unknown_kwh if md.unknown_kwh is not None else pd.Series(dtype=float)
+    extra = extra[extra.index.isin(_unknown_meters(md))]
+    unexplained = [m for m in extra.index if m not in claim.excluded_meters]
+    civil = float(figures.get("civil_demand_kwh", float("nan")))
+    add = float(extra[unexplained].sum())
+    info = {"meters": {m: float(v) for m, v in extra.items()},
+            "unexplained": unexplained, "civil_demand_if_included_kwh": civil + add,
+            "explained": {m: claim.excluded_meters[m] for m in extra.index
+                          if m in claim.excluded_meters}}
+    if not unexplained:
+        return info, []
+    rel = add / civil if civil > 0 else float("nan")
+    return info, [
+        f"{len(unexplained)} metered meter(s) in the data are not in the claim "
+        f"({_names([f'{m} {extra[m] / 1000:,.1f} MWh' for m in unexplained])}): if they are "
+        f"civil consumers of the area, civil demand is {format_figure(civil + add, 'kWh')} "
+        f"instead of {format_figure(civil, 'kWh')} ({rel:+.1%}) and every figure changes "
+        "(問35: all civil consumers are covered); give a reason for each in "
+        "[excluded_meters]"]
 
 
 def _names(items, n: int = 6) -> str:
@@ -397,8 +464,8 @@ class _quiet:
         return self._w.__exit__(*exc)
 
 
-def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: list[str],
-             quality: dict) -> tuple[str, list[str]]:
+def _figure_reasons(claim: Claim, table: pd.DataFrame, figures: dict) -> list[str]:
+    """Why the figures fail: each figure out of tolerance, and a balance not met."""
     c = claim.claimed
     fig_reasons = []
     for key, row in table.iterrows():
@@ -407,54 +474,255 @@ def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: lis
         kind = row["unit"]
         fig_reasons.append(
             f"{row['label']}: claimed {format_figure(row['claimed'], kind)}, recomputed "
-            f"{format_figure(row['recomputed'], kind)} (difference {format_figure(row['difference'], kind)}, "
-            f"tolerance ±{format_figure(row['tolerance'], kind)})")
+            f"{format_figure(row['recomputed'], kind)} (difference "
+            f"{format_figure(row['difference'], kind)}, tolerance "
+            f"±{format_figure(row['tolerance'], kind)})")
         if key == "renewable_supply_kwh" and claim.rules.supply_basis == "hourly":
             annual = float(figures.get("renewable_supply_annual_kwh", float("nan")))
             if math.isfinite(annual) and abs(c.renewable_supply_kwh - annual) <= \
                     _tolerance(claim, key, c.renewable_supply_kwh):
+                gap = figures.get("netting_gap_kwh", annual - row["recomputed"])
                 fig_reasons.append(
                     f"the claimed renewable supply matches annual netting "
-                    f"({format_figure(annual, 'kWh')}) but only {format_figure(row['recomputed'], 'kWh')} is "
-                    f"matched hour by hour: on an island grid the operator ties supply "
-                    f"to demand hourly (FAQ 問46); netting gap "
-                    f"{format_figure(figures.get('netting_gap_kwh', annual - row['recomputed']), 'kWh')}")
-    ok_key = "balance_hourly_ok" if claim.rules.supply_basis == "hourly" else \
-        "balance_annual_ok"
-    balance = figures.get(ok_key)
-    if c.balance and balance is not None and not bool(balance):
-        sup_key = ("renewable_supply_hourly_kwh" if claim.rules.supply_basis == "hourly"
-                   else "renewable_supply_annual_kwh")
-        short = (figures.get("civil_demand_kwh", 0.0) - figures.get(sup_key, 0.0)
-                 - figures.get("savings_kwh", 0.0))
+                    f"({format_figure(annual, 'kWh')}) but only "
+                    f"{format_figure(row['recomputed'], 'kWh')} is matched hour by hour: on "
+                    f"an island grid the operator ties supply to demand hourly (FAQ 問46); "
+                    f"netting gap {format_figure(gap, 'kWh')}")
+    short = _balance_short(claim, figures)
+    if short is not None:
         fig_reasons.append(
             f"the claim asserts renewable supply + savings >= civil demand (実質ゼロ), but "
             f"on {claim.rules.supply_basis} matching the metered year falls "
             f"{format_figure(short, 'kWh')} short")
-    unknown = quality.get("unknown_meters", [])
-    note = ([f"note: {len(unknown)} meter id(s) in the data are not in the claim "
-             f"({_names(unknown)}); if they are civil consumers of the area the claim leaves "
-             "them out (問35: all civil consumers are covered)"] if unknown else [])
+    return fig_reasons
+
+
+def _balance_short(claim: Claim, figures: dict) -> float | None:
+    """kWh by which a claimed balance (実質ゼロ) is not met, or None."""
+    hourly = claim.rules.supply_basis == "hourly"
+    balance = figures.get("balance_hourly_ok" if hourly else "balance_annual_ok")
+    if not claim.claimed.balance or balance is None or bool(balance):
+        return None
+    sup = figures.get("renewable_supply_hourly_kwh" if hourly else
+                      "renewable_supply_annual_kwh", 0.0)
+    return figures.get("civil_demand_kwh", 0.0) - sup - figures.get("savings_kwh", 0.0)
+
+
+def _margins_kwh(claim: Claim, table: pd.DataFrame, figures: dict) -> pd.Series:
+    """Each figure's distance from its tolerance edge, as the metered energy [kWh]
+    that would have to change to cross it (negative: outside).
+
+    E kWh of metered consumption or output move renewable supply by at most
+    E, civil demand (before savings) by E / (1 - s) and savings by
+    E x s / (1 - s) with the largest savings share s of the claim, and a rate
+    by E / its denominator (renewable supply for the self-consumption rate,
+    civil demand otherwise).
+    """
+    s = max([c.savings for c in claim.consumers] + [0.0])
+    per_kwh = {"civil_demand_kwh": 1 / (1 - s), "renewable_supply_kwh": 1.0,
+               "savings_kwh": s / (1 - s)}
+    out = {}
+    for key, row in table.iterrows():
+        m = float(row["tolerance"]) - abs(float(row["difference"]))
+        if row["unit"] == "share":
+            den = figures.get("renewable_supply_hourly_kwh" if key == "self_consumption_rate"
+                              else "civil_demand_kwh", float("nan"))
+            out[key] = m * float(den)
+        else:
+            sens = per_kwh.get(key, 1.0)
+            out[key] = m / sens if sens > 0 else float("inf")
+    return pd.Series(out, dtype=float)
+
+
+def _not_evidence(quality: dict, checks: dict) -> dict:
+    """Energy in the recomputation that is not metered evidence [kWh]."""
+    return {"filled": float(sum(quality["filled_kwh"].values())),
+            "estimated demand": float(quality.get("estimated_demand_kwh", 0.0)),
+            "above plausible output": float(checks["plausibility"]["excess_kwh"])}
+
+
+def _undecided(claim: Claim, table: pd.DataFrame, figures: dict, verdict: str,
+               unsure: dict) -> str | None:
+    """A reason when the energy that is not evidence could turn the verdict."""
+    total = sum(unsure.values())
+    if total <= 0 or verdict not in ("pass", "fail"):
+        return None
+    margins = _margins_kwh(claim, table, figures)
+    what = ", ".join(f"{k} {v / 1000:,.1f} MWh" for k, v in unsure.items() if v > 0)
+    if verdict == "pass":
+        key = margins.idxmin() if len(margins) else None
+        margin = float(margins.min()) if len(margins) else float("inf")
+        if margin >= total:
+            return None
+        return (f"the verdict's margin ({table.loc[key, 'label']}: within tolerance "
+                f"unless {margin / 1000:,.1f} MWh of metered energy change) is smaller than "
+                f"the energy "
+                f"that is not metered evidence ({what}; {total / 1000:,.1f} MWh in all)")
+    excess = -margins[margins < 0]
+    short = _balance_short(claim, figures) or 0.0
+    decisive = max([float(excess.max()) if len(excess) else 0.0, short])
+    if decisive > total:
+        return None
+    return (f"the claim fails, but {decisive / 1000:,.1f} MWh of metered energy would "
+            f"bring it within tolerance, not more than the energy that is not metered "
+            f"evidence ({what}; "
+            f"{total / 1000:,.1f} MWh in all)")
+
+
+def _verdict(claim: Claim, table: pd.DataFrame, figures: dict, data_reasons: list[str],
+             quality: dict, checks: dict) -> tuple[str, list[str]]:
+    """pass / fail / inconclusive with its reasons (the data's reasons first)."""
+    fig_reasons = _figure_reasons(claim, table, figures)
+    verdict = "fail" if fig_reasons else "pass"
+    data_reasons = data_reasons + checks["reasons"]
+    undecided = _undecided(claim, table, figures, verdict, _not_evidence(quality, checks))
+    if undecided:
+        data_reasons.append(undecided)
+    notes = [f"excluded by the claim: {m} ({why})"
+             for m, why in checks["excluded"]["explained"].items()]
     if data_reasons:
         reasons = ["the meter data cannot support a verdict: " + r for r in data_reasons]
-        if fig_reasons:
-            reasons += ["(with the data as it is) " + r for r in fig_reasons]
-        return "inconclusive", reasons + note
+        return "inconclusive", reasons + ["(with the data as it is) " + r
+                                          for r in fig_reasons] + notes
     if fig_reasons:
-        return "fail", fig_reasons + note
+        return "fail", fig_reasons + notes
     reasons = [f"all {len(table)} claimed figures are within tolerance of the figures "
                f"recomputed from the meter data"]
-    if c.balance:
+    if claim.claimed.balance:
         reasons.append(f"renewable supply + savings covers civil demand on "
                        f"{claim.rules.supply_basis} matching (問46)")
     if quality.get("estimated_demand_hours") or quality.get("unmetered_plant_hours"):
         reasons.append(f"within the data-quality limits: "
                        f"{quality['estimated_demand_hours']} consumer meter-hours estimated, "
                        f"{quality['unmetered_plant_hours']} plant meter-hours counted as 0")
-    return "pass", reasons + note
+    return "pass", reasons + notes
 
 
-def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
+class _Timer:
+    """``with _Timer(timings, "step"):`` records the step's seconds."""
+
+    def __init__(self, timings: dict, name: str):
+        self.timings, self.name = timings, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = time.perf_counter() - self.t0
+
+
+def _meter_files(claim: Claim, meter_files) -> list:
+    """The files to read: given, or the claim's ``[meter_data] files``."""
+    if meter_files is None or (not isinstance(meter_files, (str, Path))
+                               and len(meter_files) == 0):
+        if not claim.meter_data.files:
+            raise InputError("no meter data: give --meter FILE or [meter_data] files",
+                             source=claim.path, field="meter_data.files")
+        return [claim.resolve(f) for f in claim.meter_data.files]
+    return [meter_files] if isinstance(meter_files, (str, Path)) else list(meter_files)
+
+
+def read_claim_meters(claim: Claim, files: list, fill: str, sun: dict):
+    """Step "read": the meter files with the claim's convention and limits.
+
+    Plant values above capacity x (1 + margin) are impossible; gap filling
+    (if the claim asks for it) never puts PV output where the sun is down.
+    """
+    from sim.inputs.meter import read_meter
+
+    if fill not in ("none", "interpolate", "profile"):
+        raise InputError(f"fill must be 'none', 'interpolate' or 'profile', not {fill!r}",
+                         field="fill")
+    conv = claim.meter_data
+    margin = 1.0 + claim.data_quality.capacity_margin
+    caps = {g.meter: g.capacity_kw * margin for g in claim.generators}
+    caps.update({c.meter: c.meter_capacity_kw for c in claim.consumers
+                 if c.meter_capacity_kw is not None})
+    return read_meter(files, year=claim.region.year, layout=conv.layout,
+                      interval=conv.interval, label=conv.label,
+                      timezone=conv.timezone or claim.region.timezone, meters=claim.meters,
+                      capacities_kw=caps or None, unit=conv.unit,
+                      fill=None if fill == "none" else fill,
+                      fill_max_hours=conv.fill_max_hours,
+                      timestamp_column=conv.timestamp_column,
+                      meter_column=conv.meter_column, value_column=conv.value_column,
+                      encoding=conv.encoding, date_format=conv.date_format,
+                      dark_hours=dark_hours(claim, sun),
+                      dtype=np.float32 if claim.options.dtype == "float32" else np.float64)
+
+
+def physics_checks(claim: Claim, md, sun: dict) -> dict:
+    """Step "check": clock and plausibility of the metered values (not the fills)."""
+    # plant columns only (a region has thousands of consumers and a few plants)
+    plants = md.kwh.reindex(columns=[g.meter for g in claim.generators]).astype(float)
+    if md.filled is not None:
+        plants = plants.mask(md.filled.reindex(columns=plants.columns, fill_value=False))
+    total, energy = _consumer_sums(claim, md.kwh)
+    clock = clock_checks(claim, plants, total, energy, sun)
+    modelled = modelled_output(claim, claim_scenario(claim))
+    plaus = plausibility(claim, plants, modelled, sun,
+                         claim.data_quality.pv_yield_tolerance)
+    return {"clock": clock, "plausibility": plaus, "reasons": list(clock["reasons"])}
+
+
+def _consumer_sums(claim: Claim, kwh: pd.DataFrame, chunk: int = 512
+                   ) -> tuple[pd.Series, pd.Series]:
+    """All consumer meters' kWh per hour (NaN where none has a value) and each
+    consumer meter's kWh over the year, in column chunks (no copy of the matrix)."""
+    cols = kwh.columns.get_indexer([c.meter for c in claim.consumers])
+    cols = cols[cols >= 0]
+    arr = kwh.to_numpy()
+    total = np.zeros(len(kwh))
+    count = np.zeros(len(kwh), dtype=np.int64)
+    energy = np.zeros(len(cols))
+    for a in range(0, len(cols), chunk):
+        block = arr[:, cols[a:a + chunk]]
+        ok = ~np.isnan(block)
+        block = np.where(ok, block, 0).astype(np.float64, copy=False)
+        total += block.sum(axis=1)
+        count += ok.sum(axis=1)
+        energy[a:a + chunk] = block.sum(axis=0)
+    total[count == 0] = np.nan
+    return (pd.Series(total, index=kwh.index),
+            pd.Series(energy, index=kwh.columns[cols]))
+
+
+def _plausibility_reason(plaus: dict) -> list[str]:
+    """The outliers, by meter and month, for the notes (the verdict weighs their energy)."""
+    if not plaus["outliers"]:
+        return []
+    shown = [f"{o['meter']} {'year' if o['month'] == 0 else 'month ' + str(o['month'])}: "
+             f"{o['kwh_per_kw']:,.1f} kWh/kW vs at most {o['allowed_per_kw']:,.1f} "
+             f"({o['basis']})" for o in plaus["outliers"]]
+    return [f"{len(shown)} plant meter-month(s) above what the site's sun and weather "
+            f"allow ({plaus['excess_kwh'] / 1000:,.1f} MWh above the limits): "
+            + _names(shown, 8)]
+
+
+def recompute(claim: Claim, kwh_tm: np.ndarray, quality: dict, notes: list[str]):
+    """Step "recompute": gaps bridged, metered arrays through the scenario kernel."""
+    n_cons = len(claim.consumers)
+    notes += _bridge_gaps(claim, kwh_tm, n_cons, quality)
+    demand = np.ascontiguousarray(kwh_tm[:, :n_cons].T)
+    generation = np.ascontiguousarray(kwh_tm[:, n_cons:].T, dtype=np.float64)
+    savings = np.array([c.savings for c in claim.consumers])
+    scenario = claim_scenario(claim, demand.sum(axis=1, dtype=np.float64) / (1 - savings))
+    return metered_result(scenario, demand, generation, notes=notes)
+
+
+def evaluate_claim(claim: Claim, result) -> tuple[dict, str, pd.DataFrame, pd.DataFrame]:
+    """Step "evaluate": figures, their source, civil hourly flows and the comparison."""
+    figures, source = _evaluation(result)
+    hourly = _civil_hourly(result)
+    net = float(hourly["civil_demand"].sum())
+    figures.setdefault("hourly_matched_share",
+                       float(hourly["renewable_delivered"].sum()) / net if net > 0
+                       else float("nan"))
+    return figures, source, hourly, _compare(claim, figures)
+
+
+def verify(claim, meter_files=None, *, fill: str | None = None,
+           meter_data=None) -> Verification:
     """Check a claim against meter data.
 
     Parameters
@@ -465,6 +733,10 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
         Meter files (CSV or Parquet); default: the claim's ``[meter_data] files``.
     fill : {"none", "interpolate", "profile"}, optional
         Override of the claim's gap filling (always reported separately).
+    meter_data : sim.inputs.meter.MeterData, optional
+        The data as already read (by :func:`read_claim_meters` with a claim of
+        the same ``[meter_data]`` convention and meters): judge another claim
+        on the same data without reading it again.
 
     Returns
     -------
@@ -475,71 +747,32 @@ def verify(claim, meter_files=None, *, fill: str | None = None) -> Verification:
     sim.InputError
         A bad claim or unreadable meter files (one line naming file and field).
     """
-    from sim.inputs.meter import read_meter
-
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    if not isinstance(claim, Claim):
-        claim = load_claim(claim)
-    conv = claim.meter_data
-    if meter_files is None or (not isinstance(meter_files, (str, Path))
-                               and len(meter_files) == 0):
-        if not conv.files:
-            raise InputError("no meter data: give --meter FILE or [meter_data] files",
-                             source=claim.path, field="meter_data.files")
-        meter_files = [claim.resolve(f) for f in conv.files]
-    elif isinstance(meter_files, (str, Path)):
-        meter_files = [meter_files]
-    fill = conv.fill if fill is None else fill
-    if fill not in ("none", "interpolate", "profile"):
-        raise InputError(f"fill must be 'none', 'interpolate' or 'profile', not {fill!r}",
-                         field="fill")
-    margin = 1.0 + claim.data_quality.capacity_margin
-    caps = {g.meter: g.capacity_kw * margin for g in claim.generators}
-    caps.update({c.meter: c.meter_capacity_kw for c in claim.consumers
-                 if c.meter_capacity_kw is not None})
-    dtype = np.float32 if claim.options.dtype == "float32" else np.float64
-    md = read_meter(meter_files, year=claim.region.year, layout=conv.layout,
-                    interval=conv.interval, label=conv.label,
-                    timezone=conv.timezone or claim.region.timezone, meters=claim.meters,
-                    capacities_kw=caps or None, unit=conv.unit,
-                    fill=None if fill == "none" else fill,
-                    fill_max_hours=conv.fill_max_hours,
-                    timestamp_column=conv.timestamp_column, meter_column=conv.meter_column,
-                    value_column=conv.value_column, encoding=conv.encoding, dtype=dtype)
-    timings["read"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    kwh_tm = md.kwh.reindex(columns=claim.meters).to_numpy(dtype=dtype, copy=True)
-    quality, data_reasons = _quality(claim, md, kwh_tm)
-    n_cons = len(claim.consumers)
-    notes = [f"meter data: {r}" for r in md.repairs]
-    notes += _bridge_gaps(claim, kwh_tm, n_cons, quality)
-    demand = np.ascontiguousarray(kwh_tm[:, :n_cons].T)
-    generation = np.ascontiguousarray(kwh_tm[:, n_cons:].T, dtype=np.float64)
-    del kwh_tm
-    savings = np.array([c.savings for c in claim.consumers])
-    scenario = claim_scenario(claim, demand.sum(axis=1, dtype=np.float64) / (1 - savings))
-    timings["prepare"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    result = metered_result(scenario, demand, generation, notes=notes)
-    del demand, generation
-    timings["kernel"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    figures, source = _evaluation(result)
-    hourly = _civil_hourly(result)
-    net = float(hourly["civil_demand"].sum())
-    figures.setdefault("hourly_matched_share",
-                       float(hourly["renewable_delivered"].sum()) / net if net > 0
-                       else float("nan"))
-    table = _compare(claim, figures)
-    verdict, reasons = _verdict(claim, table, figures, data_reasons, quality)
-    timings["evaluate"] = time.perf_counter() - t0
+    with _Timer(timings, "read"):
+        claim = claim if isinstance(claim, Claim) else load_claim(claim)
+        sun = sun_reference(claim)
+        md = meter_data or read_claim_meters(claim, _meter_files(claim, meter_files),
+                                             claim.meter_data.fill if fill is None
+                                             else fill, sun)
+    with _Timer(timings, "check"):
+        dtype = np.float32 if claim.options.dtype == "float32" else np.float64
+        kwh_tm = md.kwh.reindex(columns=claim.meters).to_numpy(dtype=dtype, copy=True)
+        quality, data_reasons = _quality(claim, md, kwh_tm)
+        checks = physics_checks(claim, md, sun)
+    with _Timer(timings, "kernel"):
+        notes = [f"meter data: {r}" for r in md.repairs]
+        notes += _plausibility_reason(checks["plausibility"])
+        result = recompute(claim, kwh_tm, quality, notes)
+        del kwh_tm
+    with _Timer(timings, "evaluate"):
+        figures, source, hourly, table = evaluate_claim(claim, result)
+        checks["excluded"], excl_reasons = _excluded_consumers(claim, md, figures)
+        checks["reasons"] += excl_reasons
+        verdict, reasons = _verdict(claim, table, figures, data_reasons, quality, checks)
     return Verification(claim=claim, meter=md, result=result, figures=figures, table=table,
                         verdict=verdict, reasons=reasons, quality=quality, hourly=hourly,
-                        evaluation_source=source, notes=notes, timings=timings)
+                        evaluation_source=source, notes=notes, timings=timings,
+                        checks=checks)
 
 
 # --------------------------------------------------------------------------

@@ -495,3 +495,112 @@ def test_dropped_intervals_reported_exactly(dropped, wide):
     assert kinds(md) <= {"missing", "empty"}
     if not wide:
         assert kinds(md) <= {"missing"}
+
+
+# --------------------------------------------------------------------------
+# the pipeline's steps, each alone (issue 10)
+# --------------------------------------------------------------------------
+def test_pipeline_steps_alone(tmp_path, h60):
+    from sim.inputs.meter.align import BAD_TS, align_to_year, year_grid
+    from sim.inputs.meter.checks import check_cells
+    from sim.inputs.meter.files import read_files
+    from sim.inputs.meter.hourly import fill_gaps, to_hourly
+    from sim.inputs.meter.timestamps import detect_interval, parse_timestamps
+
+    ts = stamps(h60.index).copy()
+    ts[10] = "not a time"
+    df = to_long(h60, ts)
+    df.loc[5, "kwh"] = -1.0
+    parts = read_files(write(df, tmp_path / "s.csv"), layout="auto", encoding="utf-8",
+                       unit="kwh")
+    assert [p.layout for p in parts] == ["long"] and parts[0].n == len(df)
+    parsed, repairs = parse_timestamps(parts, TZ)
+    assert (parsed[0] == np.iinfo(np.int64).min).sum() == 1       # "not a time"
+    assert any("naive timestamps" in r for r in repairs)
+    assert detect_interval(parts, parsed, "auto", TZ) == 60
+    grid = year_grid(YEAR, TZ, 60)
+    cells = align_to_year(parts, parsed, grid, label="start", meters=METERS,
+                          capacities_kw=None, unit="kwh")
+    assert cells.M == 3 and (cells.slot == BAD_TS).sum() == 3       # 3 meters' cells
+    keep, probs = check_cells(cells, "kwh")
+    assert {p.kind for p in probs} == {"bad_timestamp", "negative"}
+    assert keep.sum() == len(df) - 4
+    hourly = to_hourly(cells, keep, probs)
+    assert hourly.shape == (8760, 3) and np.isnan(hourly).sum() == 4
+    mask = fill_gaps(hourly, cells, probs, "interpolate", 6, 7)
+    assert mask.sum() == 4 and not np.isnan(hourly).any()
+
+
+def test_interval_change_within_a_file_is_refused(tmp_path):
+    hh = half_hourly()
+    cut = hh.index.get_loc(pd.Timestamp(f"{YEAR}-10-01"))
+    h = hh.iloc[:cut].groupby(np.arange(cut) // 2).sum()
+    h.index = hh.index[:cut:2]
+    ts = np.r_[stamps(h.index), stamps(hh.index[cut:], minutes=30)]
+    p = write(to_wide(pd.concat([h, hh.iloc[cut:]]), ts), tmp_path / "mixed.csv")
+    for interval in ("auto", 30, 60):
+        with pytest.raises(InputError, match="interval changes within the file") as e:
+            read_meter(p, year=YEAR, interval=interval)
+        assert "60 min" in str(e.value) and "30 min" in str(e.value)
+    # a 30-minute file with a missing afternoon is not an interval change
+    gappy = hh.drop(index=hh.index[1000:1010])
+    md = read_meter(write(to_wide(gappy, stamps(gappy.index)), tmp_path / "g.csv"),
+                    year=YEAR)
+    assert md.interval_minutes == 30
+
+
+def test_day_month_order_needs_a_format(tmp_path, h60, expected):
+    ts = stamps(h60.index, fmt="%d/%m/%Y %H:%M")
+    p = write(to_wide(h60, ts), tmp_path / "dmy.csv")
+    with pytest.raises(InputError, match="ambiguous date format") as e:
+        read_meter(p, year=YEAR)
+    assert "day first" in str(e.value)
+    md = read_meter(p, year=YEAR, date_format="%d/%m/%Y %H:%M")
+    assert_kwh(md, expected)
+    wrong = read_meter(p, year=YEAR, date_format="%m/%d/%Y %H:%M")
+    assert "bad_timestamp" in kinds(wrong)          # days above 12 do not parse
+    with pytest.raises(InputError, match="date_format '%Q' is not a strftime format"):
+        read_meter(p, year=YEAR, date_format="%Q")
+
+
+def test_overflowing_cells_are_non_numeric(tmp_path, h60):
+    df = to_wide(h60, stamps(h60.index)).astype({"m01": object})
+    df.loc[7, "m01"] = "1e400"
+    md = read_meter(write(df, tmp_path / "w.csv"), year=YEAR)
+    p = one(md, "non_numeric", "m01")
+    assert p.rows == [8] and np.isnan(md.kwh["m01"].iloc[7])
+    long = to_long(h60, stamps(h60.index)).astype({"kwh": object})
+    long.loc[3, "kwh"] = "-1e400"
+    md = read_meter(write(long, tmp_path / "l.csv"), year=YEAR)
+    assert one(md, "non_numeric").rows == [4]
+
+
+def test_bad_encoding_and_misnamed_gzip(tmp_path, h60):
+    import gzip
+
+    p = write(to_wide(h60, stamps(h60.index)), tmp_path / "w.csv")
+    with pytest.raises(InputError, match="unknown text encoding 'nope'"):
+        read_meter(p, year=YEAR, encoding="nope")
+    (tmp_path / "z.csv").write_bytes(gzip.compress(p.read_bytes()))
+    with pytest.raises(InputError, match="gz-compressed; name it z.csv.gz"):
+        read_meter(tmp_path / "z.csv", year=YEAR)
+    (tmp_path / "z.csv.gz").write_bytes(gzip.compress(p.read_bytes()))
+    assert read_meter(tmp_path / "z.csv.gz", year=YEAR).ok
+
+
+def test_fill_never_where_the_meter_cannot_produce(tmp_path, h60):
+    kept = h60.drop(index=h60.index[[100, 101, 102]])
+    p = write(to_wide(kept, stamps(kept.index)), tmp_path / "g.csv")
+    dark = np.zeros(8760, bool)
+    dark[101] = True
+    md = read_meter(p, year=YEAR, fill="interpolate", dark_hours={"m01": dark})
+    assert md.kwh["m01"].iloc[101] == 0 and md.kwh["m02"].iloc[101] > 0
+    assert md.filled["m01"].iloc[100:103].all()
+    assert "1 of them with the sun down set to 0 kWh" in one(md, "gap_filled", "m01").detail
+
+
+def test_unknown_meters_energy(tmp_path, h60):
+    p = write(to_long(h60, stamps(h60.index)), tmp_path / "l.csv")
+    md = read_meter(p, year=YEAR, meters=["m01", "m02"])
+    assert md.unknown_kwh.to_dict() == pytest.approx({"m03": h60["m03"].sum()})
+    assert one(md, "unknown_meter", "m03")

@@ -44,32 +44,41 @@ def half_hours(year=YEAR) -> pd.DatetimeIndex:
 
 
 def true_half_hourly(seed=0, pv_scale=1.0) -> pd.DataFrame:
-    """True 30-minute kWh per meter (naive Japan-time interval starts)."""
+    """True 30-minute kWh per meter (naive Japan-time interval starts).
+
+    Consumers follow their archetypes (sim.physics.demand) with noise; PV
+    follows pvlib's model on the default weather of the site (as a real PV
+    meter follows the sun), x 0.9 and a random daily factor; the biomass
+    plant runs flat with two weeks of outage.
+    """
+    from sim.core.engine import calendar_index
+    from sim.physics.demand import demand_kwh
+    from sim.physics.solar import pv_kwh_per_kwp
+    from sim.inputs.weather import load_weather
+
     idx = half_hours()
+    hours = calendar_index(YEAR, TZ)
     rng = np.random.default_rng(seed)
-    h = idx.hour + idx.minute / 60
-    doy = idx.day_of_year.to_numpy()
-    cols = {}
-    for _, _, meter, kw, shape, _ in CONSUMERS:
-        if shape == "evening":
-            s = 0.6 + 0.8 * np.exp(-((h - 19.5) ** 2) / 8) + 0.3 * np.exp(-((h - 7) ** 2) / 3)
-        elif shape == "day":
-            s = 0.3 + 1.2 * ((h >= 8) & (h < 19))
-        else:
-            s = np.ones(len(idx))
-        s = s * (1 + 0.15 * np.cos(2 * np.pi * (doy - 210) / 365))
-        cols[meter] = np.round(kw * 0.5 * s * rng.uniform(0.85, 1.15, len(idx)), 3)
-    sun = np.clip(np.sin(np.pi * (h - 6) / 13), 0, None) * (
-        0.75 + 0.25 * np.cos(2 * np.pi * (doy - 172) / 365))
-    cloud = np.repeat(rng.uniform(0.3, 1.0, len(idx) // 48), 48)
+    from sim.inputs.scenario import DEFAULT_ARCHETYPE as arche
+    hourly = {}
+    for _, sector, meter, kw, _, _ in CONSUMERS:
+        shape = demand_kwh(kw * len(hours), arche[sector], hours)
+        hourly[meter] = shape * rng.uniform(0.85, 1.15, len(hours))
+    weather = load_weather(None, latitude=27.4, longitude=128.6, year=YEAR, timezone=TZ)
+    per_kwp = pv_kwh_per_kwp(weather, latitude=27.4, longitude=128.6)
+    day = np.repeat(rng.uniform(0.8, 1.0, len(hours) // 24), 24)
+    doy = hours.day_of_year.to_numpy()
     for _, kind, meter, cap, _, _ in PLANTS:
         if kind == "pv":
-            cols[meter] = np.round(np.minimum(cap * 0.5 * 0.8 * pv_scale * sun * cloud,
-                                              cap * 0.5), 3)
+            hourly[meter] = np.minimum(per_kwp * cap * 0.9 * pv_scale * day, cap)
         else:
-            on = np.ones(len(idx))
-            on[(doy >= 140) & (doy < 154)] = 0  # two weeks of outage
-            cols[meter] = np.round(cap * 0.5 * 0.85 * on, 3)
+            on = np.where((doy >= 140) & (doy < 154), 0.0, 1.0)
+            hourly[meter] = cap * 0.85 * on
+    cols = {}
+    for meter, h in hourly.items():
+        first = np.round(h * 0.5, 3)
+        cols[meter] = np.empty(2 * len(h))
+        cols[meter][0::2], cols[meter][1::2] = first, np.round(h - first, 3)
     return pd.DataFrame(cols, index=idx)
 
 
@@ -309,9 +318,15 @@ def test_each_problem_named_with_rows(truth, tmp_path):
     assert {p["kind"] for p in d["problems"]} >= set(expect)
     assert v.quality["missing_hours"]["C-003"] >= 2
     assert v.quality["unknown_meters"] == ["X-999"]
-    assert any("X-999" in r and "問35" in r for r in v.reasons)
-    # few problems: within limits, gaps bridged and reported
-    assert v.verdict in ("pass", "fail")
+    # a meter in the data but not in the claim, without a reason: inconclusive (問35)
+    assert v.verdict == "inconclusive"
+    assert any("X-999" in r and "問35" in r and "civil demand" in r for r in v.reasons)
+    assert v.checks["excluded"]["meters"] == {"X-999": 1.0}
+    # with the claim's reason for leaving it out, the few problems are within limits
+    v = verify(write_claim(tmp_path, consistent(truth), name="x.toml",
+                           excluded_meters={"X-999": "the lighthouse, not in the area"}), path)
+    assert v.verdict in ("pass", "fail"), v.reasons
+    assert any("X-999" in r and "lighthouse" in r for r in v.reasons)
     assert any("estimated" in n for n in v.notes)
     assert any("0 kWh" in n for n in v.notes)   # the over-capacity plant half-hour
 
@@ -427,3 +442,26 @@ def test_shipped_example(tmp_path):
     bad = verify(root / "claim_inflated.toml")
     assert bad.verdict == "fail"
     assert any("annual netting" in r for r in bad.reasons)
+
+
+def test_margin_smaller_than_filled_energy_is_inconclusive(truth, tmp_path):
+    """Filled energy is not evidence: a pass closer to the edge than it is undecided."""
+    hh = truth["hh"].copy()
+    hh.iloc[4000:4010, hh.columns.get_loc("C-002")] = np.nan      # 5 h of the shops
+    path = write_long(hh, tmp_path / "gap.csv")
+    base = write_claim(tmp_path, consistent(truth), meter_data={"fill": "interpolate"})
+    v0 = verify(base, path)
+    assert v0.verdict == "pass", v0.reasons
+    filled = sum(v0.quality["filled_kwh"].values())
+    assert filled > 0
+    row = v0.table.loc["civil_demand_kwh"]
+    s = max(c[5] for c in CONSUMERS)
+    # claimed civil demand: inside tolerance by a tenth of the filled energy
+    edge = row["recomputed"] + row["tolerance"] - 0.1 * filled / (1 - s)
+    figs = dict(consistent(truth), civil_demand_kwh=edge)
+    v = verify(write_claim(tmp_path, figs, name="edge.toml",
+                           meter_data={"fill": "interpolate"}), path)
+    assert v.table["within"].all()
+    assert v.verdict == "inconclusive"
+    text = " ".join(v.reasons)
+    assert "not metered evidence" in text and f"filled {filled / 1000:,.1f} MWh" in text
