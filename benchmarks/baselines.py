@@ -1,6 +1,6 @@
 """The baseline an analyst would write with pandas (one loop over hours,
 DataFrames with hours as rows and consumers as columns), for the benchmarks.
-Same semantics as design.md section 4 and tests/reference.py."""
+Same semantics as docs/design.md section 4 and tests/reference.py."""
 
 from __future__ import annotations
 

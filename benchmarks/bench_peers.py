@@ -2,7 +2,7 @@
 battery as a linear programme (linopy + HiGHS; ``pip install -e .[peers]``).
 
 The LP minimises grid energy with perfect foresight of the year; gxsim applies
-the rule of design.md section 4 hour by hour (charge from surplus, discharge
+the rule of docs/design.md section 4 hour by hour (charge from surplus, discharge
 into deficit). They answer different questions — the LP says what the best
 possible dispatch could achieve, the simulation what the rule-based system
 does — so the ratio is about cost per consumer-year, not about equal output;

@@ -1,5 +1,5 @@
 """Pure-numpy reference of the matching kernel, written straight from
-design.md section 4: an hour loop, vectorised over consumers. It is the
+docs/design.md section 4: an hour loop, vectorised over consumers. It is the
 oracle that the compiled kernel is tested against (and the baseline the
 benchmarks compare with); it is deliberately not optimised.
 """

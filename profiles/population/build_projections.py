@@ -15,7 +15,7 @@ from pathlib import Path
 
 YEARS = (2020, 2025, 2030, 2035, 2040, 2045, 2050)
 
-# National figures (rules.md: IPSS 2023 national population projection,
+# National figures (docs/rules.md: IPSS 2023 national population projection,
 # medium variant, and IPSS 2024 national household projection).
 NAT_POP_2020 = 126.146        # million, 2020 census
 NAT_POP_CHANGE_2050 = -0.170  # 2020 -> 2050
@@ -37,7 +37,7 @@ PREFECTURES = {
 }
 
 # 2020 base population of each municipality. Iki, Miyakojima: 2020 census
-# (rules.md). Wadomari, China: approximate (recalled, +-3 %), to be checked
+# (docs/rules.md). Wadomari, China: approximate (recalled, +-3 %), to be checked
 # against the 2020 census (e-Stat); only the index matters to gxsim.
 MUNICIPALITIES = [
     ("和泊町", "鹿児島県", 6400, "approx. 2020 census (recalled, +-3 %)"),

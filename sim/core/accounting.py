@@ -1,6 +1,6 @@
 """Source attribution: which generator delivered each kWh to each consumer.
 
-Every renewable kWh delivered by the kernel (design.md section 4) is traced
+Every renewable kWh delivered by the kernel (docs/design.md section 4) is traced
 back to the generators that produced it, pro rata:
 
 * **direct use** at consumer *r* → *r*'s on-site generators, pro rata to their

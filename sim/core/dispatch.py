@@ -1,4 +1,4 @@
-"""``sim.match``: the array interface to the matching kernel (design.md §3–4).
+"""``sim.match``: the array interface to the matching kernel (docs/design.md §3–4).
 
 This is the one place that checks arrays and allocates the outputs before the
 compiled kernel (:mod:`sim.core.kernel`) runs; everything that matches energy
@@ -80,7 +80,7 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
           efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
           share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None,
           parallel=None):
-    """Match renewable supply to demand hour by hour (design.md section 4).
+    """Match renewable supply to demand hour by hour (docs/design.md section 4).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The numba matching kernels (design.md section 4), and nothing else.
+"""The numba matching kernels (docs/design.md section 4), and nothing else.
 
 Arrays in, arrays out: no Python objects inside, so that sweeps can call the
 same compiled code many times, in parallel.

@@ -368,7 +368,7 @@ class Battery(_Model):
 
 
 class Options(_Model):
-    """Dispatch options (design.md section 4)."""
+    """Dispatch options (docs/design.md section 4)."""
 
     share_onsite_surplus: bool = True
     battery_efficiency: float = Field(0.9, gt=0, le=1, description="round trip [-]")
@@ -449,7 +449,7 @@ class FutureDegradation(_Model):
 
 
 class FutureLives(_Model):
-    """Useful lives [years] used for retirements (statutory, rules.md)."""
+    """Useful lives [years] used for retirements (statutory, docs/rules.md)."""
 
     pv: Pos = 17
     wind: Pos = 17

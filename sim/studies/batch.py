@@ -10,7 +10,7 @@ reduces the hours to annual figures and the generator × consumer ledger
 before the buffers are dropped. Memory is therefore a few (consumer, time)
 arrays per *thread*, never per case.
 
-Attribution (the ledger) follows design.md section 4: every delivered kWh is
+Attribution (the ledger) follows docs/design.md section 4: every delivered kWh is
 traced pro rata to its sources in the hour it is delivered.
 
 * direct use at a consumer: its on-site generators' shares of that hour's

@@ -48,7 +48,7 @@ Supply over time (``[future.degradation]``, ``[future.lives]``,
   ``useful_life_years``, else the statutory life in ``[future.lives]``: PV and
   wind 17, steam-cycle biomass 15, waste treated as steam-cycle 15, a
   building-attached battery 6, a community battery counted as machinery 17 —
-  rules.md) unless ``replace = true``, which renews it like for like (age
+  docs/rules.md) unless ``replace = true``, which renews it like for like (age
   restarts at 0); statutory lives are shorter than physical lives, so the
   default is harsh on purpose;
 * batteries lose ``degradation.battery`` (default 2 %/yr, compounding) of
@@ -92,7 +92,7 @@ __all__ = ["FutureStudy", "future", "load_projection", "parse_years", "VARIANTS"
 #: The shipped projection table (estimates; see profiles/population/README.md).
 PROJECTION_FILE = PROFILES / "population" / "projections.csv"
 DEFAULT_YEARS = tuple(range(2020, 2051, 5))
-#: persons per household relative to 2020, from rules.md's national figures
+#: persons per household relative to 2020, from docs/rules.md's national figures
 #: (see profiles/population/README.md); fills households missing in a series.
 HOUSEHOLD_SIZE_INDEX = {2020: 1.0, 2030: 0.910, 2050: 0.879}
 _DRIVER = {"household": "households", "commercial": "population", "public": "population",

@@ -13,7 +13,7 @@ FLOWS = ("direct", "discharge", "pooled", "community", "grid")
 
 
 def check_invariants(out, e=None, e_c=0.0, atol=1e-9):
-    """Every balance of design.md section 4, hour by hour."""
+    """Every balance of docs/design.md section 4, hour by hour."""
     np.testing.assert_allclose(out["demand"], sum(out[k] for k in FLOWS), atol=atol)
     np.testing.assert_allclose(out["onsite"], out["direct"] + out["charge"] + out["export"],
                                atol=atol)

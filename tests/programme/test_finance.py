@@ -101,7 +101,7 @@ def test_cost_per_t_co2_both_ways():
 
 
 def test_default_cost_table_has_every_kind_with_a_life():
-    """Lives from rules.md: PV/wind 17, steam 15, waste 15, battery 6/17."""
+    """Lives from docs/rules.md: PV/wind 17, steam 15, waste 15, battery 6/17."""
     t = finance.cost_table()
     assert t.loc[["pv", "wind", "biomass", "waste", "battery_onsite", "battery_community"],
                  "useful_life_years"].tolist() == [17, 17, 15, 15, 6, 17]
