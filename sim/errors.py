@@ -30,6 +30,40 @@ class InputError(ValueError):
         self.source = None if source is None else str(source)
         self.field = field
         self.reason = " ".join(str(message).split())  # always one line
-        parts = [p for p in (self.source, self.field) if p]
-        prefix = ": ".join(parts)
-        super().__init__(f"{prefix}: {self.reason}" if prefix else self.reason)
+        #: every problem found as ``(field, reason)``; the first is ``field``/``reason``
+        self.problems: list[tuple[str | None, str]] = [(field, self.reason)]
+        super().__init__(self._line(field, self.reason))
+
+    def _line(self, field: str | None, reason: str) -> str:
+        prefix = ": ".join(p for p in (self.source, field) if p)
+        return f"{prefix}: {reason}" if prefix else reason
+
+    @classmethod
+    def listing(cls, problems: list[tuple[str | None, str]], *,
+                source: str | Path | None = None, limit: int = 20) -> "InputError":
+        """One error for several problems of one file: one line per problem.
+
+        Parameters
+        ----------
+        problems : list of (field, reason)
+            In the order found; at least one.
+        source : str or Path, optional
+            The file.
+        limit : int
+            Problems shown; the rest are counted on a last line.
+
+        Returns
+        -------
+        InputError
+            ``str()`` is the first problem's line, then one line per further
+            problem (each naming file and field), so a user fixes them all at once.
+        """
+        first_field, first_reason = problems[0]
+        err = cls(first_reason, source=source, field=first_field or None)
+        err.problems = [(f or None, " ".join(str(r).split())) for f, r in problems]
+        lines = [err._line(f, r) for f, r in err.problems[:limit]]
+        if len(problems) > limit:
+            lines.append(err._line(None, f"... and {len(problems) - limit} more problems "
+                                         "(fix these first)"))
+        err.args = ("\n".join(lines),)
+        return err

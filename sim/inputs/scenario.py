@@ -17,7 +17,9 @@ declared here so that one schema validates the whole file.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import functools
 import re
 import tomllib
 from datetime import datetime
@@ -29,6 +31,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       field_validator, model_validator)
 
 from sim.errors import InputError
+from sim.inputs.paths import PROFILES
 
 SECTORS = ("household", "commercial", "public", "waste_plant", "water_works",
            "industry", "transport")
@@ -45,6 +48,21 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Week = Annotated[int, Field(ge=1, le=53)]
+
+
+@functools.lru_cache(maxsize=1)
+def known_archetypes() -> tuple[str, ...]:
+    """Archetype names with a shipped shape (``profiles/demand/daily_shapes.csv``).
+
+    Read here, not from :mod:`sim.physics.demand`, because inputs sit below
+    physics; empty if the table cannot be read (physics then reports it).
+    """
+    try:
+        with open(PROFILES / "demand" / "daily_shapes.csv", encoding="utf-8") as f:
+            rows = csv.DictReader(line for line in f if not line.startswith("#"))
+            return tuple(dict.fromkeys(r["archetype"].strip() for r in rows))
+    except (OSError, KeyError):
+        return ()
 
 
 class _Model(BaseModel):
@@ -161,6 +179,15 @@ class Consumer(_Model):
                                    "relative values (instead of an archetype)")
     obon: bool | None = Field(None, description="read Obon (13-16 Aug) as holidays; "
                               "default: office and factory archetypes do")
+
+    @field_validator("archetype")
+    @classmethod
+    def _known_archetype(cls, value: str | None) -> str | None:
+        names = known_archetypes()
+        if value is not None and names and value not in names:
+            raise ValueError(f"unknown demand archetype {value!r}{_hint(value, names)}; "
+                             f"expected one of {', '.join(names)} (docs/scenario.md#archetypes)")
+        return value
 
     @model_validator(mode="after")
     def _one_demand_source(self):
@@ -872,14 +899,32 @@ def _describe(err: dict) -> str:
     return msg
 
 
+#: problems listed by one validation error, at most
+MAX_PROBLEMS = 20
+
+
+def validation_problems(errors: list[dict], describe=None) -> list[tuple[str, str]]:
+    """``(field, reason)`` of every pydantic error, in file order, duplicates dropped."""
+    out: list[tuple[str, str]] = []
+    for err in errors:
+        ctx_err = err.get("ctx", {}).get("error")
+        if isinstance(ctx_err, _FieldError):
+            item = (ctx_err.field, str(ctx_err))
+        else:
+            item = (_loc_to_field(err["loc"]), (describe or _describe)(err))
+        if item not in out:
+            out.append(item)
+    return out
+
+
 def validate(model: type[BaseModel], data: dict, *, source: str | Path | None = None,
              describe=None):
-    """Validate ``data`` against a schema, turning errors into one line.
+    """Validate ``data`` against a schema, turning errors into one line each.
 
     Parameters
     ----------
     model : pydantic model class
-        The schema (:class:`Scenario`, or the claim of :mod:`sim.verify`).
+        The schema (:class:`Scenario`, or the claim of :mod:`sim.inputs.claim`).
     data : dict
         The mapping read from TOML.
     source : str or Path, optional
@@ -890,21 +935,14 @@ def validate(model: type[BaseModel], data: dict, *, source: str | Path | None = 
     Raises
     ------
     sim.InputError
-        The first problem, naming the file and field, and how many more there are.
+        Every problem (up to :data:`MAX_PROBLEMS`), one line each naming the file
+        and the field; ``.problems`` holds them as ``(field, reason)`` pairs.
     """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        ctx_err = first.get("ctx", {}).get("error")
-        if isinstance(ctx_err, _FieldError):
-            field, reason = ctx_err.field, str(ctx_err)
-        else:
-            field, reason = _loc_to_field(first["loc"]), (describe or _describe)(first)
-        if len(errors) > 1:
-            reason += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        raise InputError(reason, source=source, field=field or None) from None
+        problems = validation_problems(exc.errors(), describe)
+        raise InputError.listing(problems, source=source, limit=MAX_PROBLEMS) from None
 
 
 def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scenario:
@@ -927,10 +965,33 @@ def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scena
         The first problem, in one line naming the file and field (and how
         many more problems there are).
     """
+    if isinstance(data, dict) and {"claimed", "meter_data"} & set(data):
+        raise InputError("this is a claim file (it has a [claimed] or [meter_data] "
+                         "section), not a scenario: check it with `gxsim verify "
+                         f"{source or 'CLAIM.toml'}`", source=source)
     scenario = validate(Scenario, data, source=source)
     if source is not None:
         scenario._path = Path(source)
     return scenario
+
+
+def scenario_hints(scenario) -> list[str]:
+    """Likely mistakes that are valid input: printed as warnings and kept in notes.
+
+    An island whose ``[grid] isolated`` is left at its default ``false`` is judged
+    on annual netting, not hour by hour (問46): the verdict changes silently.
+    """
+    hints = []
+    g = scenario.grid
+    words = f"{scenario.region.name} {scenario.region.municipality}"
+    if not g.isolated and (g.must_run_kw > 0 or "離島" in words
+                           or "island" in words.lower()):
+        why = (f"must_run_kw = {g.must_run_kw:g} (an island's thermal minimum)"
+               if g.must_run_kw > 0 else "the region's name says it is an island")
+        hints.append(f"grid.isolated is false although {why}: an island grid needs "
+                     "[grid] isolated = true, or the balance is judged on annual "
+                     "netting instead of hour by hour (問46)")
+    return hints
 
 
 def read_toml(path: Path) -> dict:

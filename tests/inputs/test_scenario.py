@@ -5,6 +5,7 @@ import copy
 import pytest
 
 import sim
+from conftest import ROOT
 from sim.inputs.scenario import scenario_from_dict
 
 BASE = {
@@ -119,9 +120,51 @@ def test_missing_weather_and_meter_files_are_named(tmp_path):
         sim.load_scenario(path)
 
 
-def test_several_problems_are_counted():
+def test_several_problems_are_listed_one_line_each():
+    """Every problem at once (up to 20), one line each naming file and field."""
     data = copy.deepcopy(BASE)
     data["generators"][0]["capacity_kw"] = -1
     data["generators"][0]["tilt"] = 120
-    with pytest.raises(sim.InputError, match=r"\(and 1 more problem\)"):
-        scenario_from_dict(data)
+    data["consumers"][0]["archetype"] = "hosptial"
+    with pytest.raises(sim.InputError) as info:
+        scenario_from_dict(data, source="bad.toml")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 3 == len(info.value.problems), lines
+    assert all(line.startswith("bad.toml: ") for line in lines)
+    fields = [line.split(": ")[1] for line in lines]
+    assert fields == ["consumers[0].archetype", "generators[0].capacity_kw",
+                      "generators[0].tilt"]
+    assert "did you mean 'hospital'" in lines[0]
+
+
+def test_problems_beyond_twenty_are_counted():
+    data = copy.deepcopy(BASE)
+    data["consumers"] = [{"id": f"c{i}", "sector": "farm", "annual_kwh": 1}
+                         for i in range(25)]
+    with pytest.raises(sim.InputError) as info:
+        scenario_from_dict(data, source="bad.toml")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 21 and lines[-1] == "bad.toml: ... and 5 more problems (fix these first)"
+    assert len(info.value.problems) == 25
+
+
+def test_a_claim_given_as_a_scenario_says_use_verify():
+    claim = ROOT / "examples" / "island_claim" / "claim.toml"
+    with pytest.raises(sim.InputError) as info:
+        sim.load_scenario(claim)
+    assert "gxsim verify" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("grid, name, hinted", [
+    ({"must_run_kw": 100}, "Demo", True), ({}, "Demo island", True),
+    ({}, "八重山離島", True), ({"isolated": True, "must_run_kw": 100}, "Demo island", False),
+    ({}, "Demo town", False)])
+def test_an_island_without_isolated_is_hinted(grid, name, hinted):
+    from sim.inputs.scenario import scenario_hints
+
+    data = copy.deepcopy(BASE)
+    data["grid"] = grid
+    data["region"]["name"] = name
+    hints = scenario_hints(scenario_from_dict(data))
+    assert bool(hints) == hinted
+    assert all("isolated = true" in h and "問46" in h for h in hints)
