@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from sim.cli._common import numba_notice, output_folder, show_progress, warn_hints
 from sim.inputs.scenario import load_scenario
 from sim.report.future import summary_text, write_study
 from sim.studies.future import future, parse_years
@@ -13,15 +12,16 @@ def configure_parser(parser) -> None:
     """Arguments of ``gxsim future``."""
     parser.add_argument("scenario", help="scenario file (TOML)")
     parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>_future)")
+                        help="output folder (default: results/<scenario name>/future)")
     parser.add_argument("--years", default=None,
-                        help="study years, START:STOP:STEP or a comma list "
-                             "(default [future] years or 2020:2050:5)")
+                        help="study years, START:STOP:STEP or a comma list (default "
+                             "[future] years, or the base year then 2025:2050:5)")
     parser.add_argument("--variants", default=None,
                         help="comma list of reference, harsher, milder (default all)")
     parser.add_argument("--replace", action="store_true",
                         help="renew every plant at the end of its life")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG/HTML report")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def command(args) -> int:
@@ -29,12 +29,16 @@ def command(args) -> int:
     from sim.io import atomic_output_dir
 
     scenario = load_scenario(args.scenario)
+    hints = warn_hints("future", scenario)
     if args.replace:
         scenario.future.replace = True
     years = parse_years(args.years) if args.years else None
     variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
-    study = future(scenario, years=years, variants=variants)
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_future")
+    out = output_folder(args.output, args.scenario, "future")
+    with numba_notice("future"):
+        study = future(scenario, years=years, variants=variants,
+                       progress=show_progress(args.no_progress))
+    study.notes.extend(f"warning: {h}" for h in hints)
     with atomic_output_dir(out) as tmp:
         files = write_study(study, tmp, plots=not args.no_plots)
     print(summary_text(study))

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from sim.cli._common import Stages, numba_notice, output_folder, show_progress, warn_hints
 from sim.core.engine import simulate
+from sim.inputs.scenario import load_scenario
 from sim.io import atomic_output_dir
 from sim.report.run import summary_text, write_result
-from sim.inputs.scenario import load_scenario
 
 
 def configure_parser(parser) -> None:
     """Arguments of ``gxsim run``."""
     parser.add_argument("scenario", help="scenario file (TOML)")
     parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>)")
+                        help="output folder (default: results/<scenario name>/run)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def command(args) -> int:
     """Simulate, print the summary, write the results atomically."""
     scenario = load_scenario(args.scenario)
-    result = simulate(scenario)
-    out = Path(args.output or Path("results") / Path(args.scenario).stem)
+    hints = warn_hints("run", scenario)
+    out = output_folder(args.output, args.scenario, "run")
+    stages = Stages("run", ["simulate", "write"], show_progress(args.no_progress))
+    stages.start("simulating the year hour by hour")
+    with numba_notice("run"):
+        result = simulate(scenario)
+    result.notes.extend(f"warning: {h}" for h in hints)
+    stages.done()
+    stages.start("writing results")
     with atomic_output_dir(out) as tmp:
         files = write_result(result, tmp)
+    stages.done()
+    stages.close()
     print(summary_text(result))
     print(f"\nWrote {', '.join(files)} to {out}/")
     return 0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from sim.cli._common import numba_notice, output_folder, warn_hints
 from sim.core.accounting import ledger, ledger_table
 from sim.core.engine import simulate
 from sim.errors import InputError
@@ -12,7 +11,7 @@ from sim.io import atomic_output_dir, write_json
 from sim.programme.evaluate import evaluate_totals
 from sim.programme.score import (future_request, load_rubric, requirements, score_sheet,
                                  sheet_frame)
-from sim.report.score import sheet_text
+from sim.report.score import html_report, sheet_text
 from sim.studies.future import future_study
 
 
@@ -20,10 +19,17 @@ def configure_parser(parser) -> None:
     """Arguments of ``gxsim score``."""
     parser.add_argument("scenario", help="scenario file (TOML)")
     parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>_score)")
+                        help="output folder (default: results/<scenario name>/score)")
     parser.add_argument("--no-future", action="store_true",
                         help="skip the 2030–2050 study (a few seconds); the computed "
                              "items of criterion (7) then score 0, shown as not computed")
+
+
+def evaluation_units() -> dict[str, str]:
+    """Unit of every figure of evaluation.json (docs/figures.md)."""
+    from sim.programme.evaluate import FIGURES
+
+    return {k: v[0] for k, v in FIGURES.items()}
 
 
 def command(args) -> int:
@@ -38,9 +44,11 @@ def command(args) -> int:
     them not computed, with the reason on the sheet.
     """
     scenario = load_scenario(args.scenario)
+    warn_hints("score", scenario)
     path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
     rubric = load_rubric(path)
-    result = simulate(scenario)
+    with numba_notice("score"):
+        result = simulate(scenario)
     led = ledger(result)
     ev, proj = evaluate_totals(scenario, led, result.annual, with_projects=True)
     study, note = None, None
@@ -49,13 +57,14 @@ def command(args) -> int:
             note = "skipped: --no-future"
         else:
             try:
-                study = future_study(scenario, rubric)
+                with numba_notice("score"):
+                    study = future_study(scenario, rubric)
             except InputError as exc:
                 note = f"the study could not run: {exc}"
     items = score_sheet(ev, scenario, rubric, future=study, future_note=note)
     text = sheet_text(ev, scenario, items, rubric, future=study, future_note=note)
     years, variants = future_request(rubric)
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}_score")
+    out = output_folder(args.output, args.scenario, "score")
     with atomic_output_dir(out) as tmp:
         (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
         frame = sheet_frame(items)
@@ -69,11 +78,12 @@ def command(args) -> int:
             # 確認事項 (問7): pass/fail, apart from the points
             "requirements": [vars(r) for r in requirements(ev, scenario)],
             "items": frame.to_dict(orient="records")})
-        write_json(tmp / "evaluation.json", ev.to_dict())
+        write_json(tmp / "evaluation.json", {**ev.to_dict(), "units": evaluation_units()})
         proj.to_csv(tmp / "projects.csv")
         led.to_pandas().to_csv(tmp / "ledger.csv", float_format="%.3f")
         ledger_table(led).to_csv(tmp / "generators.csv", float_format="%.3f")
+        html_report(tmp, ev, scenario, items, rubric, future=study, future_note=note)
     print(text)
     print(f"\nWrote score.txt, score.json, score.csv, evaluation.json, projects.csv, "
-          f"ledger.csv, generators.csv to {out}/")
+          f"ledger.csv, generators.csv, report.html to {out}/")
     return 0

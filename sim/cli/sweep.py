@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from sim.cli._common import numba_notice, output_folder, warn_hints
 from sim.errors import InputError
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.report.sweep import summary_text, write_outputs
@@ -15,7 +16,7 @@ def configure_parser(parser) -> None:
     """Arguments of ``gxsim sweep``."""
     parser.add_argument("scenario", help="scenario file (TOML) with a [sweep] section")
     parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>-sweep)")
+                        help="output folder (default: results/<scenario name>/sweep)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the chunks of an interrupted run and compute the rest")
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
@@ -34,11 +35,13 @@ def command(args) -> int:
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError(f"expected a chunk size >= 1, got {args.chunk_size}",
                          field="--chunk-size")
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}-sweep")
+    warn_hints("sweep", scenario)
+    out = output_folder(args.output, args.scenario, "sweep")
     try:
-        result, files = sweep_to_folder(scenario, out, resume=args.resume, dask=args.dask,
-                                        chunk_size=args.chunk_size,
-                                        progress=False if args.no_progress else None)
+        with numba_notice("sweep"):
+            result, files = sweep_to_folder(scenario, out, resume=args.resume,
+                                            dask=args.dask, chunk_size=args.chunk_size,
+                                            progress=False if args.no_progress else None)
     except KeyboardInterrupt:
         print(f"gxsim sweep: interrupted; finished chunks are kept in "
               f"{work_folder(out)}/ — run again with --resume to continue", file=sys.stderr)

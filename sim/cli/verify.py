@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
+from sim.cli._common import numba_notice, output_folder
 from sim.io import atomic_output_dir
 from sim.report.verify import summary_text, write_report
 from sim.studies.verify import EXIT_STATUS, verify
@@ -18,15 +18,16 @@ def configure_parser(parser) -> None:
     parser.add_argument("--fill", choices=("none", "interpolate", "profile"), default=None,
                         help="gap filling (overrides the claim; filled energy is reported)")
     parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/verify-<claim name>)")
+                        help="output folder (default: results/<claim name>/verify)")
     parser.add_argument("--no-plots", action="store_true",
                         help="skip the PNG plots (the HTML report then has no figures)")
 
 
 def command(args) -> int:
     """Verify, print the summary, write the report atomically; exit 0/1/3 by verdict."""
-    v = verify(args.claim, args.meter, fill=args.fill)
-    out = Path(args.output or Path("results") / f"verify-{Path(args.claim).stem}")
+    with numba_notice("verify"):
+        v = verify(args.claim, args.meter, fill=args.fill)
+    out = output_folder(args.output, args.claim, "verify")
     with atomic_output_dir(out) as tmp:
         files = write_report(v, tmp, plots=not args.no_plots)
     print(summary_text(v))

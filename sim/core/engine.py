@@ -455,6 +455,10 @@ def run_inputs(scenario: Scenario, inputs: Inputs) -> Result:
                            + annual["community"])
     for key in ("sector", "civil", "owner", "area", "count"):
         annual[key] = ds[key].values
+    # units travel with the table (pandas attrs), as they do in the Dataset's attrs
+    annual.attrs["units"] = {c: "kWh" for c in annual.columns
+                             if c not in ("sector", "civil", "owner", "area", "count")}
+    annual.attrs["units"]["count"] = "consumers"
     timings["wrap"] = time.perf_counter() - t0
     return Result(scenario=scenario, hourly=ds, annual=annual, notes=list(inputs.notes),
                   timings=timings)

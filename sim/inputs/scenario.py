@@ -513,7 +513,8 @@ class FutureThresholds(_Model):
 class FutureSpec(_Model):
     """The ``[future]`` section: the 2030-2050 sensitivity study (問37)."""
 
-    years: list[Year] | None = Field(None, description="default 2020..2050 every 5 years")
+    years: list[Year] | None = Field(None, description="default: the base year, then every "
+                                   "fifth year after it (2025, 2030, …) up to 2050")
     base_year: Year | None = Field(None, description="year the scenario's demand "
                                    "describes; default region.year")
     projection: str = Field("default", description="'default' (profiles/population) "

@@ -7,18 +7,18 @@ PNG plots and ``report.html`` into an existing folder.
 
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 
 import numpy as np
 
-from sim.report.run import notes_and_timings
+from sim.report.run import notes_and_timings, write_log
 from sim.studies.future import FutureStudy
 
 
-def summary_text(study: FutureStudy) -> str:
-    """A readable summary: figures per year and variant, then the findings."""
+def summary_text(study: FutureStudy, *, timings: bool = True) -> str:
+    """A readable summary: figures per year and variant, then the findings
+    (timings only on a terminal; ``summary.txt`` holds figures only)."""
     ds = study.dataset
     sc = study.scenario
     lines = [f"{sc.region.name} ({sc.region.municipality}) — 2030–2050 sensitivity, base "
@@ -58,7 +58,7 @@ def summary_text(study: FutureStudy) -> str:
         lines += [f"  - [{f['variant']}] {f['message']}" for f in study.findings]
     else:
         lines.append("  - none: utilisation, spill and balance stay within the thresholds")
-    lines += notes_and_timings(study.notes, study.timings)
+    lines += notes_and_timings(study.notes, study.timings if timings else None)
     return "\n".join(lines)
 
 
@@ -68,15 +68,13 @@ def _factor(ds, v) -> float:
 
 
 def _plots(study: FutureStudy) -> dict[str, bytes]:
-    import matplotlib
+    from sim.report.plotting import legend_outside, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     ds = study.dataset
     years = ds["year"].values
     out = {}
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     colours = {"reference": "C0", "harsher": "C3", "milder": "C2"}
     for v in ds["variant"].values:
         d = ds.sel(variant=v)
@@ -88,11 +86,12 @@ def _plots(study: FutureStudy) -> dict[str, bytes]:
     ax.plot(years, ref["generated_kwh"] / 1e6, "-^", color="k", label="renewable generated")
     ax.set_xlabel("year")
     ax.set_ylabel("GWh per year")
+    ax.set_xticks(years)
     ax.set_title("Demand and supply by year")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax)
     out["demand_supply.png"] = _png(fig)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for v in ds["variant"].values:
         d = ds.sel(variant=v)
         ax.plot(years, d["utilisation"] * 100, "-o", color=colours.get(str(v)),
@@ -105,9 +104,10 @@ def _plots(study: FutureStudy) -> dict[str, bytes]:
     ax.set_xlabel("year")
     ax.set_ylabel("% of renewable generation")
     ax.set_ylim(0, 105)
+    ax.set_xticks(years)
     ax.set_title("Utilisation of the renewable plants by year")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax)
     out["utilisation.png"] = _png(fig)
     plt.close("all")
     return out
@@ -115,34 +115,55 @@ def _plots(study: FutureStudy) -> dict[str, bytes]:
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     return buf.getvalue()
 
 
-def _html(study: FutureStudy, images: dict[str, bytes]) -> str:
-    import html
+#: columns of the report's table: variable -> header
+_TABLE = {"civil_demand_kwh": "civil demand", "generated_kwh": "generated",
+          "delivered_kwh": "delivered", "utilisation": "utilisation",
+          "spill_share": "spill share", "balance_annual_ratio": "balance, annual",
+          "balance_hourly_ratio": "balance, hourly",
+          "self_consumption_rate": "自家消費率", "local_production_rate": "地産地消率",
+          "co2_reduction_t": "CO2 reduction"}
+
+
+def figures_table(study: FutureStudy):
+    """The study's figures, one row per variant and year, with units in the headers."""
+    from sim.report import html
 
     ds = study.dataset
-    table = study.dataset[["civil_demand_kwh", "generated_kwh", "delivered_kwh",
-                           "utilisation", "spill_share", "balance_annual_ratio",
-                           "balance_hourly_ratio", "self_consumption_rate",
-                           "local_production_rate", "co2_reduction_t"]].to_dataframe()
-    imgs = "".join(f'<figure><img alt="{n}" src="data:image/png;base64,'
-                   f'{base64.b64encode(b).decode()}"><figcaption>{n}</figcaption></figure>'
-                   for n, b in images.items())
-    finds = "".join(f"<li>[{html.escape(f['variant'])}] {html.escape(f['message'])}</li>"
-                    for f in study.findings) or "<li>none</li>"
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in study.notes)
-    title = html.escape(f"{study.scenario.region.name}: 2030–2050 sensitivity")
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
-            "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
-            "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;"
-            "padding:2px 6px;text-align:right}img{max-width:100%}</style>"
-            f"<h1>{title}</h1><p>Base year {ds.attrs['base_year']}; {html.escape(ds.attrs['method'])}."
-            f"</p><h2>Findings</h2><ul>{finds}</ul>{imgs}<h2>Figures</h2>"
-            f"{table.to_html(float_format=lambda x: f'{x:,.3f}')}"
-            f"<h2>Notes</h2><ul>{notes}</ul></html>\n")
+    frame = ds[list(_TABLE)].to_dataframe().reset_index()
+    frame = frame[["variant", "year", *_TABLE]]
+    ratio = lambda v: html.fmt_number(v, 2)  # noqa: E731
+    formats = {"civil_demand_kwh": None, "balance_annual_ratio": ratio,
+               "balance_hourly_ratio": ratio}
+    units = {"balance_annual_ratio": "supply / demand", "balance_hourly_ratio":
+             "supply / demand", "co2_reduction_t": "t-CO2/yr"}
+    return html.table(frame, formats={k: v for k, v in formats.items() if v},
+                      units=units)
+
+
+def html_report(study: FutureStudy, folder: Path, images: list[str]) -> str:
+    """``report.html`` of the study: findings, plots, the figures table, notes."""
+    from sim.report import html
+
+    ds = study.dataset
+    sc = study.scenario
+    finds = [f"[{f['variant']}] {f['message']}" for f in study.findings]
+    sections = [
+        html.Section("Findings", html.bullets(finds, cls="findings", empty="none: "
+                     "utilisation, spill and balance stay within the thresholds")),
+        *[html.Section("", html.figure(Path(folder) / n, c)) for n, c in zip(images, (
+            "Civil demand and renewable supply by year [GWh per year]",
+            "Utilisation of the renewable plants and spill share by year [%]"))],
+        html.Section("Figures by year and variant", figures_table(study)),
+    ]
+    return html.write_page(
+        folder, command="future", title=f"{sc.region.name}: 2030–2050 sensitivity",
+        lead=f"Base year {ds.attrs['base_year']}; years "
+             f"{', '.join(map(str, ds['year'].values))}. {ds.attrs['method']}.",
+        source=str(sc.path) if sc.path else None, sections=sections, notes=study.notes)
 
 
 def write_study(study: FutureStudy, folder: Path, *, plots: bool = True) -> list[str]:
@@ -152,14 +173,24 @@ def write_study(study: FutureStudy, folder: Path, *, plots: bool = True) -> list
     ds = study.dataset
     ds.to_netcdf(folder / "future.nc", engine="h5netcdf")
     flat = ds.drop_vars("civil_demand_by_sector_kwh").drop_dims("sector", errors="ignore")
-    flat.to_dataframe().to_csv(folder / "future.csv", float_format="%.6f")
+    flat.to_dataframe().rename(columns=lambda c: _with_unit(flat, c)).to_csv(
+        folder / "future.csv", float_format="%.6f")
     write_json(folder / "findings.json", {"findings": study.findings, "notes": study.notes})
-    (folder / "summary.txt").write_text(summary_text(study) + "\n", encoding="utf-8")
-    files = ["future.nc", "future.csv", "findings.json", "summary.txt"]
+    (folder / "summary.txt").write_text(summary_text(study, timings=False) + "\n",
+                                        encoding="utf-8")
+    write_log(folder, "future", study.timings)
+    files = ["future.nc", "future.csv", "findings.json", "summary.txt", "run.log"]
     if plots:
         images = _plots(study)
         for name, data in images.items():
             (folder / name).write_bytes(data)
-        (folder / "report.html").write_text(_html(study, images), encoding="utf-8")
-        files += [*images, "report.html"]
+        files += [*images, html_report(study, folder, list(images))]
     return files
+
+
+def _with_unit(ds, name: str) -> str:
+    """``name [unit]`` for a CSV header when the name does not say its unit already."""
+    unit = ds[name].attrs.get("units", "") if name in ds else ""
+    if not unit or unit in ("bool", "-") or name.endswith(("_kwh", "_t", "_years")):
+        return name
+    return f"{name} [{unit}]"

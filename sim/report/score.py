@@ -120,3 +120,92 @@ def sheet_text(evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
     if ev.notes:
         lines += ["", "Notes: " + ev.notes]
     return "\n".join(lines)
+
+
+def _value_text(item: ScoreItem) -> str:
+    """An item's value with its unit, by the metric's name."""
+    from sim.report import html
+
+    v = item.value
+    if v is None or isinstance(v, bool):
+        return _fmt(v)
+    m = str(item.metric)
+    if m.endswith("_kwh"):
+        return html.fmt_energy(v)
+    if m.endswith(("_rate", "_share")) or m in ("coverage", "future.utilisation"):
+        return html.fmt_share(v)
+    if m.endswith("_jpy"):
+        return html.fmt_number(v, 0, "JPY")
+    if m.endswith("_kw"):
+        return html.fmt_number(v, 0, "kW")
+    if m.endswith("_years"):
+        return html.fmt_number(v, 1, "yr")
+    if m.endswith("_t"):
+        return html.fmt_number(v, 1, "t-CO2")
+    return html.fmt_number(v, 2)
+
+
+def key_figures(ev) -> list[tuple[str, str]]:
+    """The sheet's key figures, label → value with unit (docs/figures.md)."""
+    from sim.report import html
+
+    e, s, n = html.fmt_energy, html.fmt_share, html.fmt_number
+    ok = {True: "met", False: "NOT met"}
+    return [
+        ("civil demand (民生部門電力需要量)", e(ev.civil_demand_kwh)),
+        ("evaluated demand (問24/25)", e(ev.evaluated_demand_kwh)),
+        ("savings", e(ev.savings_kwh)),
+        ("renewable supply, annual netting", f"{e(ev.renewable_supply_annual_kwh)} — "
+                                             f"balance {ok[bool(ev.balance_annual_ok)]}"),
+        ("renewable supply, hourly matched (問46)", f"{e(ev.renewable_supply_hourly_kwh)} — "
+                                                  f"balance {ok[bool(ev.balance_hourly_ok)]}"),
+        ("netting gap", e(ev.netting_gap_kwh)),
+        ("not counted (FIT without value, 問27)", e(ev.not_counted_kwh)),
+        ("自家消費率 (self-consumption rate)", s(ev.self_consumption_rate)),
+        ("地産地消率 (local production rate), hourly / annual",
+         f"{s(ev.local_production_rate)} / {s(ev.local_production_rate_annual)}"),
+        ("additional capacity / energy (問42)", f"{n(ev.additional_capacity_kw, 0, 'kW')} / "
+                                                 f"{e(ev.additional_energy_kwh)}"),
+        ("waste power: biomass / plastic (問31)", f"{e(ev.waste_biomass_kwh)} / "
+                                                 f"{e(ev.waste_plastic_kwh)}"),
+        ("plastic CO2 to offset (問31)", n(ev.plastic_co2_t, 1, "t-CO2")),
+        ("CO2 reduction", f"{n(ev.co2_reduction_t, 1, 't-CO2/yr')} ({ev.co2_basis} supply × "
+                          f"{ev.emission_factor_kg_per_kwh} kg-CO2/kWh)"),
+        ("capex / grant", f"{n(ev.capex_jpy, 0, 'JPY')} / {n(ev.grant_jpy, 0, 'JPY')}"),
+        ("payback vs useful life", f"{n(ev.payback_years, 1, 'yr')} vs "
+                                   f"{n(ev.useful_life_years, 1, 'yr')}"),
+        ("cost per t-CO2: total / grant", f"{n(ev.cost_per_t_co2_total_jpy, 0, 'JPY')} / "
+                                          f"{n(ev.cost_per_t_co2_grant_jpy, 0, 'JPY')}"),
+    ]
+
+
+def html_report(folder, evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
+                future=None, future_note: str | None = None) -> str:
+    """``report.html`` of ``gxsim score``: key figures, the sheet, the study used."""
+    import pandas as pd
+
+    from sim.report import html
+
+    names = {c["id"]: c for c in rubric["criteria"]}
+    rows = [{"criterion": f"({i.criterion}) {names[i.criterion].get('ja', '')}",
+             "item": i.item, "kind": i.kind, "value": _value_text(i),
+             "points": f"{i.points:g} / {i.max_points:g}", "basis": i.basis} for i in items]
+    total = sum(i.points for i in items)
+    total_max = sum(i.max_points for i in items)
+    sections = [
+        html.Section("Total", f'<p><span class="badge ok">{total:g} / {total_max:g}</span> '
+                     f"points — {html.escape(rubric.get('label', ''))}</p>"),
+        html.Section("Key figures", html.key_values(key_figures(evaluation))),
+        html.Section("Score sheet", html.table(pd.DataFrame(rows),
+                                               formats={"points": str, "value": str})),
+    ]
+    study = [ln.strip() for ln in future_lines(rubric, future, future_note)]
+    if study:
+        sections.append(html.Section("2030–2050 study (criterion 7)", html.bullets(study)))
+    sc = scenario
+    return html.write_page(
+        folder, command="score", title=f"Score sheet — {sc.region.name}, {sc.region.year}",
+        lead=f"Rubric: {rubric.get('title', '')}. Computed items by the illustrative rubric; "
+             "declared items as declared in [score] declared.",
+        source=str(sc.path) if sc.path else None, sections=sections,
+        notes=[evaluation.notes] if evaluation.notes else [])

@@ -41,10 +41,7 @@ def write_outputs(result: SweepRun, output: str | Path) -> list[str]:
         x_name = next((c for c in COST_FIGURES if c in df.columns and df[c].notna().any()),
                       None)
         files.append(_pareto_plot(df, x_name, tmp / "pareto.png"))
-        (tmp / "report.html").write_text(
-            _report_html(base, cases, df, best, objective, sense, x_name),
-            encoding="utf-8")
-        files.append("report.html")
+        files.append(html_report(tmp, base, cases, df, best, objective, sense, x_name))
         if result.hourly:
             (tmp / "hourly").mkdir()
             for c, hourly in result.hourly.items():
@@ -58,64 +55,62 @@ def write_outputs(result: SweepRun, output: str | Path) -> list[str]:
 
 
 def _pareto_plot(df: pd.DataFrame, x_name: str | None, path: Path) -> str:
-    import matplotlib
+    from sim.report.plotting import legend_outside, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if x_name is None:  # no cost figure yet: installed capacity as the effort
         x = df[["pv_kw", "wind_kw", "biomass_kw", "waste_kw"]].sum(axis=1).to_numpy()
         x_label = "installed renewable capacity [kW] (no cost figure evaluated)"
     else:
         x = df[x_name].to_numpy(dtype=float)
-        x_label = x_name
-    y = df["hourly_matched_share"].to_numpy(dtype=float)
+        unit = {"_jpy": "JPY", "_kw": "kW", "_kwh": "kWh", "_t": "t-CO2"}
+        x_label = x_name + next((f" [{u}]" for s, u in unit.items() if x_name.endswith(s)), "")
+    y = df["hourly_matched_share"].to_numpy(dtype=float) * 100
     front = pareto_front(x, y)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     ax.scatter(x, y, s=8, alpha=0.4, label="cases")
     if front.size:
         ax.plot(x[front], y[front], "o-", color="C3", ms=4, label="Pareto front")
     ax.set_xlabel(x_label)
-    ax.set_ylabel("hourly-matched share [-]")
+    ax.set_ylabel("hourly-matched share [%]")
+    ax.xaxis.set_major_formatter("{x:,.0f}")
     ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
+    legend_outside(ax)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path.name
 
 
-def _report_html(base, cases, df, best, objective, sense, x_name) -> str:
-    import html
+def html_report(folder: Path, base, cases, df, best, objective, sense, x_name) -> str:
+    """``report.html`` of a sweep: parameters, best cases, the Pareto plot."""
+    from sim.report import html
 
     sc = base.scenario
-    params = "".join(f"<li><code>{html.escape(p.name)}</code> = "
-                     f"<code>{html.escape(p.target)}</code></li>" for p in cases.params)
-    cons = "".join(f"<li><code>{html.escape(c)}</code></li>"
-                   for c in sc.sweep.constraints) or "<li>none</li>"
+    params = html.bullets(f"{p.name} = {p.target}" for p in cases.params)
+    cons = html.bullets(sc.sweep.constraints, empty="none")
     show = [c for c in ["case"] + [p.name for p in cases.params] +
             [objective, "hourly_matched_share", "annual_netting_share", "spill"]
             if c in best.columns]
     show = list(dict.fromkeys(show))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>gxsim sweep — {html.escape(sc.region.name)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;
-text-align:right}}</style></head><body>
-<h1>Sweep: {html.escape(sc.region.name)} ({sc.region.year})</h1>
-<p>{cases.n} cases, mode <b>{cases.mode}</b>.</p>
-<h2>Parameters</h2><ul>{params}</ul>
-<h2>Best cases</h2>
-<p>Objective: {sense} <code>{html.escape(objective)}</code>; constraints:</p><ul>{cons}</ul>
-{best[show].to_html(index=False, float_format=lambda v: f"{v:.6g}") if len(best)
- else "<p><b>No case meets the constraints.</b></p>"}
-<h2>Cost against hourly-matched share</h2>
-<p>x axis: {html.escape(x_name or "installed capacity (no cost figure evaluated)")}.</p>
-<img src="pareto.png" alt="Pareto front">
-<p>Notes: {html.escape("; ".join(base.notes))}</p>
-</body></html>
-"""
+    units = {"spill": "MWh"} if "spill" in show else {}
+    formats = {"spill": lambda v: html.fmt_number(v / 1e3, 1)} if "spill" in show else {}
+    formats.update({c: (lambda v: html.fmt_share(v)) for c in show if c.endswith("_share")})
+    units.update({c: "%" for c in show if c.endswith("_share")})
+    best_html = (html.table(best[show], formats=formats, units=units) if len(best)
+                 else "<p><b>No case meets the constraints.</b></p>")
+    sections = [
+        html.Section("Parameters", params),
+        html.Section("Best cases", f"<p>Objective: {html.escape(sense)} "
+                     f"<code>{html.escape(objective)}</code>; constraints:</p>{cons}"
+                     f"{best_html}"),
+        html.Section("Cost against hourly-matched share", html.paragraph(
+            "x axis: " + (x_name or "installed capacity (no cost figure evaluated)"))
+            + html.figure(Path(folder) / "pareto.png", "Cases and their Pareto front")),
+    ]
+    return html.write_page(
+        folder, command="sweep", title=f"Sweep: {sc.region.name} ({sc.region.year})",
+        lead=f"{cases.n:,} cases, mode {cases.mode}.",
+        source=str(sc.path) if sc.path else None, sections=sections, notes=base.notes)
 
 
 def summary_text(ds: xr.Dataset, cases: Cases, best: pd.DataFrame, objective: str,

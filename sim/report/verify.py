@@ -5,7 +5,7 @@ Files written by :func:`write_report` (``gxsim verify -o FOLDER``):
 ``verdict.json``     verdict, reasons, the table, figures, data quality, problems
 ``comparison.csv``   claimed / recomputed / difference / tolerance / within
 ``problems.csv``     every data problem with its (abridged) rows
-``hourly.csv``       civil demand, renewable delivered, grid, generation, spill per hour
+``hourly.csv``       civil demand, renewable delivered, grid, generation, spill per hour [kWh]
 ``summary.txt``      the terminal summary
 ``report.html``      all of it, with the plots
 ``heatmap.png``      hourly-matched share, day x hour
@@ -14,7 +14,6 @@ Files written by :func:`write_report` (``gxsim verify -o FOLDER``):
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,8 @@ import pandas as pd
 
 from sim.io import write_json
 from sim.inputs.meter import rows_text
-from sim.report.run import notes_and_timings
+from sim.report.plotting import MONTHS
+from sim.report.run import notes_and_timings, write_log
 from sim.studies.verify import format_figure
 
 _MARK = {True: "yes", False: "NO"}
@@ -35,8 +35,9 @@ def _ljust(text: str, width: int) -> str:
     return text + " " * max(0, width - cols)
 
 
-def summary_text(v) -> str:
-    """Verdict, reasons, the side-by-side table and the data problems, for a terminal."""
+def summary_text(v, *, timings: bool = True) -> str:
+    """Verdict, reasons, the side-by-side table and the data problems, for a terminal
+    (``summary.txt`` without the timings)."""
     c = v.claim
     q = v.quality
     lines = [f"{c.region.name} ({c.region.municipality}, {c.region.prefecture}) — claim "
@@ -82,7 +83,7 @@ def summary_text(v) -> str:
             lines.append(f"  ... {len(probs) - 25} more in problems.csv")
     else:
         lines.append("Data problems: none")
-    lines += notes_and_timings(v.notes, v.timings)
+    lines += notes_and_timings(v.notes, v.timings if timings else None)
     return "\n".join(lines)
 
 
@@ -153,30 +154,31 @@ def monthly_table(hourly: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_heatmap(v, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """PNG: hourly-matched share of civil demand, day of the year x hour of the day."""
+    from sim.report.plotting import MONTHS, pyplot
 
+    plt = pyplot()
     mat = heatmap_matrix(v.hourly)
     fig, ax = plt.subplots(figsize=(10, 4.2), dpi=100)
     im = ax.imshow(mat.to_numpy().T, aspect="auto", origin="lower", cmap="viridis",
                    vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xlabel("day of year")
+    starts = [i for i, d in enumerate(mat.index) if d.day == 1]
+    ax.set_xticks(starts, [MONTHS[mat.index[i].month - 1] for i in starts])
     ax.set_ylabel("hour of day (start)")
     ax.set_yticks(range(0, 24, 3))
     ax.set_title(f"Hourly-matched share of civil demand — {v.claim.region.name} "
                  f"{v.claim.region.year}")
-    fig.colorbar(im, ax=ax, label="renewable delivered / demand")
-    fig.tight_layout()
-    fig.savefig(path)
+    cbar = fig.colorbar(im, ax=ax, label="renewable delivered / demand [%]")
+    cbar.set_ticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0", "25", "50", "75", "100"])
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
 
 
 def plot_monthly(v, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """PNG: civil demand, renewable delivered and generated per month [MWh]."""
+    from sim.report.plotting import legend_below, month_names, pyplot
 
+    plt = pyplot()
     m = monthly_table(v.hourly) / 1000
     x = np.arange(len(m))
     fig, ax = plt.subplots(figsize=(10, 4.2), dpi=100)
@@ -186,85 +188,100 @@ def plot_monthly(v, path: Path) -> None:
            color="#2ca02c")
     ax.bar(x + 0.27, m["generation"], 0.27, label="renewable generated (annual netting view)",
            color="#98df8a")
-    ax.set_xticks(x, [str(i) for i in m.index])
-    ax.set_xlabel("month")
-    ax.set_ylabel("MWh")
-    ax.legend(fontsize=8)
+    ax.set_xticks(x, month_names(m.index))
+    ax.set_ylabel("MWh per month")
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    legend_below(ax)
     ax.set_title("Monthly civil demand vs renewable delivered")
-    fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
 
 
-def _table_html(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, border=0, classes="t", na_rep="")
+def comparison_html(v) -> str:
+    """Claimed vs recomputed, each figure in its unit, failing rows highlighted."""
+    from sim.report import html
+
+    rows = [{"figure": r["label"], "claimed": format_figure(r["claimed"], r["unit"]),
+             "recomputed": format_figure(r["recomputed"], r["unit"]),
+             "difference": format_figure(r["difference"], r["unit"]),
+             "tolerance": "±" + format_figure(r["tolerance"], r["unit"]),
+             "within": _MARK[bool(r["within"])]} for _, r in v.table.iterrows()]
+    cols = ["claimed", "recomputed", "difference", "tolerance"]
+    return html.table(pd.DataFrame(rows), formats={c: str for c in cols},
+                      bad_rows=[not bool(w) for w in v.table["within"]])
 
 
-def html_report(v, plots: dict[str, str]) -> str:
-    """The HTML report (images referenced by relative file name)."""
-    e = html.escape
-    c = v.claim
-    colour = {"pass": "#2ca02c", "fail": "#d62728", "inconclusive": "#ff7f0e"}[v.verdict]
-    t = v.table.copy()
+def figures_html(v) -> str:
+    """The recomputed figures, each with its unit."""
+    from sim.report import html
+
     rows = []
-    for _, r in t.iterrows():
-        k = r["unit"]
-        cls = "" if r["within"] else " class='bad'"
-        rows.append(f"<tr{cls}><td>{e(r['label'])}</td><td>{e(format_figure(r['claimed'], k))}</td>"
-                    f"<td>{e(format_figure(r['recomputed'], k))}</td>"
-                    f"<td>{e(format_figure(r['difference'], k))}</td>"
-                    f"<td>±{e(format_figure(r['tolerance'], k))}</td>"
-                    f"<td>{_MARK[bool(r['within'])]}</td></tr>")
-    comp = ("<table class='t'><tr><th>figure</th><th>claimed</th><th>recomputed</th>"
-            "<th>difference</th><th>tolerance</th><th>within</th></tr>" + "".join(rows)
-            + "</table>")
-    figs = "".join(f"<tr><td>{e(k)}</td><td>{e(str(val))}</td></tr>"
-                   for k, val in v.figures.items())
-    probs = v.problems_table()
-    prob_html = _table_html(probs) if len(probs) else "<p>None found.</p>"
-    month = monthly_table(v.hourly).round(0).reset_index()
+    for key, val in v.figures.items():
+        if isinstance(val, (bool, np.bool_)):
+            text = "yes" if val else "no"
+        elif isinstance(val, (int, float, np.floating)) and key.endswith("_kwh"):
+            text = html.fmt_energy(val)
+        elif isinstance(val, (int, float, np.floating)) and key.endswith(("_rate", "_share")):
+            text = html.fmt_share(val)
+        elif isinstance(val, (int, float, np.floating)):
+            rule = html.column_rule(key)
+            text = f"{rule[1](val)} {rule[0]}" if rule else html.fmt_number(val, 2)
+        else:
+            text = str(val)
+        rows.append((key, text))
+    return html.key_values(rows)
+
+
+def quality_html(v) -> str:
+    """Data quality in one paragraph."""
+    from sim.report import html
+
     q = v.quality
-    imgs = "".join(f"<h2>{e(title)}</h2><img src='{e(name)}' alt='{e(title)}'>"
-                   for title, name in plots.items())
-    notes = "".join(f"<li>{e(n)}</li>" for n in v.notes + list(v.meter.repairs))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>gxsim verify — {e(c.region.name)}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; }}
-.verdict {{ font-size: 1.6em; color: white; background: {colour}; padding: .3em .6em;
-           display: inline-block; }}
-table.t {{ border-collapse: collapse; font-size: .9em; }}
-table.t td, table.t th {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
-tr.bad td {{ background: #fde0e0; }}
-img {{ max-width: 100%; }}
-</style></head><body>
-<h1>Claim verification: {e(c.region.name)} ({e(c.region.municipality)}, {e(c.region.prefecture)}), {c.region.year}</h1>
-<p>Claim: {e(str(c.path) if c.path else "(given in code)")}<br>
-Meter data: {e(v.meter.source)} ({v.meter.interval_minutes}-minute, timestamps label the
-interval {e(c.meter_data.label)}, unit {e(c.meter_data.unit)})<br>
-Recomputed through the gxsim kernel with metered demand and output; figures by
-{e(v.evaluation_source)}; renewable supply checked on <b>{e(c.rules.supply_basis)}</b>
-matching (FAQ 問46).</p>
-<p class="verdict">{e(v.verdict.upper())}</p>
-<ul>{"".join(f"<li>{e(r)}</li>" for r in v.reasons)}</ul>
-<h2>Claimed vs recomputed</h2>{comp}
-<h2>Recomputed figures</h2><table class="t">{figs}</table>
-<h2>Data quality</h2>
-<p>{q['meters']} meters x {q['hours']} h; {q['missing_share']:.2%} of meter-hours without a
-usable value; energy added by gap filling {sum(q['filled_kwh'].values()):,.0f} kWh
-({q['filled_share']:.2%}); consumer meter-hours estimated for the recomputation
-{q.get('estimated_demand_hours', 0)} ({q.get('estimated_demand_kwh', 0):,.0f} kWh);
-plant meter-hours counted as 0 kWh {q.get('unmetered_plant_hours', 0)}.</p>
-<h2>Clock, plausibility and meters left out</h2>
-<pre>{e(chr(10).join(check_lines(v.checks)))}</pre>
-{_table_html(checks_table(v.checks)) if len(checks_table(v.checks)) else ""}
-<h2>Data problems ({len(probs)})</h2>{prob_html}
-{imgs}
-<h2>Monthly totals [kWh]</h2>{_table_html(month)}
-<h2>Repairs and notes</h2><ul>{notes}</ul>
-</body></html>
-"""
+    return html.paragraph(
+        f"{q['meters']:,} meters × {q['hours']:,} h; {q['missing_share']:.2%} of meter-hours "
+        f"without a usable value; energy added by gap filling "
+        f"{html.fmt_energy(sum(q['filled_kwh'].values()))} ({q['filled_share']:.2%}); "
+        f"consumer meter-hours estimated for the recomputation "
+        f"{q.get('estimated_demand_hours', 0):,} "
+        f"({html.fmt_energy(q.get('estimated_demand_kwh', 0))}); plant meter-hours counted "
+        f"as 0 kWh {q.get('unmetered_plant_hours', 0):,}.")
+
+
+def html_report(v, plots: dict[str, str], folder: Path | None = None) -> str:
+    """The HTML report in the shared style (plots: title -> PNG file in ``folder``)."""
+    from sim.report import html
+
+    c = v.claim
+    probs = v.problems_table()
+    month = monthly_table(v.hourly).rename(columns=lambda n: f"{n}_kwh").reset_index()
+    month["month"] = [MONTHS[int(m) - 1] for m in month["month"]]
+    lead = (f"Meter data: {v.meter.source} ({v.meter.interval_minutes}-minute, timestamps "
+            f"label the interval {c.meter_data.label}, unit {c.meter_data.unit}). "
+            f"Recomputed through the gxsim kernel with metered demand and output; figures "
+            f"by {v.evaluation_source}; renewable supply checked on {c.rules.supply_basis} "
+            f"matching (FAQ 問46).")
+    sections = [
+        html.Section("Verdict", f'<p><span class="badge {html.escape(v.verdict)}">'
+                     f"{html.escape(v.verdict.upper())}</span></p>"
+                     + html.bullets(v.reasons, cls="findings")),
+        html.Section("Claimed vs recomputed", comparison_html(v)),
+        html.Section("Recomputed figures", figures_html(v)),
+        html.Section("Data quality", quality_html(v)),
+        html.Section("Clock, plausibility and meters left out",
+                     html.bullets(check_lines(v.checks), empty="not checked")
+                     + (html.table(checks_table(v.checks)) if len(checks_table(v.checks))
+                        else "")),
+        html.Section(f"Data problems ({len(probs):,})",
+                     html.table(probs) if len(probs) else html.paragraph("None found.")),
+        *[html.Section(title, html.figure(Path(folder) / name, title))
+          for title, name in plots.items() if folder is not None],
+        html.Section("Monthly totals", html.table(month)),
+    ]
+    return html.render_page(
+        command="verify", title=f"Claim verification: {c.region.name} ({c.region.municipality}, "
+                                f"{c.region.prefecture}), {c.region.year}",
+        lead=lead, source=str(c.path) if c.path else "(given in code)", sections=sections,
+        notes=list(v.notes) + list(v.meter.repairs))
 
 
 def write_report(v, folder: Path, *, plots: bool = True) -> list[str]:
@@ -273,9 +290,13 @@ def write_report(v, folder: Path, *, plots: bool = True) -> list[str]:
     write_json(folder / "verdict.json", v.to_dict())
     v.table.rename_axis("figure").to_csv(folder / "comparison.csv")
     v.problems_table().to_csv(folder / "problems.csv", index=False)
-    v.hourly.to_csv(folder / "hourly.csv", float_format="%.6f")
-    (folder / "summary.txt").write_text(summary_text(v) + "\n", encoding="utf-8")
-    files = ["verdict.json", "comparison.csv", "problems.csv", "hourly.csv", "summary.txt"]
+    v.hourly.rename(columns=lambda n: n if str(n).endswith("_kwh") else f"{n}_kwh").to_csv(
+        folder / "hourly.csv", float_format="%.6f")  # every column is kWh in the hour
+    (folder / "summary.txt").write_text(summary_text(v, timings=False) + "\n",
+                                        encoding="utf-8")
+    write_log(folder, "verify", v.timings)
+    files = ["verdict.json", "comparison.csv", "problems.csv", "hourly.csv", "summary.txt",
+             "run.log"]
     images = {}
     if plots:
         plot_heatmap(v, folder / "heatmap.png")
@@ -283,6 +304,6 @@ def write_report(v, folder: Path, *, plots: bool = True) -> list[str]:
         images = {"Hourly-matched share (day x hour)": "heatmap.png",
                   "Monthly civil demand vs renewable delivered": "monthly.png"}
         files += ["heatmap.png", "monthly.png"]
-    (folder / "report.html").write_text(html_report(v, images), encoding="utf-8")
+    (folder / "report.html").write_text(html_report(v, images, folder), encoding="utf-8")
     files.append("report.html")
     return files

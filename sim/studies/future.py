@@ -1,7 +1,7 @@
 """The 2030–2050 sensitivity study (FAQ 問37): does the plan still fit later?
 
-``sim.future(scenario)`` simulates every study year (default 2020–2050 in
-5-year steps) under every projection variant (``reference``, ``harsher``,
+``sim.future(scenario)`` simulates every study year (default: the base year,
+then 2025–2050 in 5-year steps) under every projection variant (``reference``, ``harsher``,
 ``milder``) **hour by hour through the same kernel** as ``sim.simulate``: the
 scenario's arrays are built once (:func:`sim.core.engine.build_inputs`), then for
 each year and variant the demand, generation and battery arrays are modified
@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,11 @@ __all__ = ["FutureStudy", "future", "load_projection", "parse_years", "VARIANTS"
 #: The shipped projection table (estimates; see profiles/population/README.md).
 PROJECTION_FILE = PROFILES / "population" / "projections.csv"
 DEFAULT_YEARS = tuple(range(2020, 2051, 5))
+
+
+def default_years(base_year: int) -> list[int]:
+    """The base year, then every fifth year (2025, 2030, …) after it up to 2050."""
+    return [base_year] + [y for y in range(2025, 2051, 5) if y > base_year]
 #: persons per household relative to 2020, from docs/rules.md's national figures
 #: (see profiles/population/README.md); fills households missing in a series.
 HOUSEHOLD_SIZE_INDEX = {2020: 1.0, 2030: 0.910, 2050: 0.879}
@@ -316,7 +322,8 @@ class FutureStudy:
 
 def future(scenario: Scenario | str | Path, *, years=None, variants=None,
            weather: pd.DataFrame | None = None, use_evaluate: bool = True,
-           keep_results: bool = False, inputs: Inputs | None = None) -> FutureStudy:
+           keep_results: bool = False, inputs: Inputs | None = None,
+           progress: bool | None = False) -> FutureStudy:
     """Simulate a scenario year by year under population decline and ageing.
 
     Parameters
@@ -326,7 +333,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         in this module's docstring and in README.md).
     years : iterable of int or str, optional
         Study years (``"2020:2050:5"`` or a list); default ``[future] years``
-        or 2020–2050 every 5 years.
+        or the base year and every fifth year after it up to 2050.
     variants : iterable of str, optional
         Any of ``reference``, ``harsher``, ``milder``; default ``[future]
         variants``.
@@ -341,6 +348,8 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         Keep every year's :class:`sim.Result` in ``study.results``.
     inputs : sim.core.engine.Inputs, optional
         Pre-built base-year arrays (benchmarks, sweeps).
+    progress : bool or None, default False
+        A tqdm bar over the simulations (None: when stderr is a terminal).
 
     Returns
     -------
@@ -351,8 +360,8 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         scenario = load_scenario(scenario)
     spec = scenario.future
     notes: list[str] = []
-    years, variants = _study_years(spec, years, variants)
     base_year = spec.base_year or scenario.region.year
+    years, variants = _study_years(spec, years, variants, base_year)
     factors = {"reference": 1.0, "harsher": spec.harsher_factor, "milder": spec.milder_factor}
 
     t0 = time.perf_counter()
@@ -377,7 +386,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
     ctx = _YearContext(scenario, spec, base, consumers, plants, all_gens, all_bats,
                        gen_profiles, add_site, table, base_year)
     rows, results = _run_years(ctx, years, variants, factors, evaluate_fn, keep_results,
-                               timings)
+                               timings, progress)
 
     t0 = time.perf_counter()
     ds = _dataset(rows, years, variants, scenario, base_year, factors)
@@ -389,11 +398,12 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
                        results=results, timings=timings)
 
 
-def _study_years(spec, years, variants) -> tuple[list[int], list[str]]:
-    """The sorted study years and the checked variants (arguments, else ``[future]``)."""
+def _study_years(spec, years, variants, base_year: int) -> tuple[list[int], list[str]]:
+    """The sorted study years and the checked variants (arguments, else ``[future]``,
+    else the base year and every fifth year after it, :func:`default_years`)."""
     if isinstance(years, str):
         years = parse_years(years)
-    years = sorted(set(int(y) for y in (years or spec.years or DEFAULT_YEARS)))
+    years = sorted(set(int(y) for y in (years or spec.years or default_years(base_year))))
     variants = list(dict.fromkeys(variants or spec.variants))
     for v in variants:
         if v not in VARIANTS:
@@ -451,15 +461,20 @@ class _YearContext:
 
 
 def _run_years(ctx: _YearContext, years, variants, factors, evaluate_fn, keep_results,
-               timings) -> tuple[list[dict], dict]:
+               timings, progress=False) -> tuple[list[dict], dict]:
     """Simulate every (variant, year); returns the figure rows and the kept results."""
+    from tqdm import tqdm
+
     rows = []
     results = {}
     t_run = t_fig = 0.0
     sc = ctx.scenario
     scen_y = sc.model_copy(update={"generators": ctx.gens, "storage": ctx.bats})
+    bar = tqdm(total=len(variants) * len(years), unit="year", desc="future",
+               disable=not (sys.stderr.isatty() if progress is None else progress))
     for variant in variants:
         for year in years:
+            bar.set_postfix_str(f"{variant} {year}")
             t1 = time.perf_counter()
             inp, info = _year_inputs(ctx, year, variant, factors[variant])
             res = run_inputs(scen_y, inp)
@@ -471,6 +486,8 @@ def _run_years(ctx: _YearContext, years, variants, factors, evaluate_fn, keep_re
                 results[(year, variant)] = res
             t_run += t2 - t1
             t_fig += time.perf_counter() - t2
+            bar.update(1)
+    bar.close()
     timings["simulate"] = t_run
     timings["figures"] = t_fig
     return rows, results
