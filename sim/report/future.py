@@ -135,13 +135,15 @@ def figures_table(study: FutureStudy):
     ds = study.dataset
     frame = ds[list(_TABLE)].to_dataframe().reset_index()
     frame = frame[["variant", "year", *_TABLE]]
-    ratio = lambda v: html.fmt_number(v, 2)  # noqa: E731
-    formats = {"civil_demand_kwh": None, "balance_annual_ratio": ratio,
-               "balance_hourly_ratio": ratio}
-    units = {"balance_annual_ratio": "supply / demand", "balance_hourly_ratio":
-             "supply / demand", "co2_reduction_t": "t-CO2/yr"}
-    return html.table(frame, formats={k: v for k, v in formats.items() if v},
-                      units=units)
+    formats, units = {}, {}
+    for name, label in _TABLE.items():
+        unit, fmt = html.column_rule(name) or ("", html.fmt_number)
+        if name.endswith("_ratio"):
+            unit, fmt = "supply / demand", (lambda v: html.fmt_number(v, 2))
+        if name.endswith("_t"):
+            unit = "t-CO2/yr"
+        formats[label], units[label] = fmt, unit
+    return html.table(frame.rename(columns=_TABLE), formats=formats, units=units)
 
 
 def html_report(study: FutureStudy, folder: Path, images: list[str]) -> str:

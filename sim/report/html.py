@@ -71,6 +71,7 @@ def fmt_share(value, digits: int = 1) -> str:
 
 #: column-name endings → (header unit, formatter of one value)
 _COLUMN_RULES = [
+    ("_kg_per_kwh", "kg-CO2/kWh", lambda v: f"{float(v):.4g}" if _finite(v) else "—"),
     ("_kwh", "MWh", lambda v: fmt_number(v / 1e3 if _finite(v) else v, 1)),
     ("_jpy", "JPY", lambda v: fmt_number(v, 0)),
     ("_kw", "kW", lambda v: fmt_number(v, 0)),
@@ -83,8 +84,33 @@ _COLUMN_RULES = [
 ]
 
 
+def fmt_figure(key: str, value, unit: str = "") -> str:
+    """One programme figure with its unit (``unit`` as in sim.programme.evaluate.FIGURES):
+    kWh in MWh, shares in %, money without decimals, years as years."""
+    if value is None or isinstance(value, str):
+        return "—" if value is None or value == "" else value
+    if isinstance(value, (bool, np.bool_)) or unit == "bool":
+        return "yes" if value else "no"
+    if key == "year" or (isinstance(value, (int, np.integer)) and unit in ("", "-")):
+        return str(int(value))
+    if unit.startswith("kWh"):
+        return fmt_energy(value) + unit[3:]
+    if unit in ("-", "1", "") and key.endswith(("_rate", "_share", "_annual", "_hourly")) or (
+            key.startswith("coverage") or key == "grant_rate"):
+        return fmt_share(value)
+    if unit in ("-", "1", ""):
+        return fmt_number(value, 2, "×" if key.endswith("_ratio") else "")
+    if unit.startswith("JPY"):
+        return fmt_number(value, 0, unit)
+    if unit == "kg-CO2/kWh":
+        return f"{float(value):.4g} {unit}" if _finite(value) else "—"
+    return fmt_number(value, 0 if unit == "kW" else 1, unit)
+
+
 def column_rule(name: str):
     """(unit, formatter) for a column by its name, or None."""
+    if "_per_t_co2" in str(name) and str(name).endswith("_jpy"):
+        return "JPY/t-CO2", lambda v: fmt_number(v, 0)
     for ending, unit, fmt in _COLUMN_RULES:
         if str(name).endswith(ending):
             return unit, fmt
@@ -151,7 +177,9 @@ def _auto(value) -> str:
 
 def key_values(rows: list[tuple[str, str]]) -> str:
     """A two-column table of label → formatted value (values already carry units)."""
-    body = "".join(f'<tr><th>{escape(k)}</th><td class="num">{escape(v)}</td></tr>'
+    num = ' class="num"'
+    body = "".join(f'<tr><th class="key">{escape(k)}</th>'
+                   f'<td{num if len(str(v)) <= 48 else ""}>{escape(v)}</td></tr>'
                    for k, v in rows)
     return f'<div class="table-wrap"><table><tbody>{body}</tbody></table></div>'
 

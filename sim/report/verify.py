@@ -215,20 +215,12 @@ def figures_html(v) -> str:
     """The recomputed figures, each with its unit."""
     from sim.report import html
 
-    rows = []
-    for key, val in v.figures.items():
-        if isinstance(val, (bool, np.bool_)):
-            text = "yes" if val else "no"
-        elif isinstance(val, (int, float, np.floating)) and key.endswith("_kwh"):
-            text = html.fmt_energy(val)
-        elif isinstance(val, (int, float, np.floating)) and key.endswith(("_rate", "_share")):
-            text = html.fmt_share(val)
-        elif isinstance(val, (int, float, np.floating)):
-            rule = html.column_rule(key)
-            text = f"{rule[1](val)} {rule[0]}" if rule else html.fmt_number(val, 2)
-        else:
-            text = str(val)
-        rows.append((key, text))
+    from sim.programme.evaluate import FIGURES
+
+    unit_of = {k: u[0] for k, u in FIGURES.items()}
+    unit_of.setdefault("hourly_matched_share", "-")
+    rows = [(key, html.fmt_figure(key, val, unit_of.get(key, ""))) for key, val in
+            v.figures.items()]
     return html.key_values(rows)
 
 

@@ -129,7 +129,9 @@ def test_run_command_writes_results(tmp_path, capsys):
     assert "renewable share, hourly matched" in printed and "synthetic" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt",
-         "supply.png"])
+         "run.log", "supply.png", "report.html"])
+    assert "Time:" not in (out / "summary.txt").read_text() and "Time:" in printed
+    assert "Time: weather" in (out / "run.log").read_text()
     ds = xr.open_dataset(out / "hourly.nc", engine="h5netcdf")
     assert_balanced(ds)
     kpis = json.loads((out / "kpis.json").read_text())
