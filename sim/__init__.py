@@ -26,5 +26,22 @@ from sim.studies.verify import verify
 
 from sim._version import __version__  # noqa: E402
 
+#: the layers, reachable after ``import sim`` (each imports its modules on first use)
+_PACKAGES = ("inputs", "physics", "core", "programme", "studies", "report", "cli",
+             "errors", "io")
+
+
+def __getattr__(name: str):
+    """``sim.report``, ``sim.studies`` … (and their modules) without importing them first."""
+    if name in _PACKAGES:
+        import importlib
+
+        return importlib.import_module(f"sim.{name}")
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PACKAGES))
+
 __all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "accounting",
            "evaluate", "future", "load_scenario", "match", "simulate", "sweep", "verify"]

@@ -10,6 +10,7 @@
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,20 @@ def test_scenario_reference_covers_every_field():
     assert len(seen) > 25
     for phrase in ('site = "community"', "[grid] isolated", "load factor"):
         assert phrase in text
+
+
+def test_every_module_is_reachable_after_import_sim():
+    """``import sim`` then ``sim.<package>.<module>`` works for every module (a fresh
+    interpreter, so nothing was imported before)."""
+    names = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
+                   for p in (ROOT / "sim").rglob("*.py")
+                   if p.name not in ("__init__.py", "__main__.py"))
+    code = ("import functools, sim\n"
+            f"for n in {names!r}:\n"
+            "    functools.reduce(getattr, n.split('.')[1:], sim)\n"
+            "print(len(sim.accounting.__name__) > 0, sim.report.html.render_page.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "render_page"]
+    assert len(names) >= 40
