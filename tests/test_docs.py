@@ -24,8 +24,13 @@ LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
 CITED_DOC = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)*[\w][\w./-]*\.md)\b")
 
 
-def python_blocks(path):
-    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+#: first line of a block that is too slow for the suite (it says why)
+NOT_RUN = "# not run by tests/test_docs.py:"
+
+
+def python_blocks(path, *, runnable: bool = True):
+    blocks = re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+    return [b for b in blocks if not (runnable and b.startswith(NOT_RUN))]
 
 
 def repository_files() -> list[Path]:
@@ -113,6 +118,11 @@ def test_readme_python_blocks_run(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "docs").glob("*.md")))
 def test_docs_python_blocks_run(monkeypatch, page):
+    skipped = [b for b in python_blocks(ROOT / "docs" / page, runnable=False)
+               if b.startswith(NOT_RUN)]
+    for b in skipped:  # a skipped block still has to be valid Python and say why
+        compile(b, f"docs/{page}", "exec")
+        assert len(b.splitlines()[0]) > len(NOT_RUN) + 10
     monkeypatch.chdir(ROOT)
     namespace: dict = {}
     for i, block in enumerate(python_blocks(ROOT / "docs" / page)):
