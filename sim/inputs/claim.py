@@ -266,8 +266,8 @@ def claim_from_dict(data: dict, *, source: str | Path | None = None) -> Claim:
     Raises
     ------
     sim.InputError
-        The first problem in one line naming the file and field (and how many
-        more problems there are), formatted as scenario errors are.
+        Every problem (up to 20), one line each naming the file and field,
+        formatted as scenario errors are.
     """
     claim = validate(Claim, data, source=source, describe=_claim_describe)
     if source is not None:

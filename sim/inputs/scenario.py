@@ -963,8 +963,8 @@ def scenario_from_dict(data: dict, *, source: str | Path | None = None) -> Scena
     Raises
     ------
     sim.InputError
-        The first problem, in one line naming the file and field (and how
-        many more problems there are).
+        Every problem (up to 20), one line each naming the file and field; a
+        claim file given instead says to use ``gxsim verify``.
     """
     if isinstance(data, dict) and {"claimed", "meter_data"} & set(data):
         raise InputError("this is a claim file (it has a [claimed] or [meter_data] "

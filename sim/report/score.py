@@ -30,10 +30,8 @@ def future_lines(rubric: dict, future=None, future_note: str | None = None) -> l
     factors = dict(zip(map(str, ds["variant"].values), ds["variant"].attrs.get("factor", [])))
     used = ", ".join(f"{v} (factor {factors[v]:g} on the projected change)"
                      if v in factors else v for v in variants)
-    seconds = sum(future.timings.values())
     out = [f"{head}: variant {used}, years {', '.join(map(str, years))}, base year "
-           f"{ds.attrs.get('base_year')} ({len(years) * len(variants)} simulations, "
-           f"{seconds:.1f} s)"]
+           f"{ds.attrs.get('base_year')} ({len(years) * len(variants)} simulations)"]
     names = [n[len(FUTURE):] for n in dict.fromkeys(
         it["metric"] for c in rubric["criteria"] for it in c["items"]
         if it["kind"] == "computed" and str(it["metric"]).startswith(FUTURE))]

@@ -8,6 +8,7 @@ import pandas as pd
 import xarray as xr
 
 from sim.io import atomic_output_dir
+from sim.report.run import write_log
 from sim.studies.sweep import (COST_FIGURES, Cases, SweepRun, best_cases, flat_cases,
                                pareto_front)
 
@@ -50,6 +51,9 @@ def write_outputs(result: SweepRun, output: str | Path) -> list[str]:
         (tmp / "summary.txt").write_text(summary_text(ds, cases, best, objective, sense)
                                          + "\n", encoding="utf-8")
         files.append("summary.txt")
+        files.append(write_log(tmp, "sweep", {"chunks": result.seconds}, [
+            f"{result.computed} chunk(s) computed, {result.reused} reused; "
+            f"{result.computed_cases:,} cases computed in this run"]))
     result.discard_chunks()
     return files
 
