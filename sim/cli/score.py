@@ -32,6 +32,18 @@ def evaluation_units() -> dict[str, str]:
     return {k: v[0] for k, v in FIGURES.items()}
 
 
+def metric_unit(metric) -> str:
+    """Unit of a score item's value: the figure's unit (docs/figures.md), '-' for shares."""
+    from sim.programme.evaluate import FIGURES
+
+    if not isinstance(metric, str) or not metric:
+        return ""
+    if metric in FIGURES:
+        return FIGURES[metric][0]
+    return "-" if metric in ("coverage",) or metric.endswith(("_share", "_rate", "_ratio",
+                                                              "utilisation")) else ""
+
+
 def command(args) -> int:
     """Simulate, evaluate, score; print the sheet and write it atomically.
 
@@ -68,6 +80,8 @@ def command(args) -> int:
     with atomic_output_dir(out) as tmp:
         (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
         frame = sheet_frame(items)
+        frame.insert(frame.columns.get_loc("value") + 1, "unit",
+                     [metric_unit(m) for m in frame["metric"]])
         frame.to_csv(tmp / "score.csv", index=False)
         write_json(tmp / "score.json", {
             "rubric": {k: rubric.get(k) for k in ("title", "label", "source")},
@@ -80,8 +94,12 @@ def command(args) -> int:
             "items": frame.to_dict(orient="records")})
         write_json(tmp / "evaluation.json", {**ev.to_dict(), "units": evaluation_units()})
         proj.to_csv(tmp / "projects.csv")
-        led.to_pandas().to_csv(tmp / "ledger.csv", float_format="%.3f")
-        ledger_table(led).to_csv(tmp / "generators.csv", float_format="%.3f")
+        led.to_pandas().rename_axis(index="generator [kWh delivered to each consumer]").to_csv(
+            tmp / "ledger.csv", float_format="%.3f")
+        gens = ledger_table(led)
+        gens.rename(columns={c: f"{c}_kwh" for c in gens.columns
+                             if gens[c].dtype.kind == "f"}).to_csv(
+            tmp / "generators.csv", float_format="%.3f")
         html_report(tmp, ev, scenario, items, rubric, future=study, future_note=note)
     print(text)
     print(f"\nWrote score.txt, score.json, score.csv, evaluation.json, projects.csv, "

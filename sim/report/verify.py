@@ -197,6 +197,13 @@ def plot_monthly(v, path: Path) -> None:
     plt.close(fig)
 
 
+def figure_units(v) -> dict[str, str]:
+    """Unit of every recomputed figure in verdict.json (as in docs/figures.md)."""
+    from sim.programme.evaluate import FIGURES
+
+    return {k: FIGURES[k][0] if k in FIGURES else "-" for k in v.figures}
+
+
 def comparison_html(v) -> str:
     """Claimed vs recomputed, each figure in its unit, failing rows highlighted."""
     from sim.report import html
@@ -279,7 +286,7 @@ def html_report(v, plots: dict[str, str], folder: Path | None = None) -> str:
 def write_report(v, folder: Path, *, plots: bool = True) -> list[str]:
     """Write the verification's files into ``folder`` (which must exist)."""
     folder = Path(folder)
-    write_json(folder / "verdict.json", v.to_dict())
+    write_json(folder / "verdict.json", {**v.to_dict(), "units": figure_units(v)})
     v.table.rename_axis("figure").to_csv(folder / "comparison.csv")
     v.problems_table().to_csv(folder / "problems.csv", index=False)
     v.hourly.rename(columns=lambda n: n if str(n).endswith("_kwh") else f"{n}_kwh").to_csv(

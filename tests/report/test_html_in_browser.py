@@ -173,3 +173,28 @@ def test_the_browser_check_catches_overflow_and_broken_images(tmp_path):
     assert any(o.startswith("div") for o in result["overflow"])
     assert result["images"] == [{"alt": "missing", "loaded": False, "width": 0, "shown":
                                  result["images"][0]["shown"]}]
+
+
+def test_outputs_carry_units_and_summaries_hold_figures_only(reports):
+    """Every CSV/JSON names its units (column names, a units table or a header);
+    summary.txt has no timings (two runs compare clean), run.log has them."""
+    import pandas as pd
+
+    run, score, fut, verify = (reports[n].parent for n in ("run", "score", "future", "verify"))
+    annual = pd.read_csv(run / "annual.csv")
+    assert {"demand_kwh", "grid_kwh", "renewable_kwh"} <= set(annual.columns)
+    assert json.loads((run / "kpis.json").read_text())["units"]["grid"] == "kWh"
+    ev = json.loads((score / "evaluation.json").read_text())
+    assert ev["units"]["civil_demand_kwh"].startswith("kWh")
+    assert ev["units"]["co2_reduction_t"] == "t-CO2/yr"
+    assert "unit" in pd.read_csv(score / "score.csv").columns
+    assert "[kWh" in (score / "ledger.csv").read_text().splitlines()[0]
+    assert all(c.endswith("_kwh") for c in pd.read_csv(score / "generators.csv").columns[3:])
+    header = (fut / "future.csv").read_text().splitlines()[0].split(",")
+    assert "utilisation [1]" in header and "civil_demand_kwh" in header
+    assert all(c.endswith("_kwh") for c in pd.read_csv(verify / "hourly.csv").columns[1:])
+    assert "units" in json.loads((verify / "verdict.json").read_text())
+    for name in ("run", "future", "verify", "sweep"):
+        folder = reports[name].parent
+        assert "Time:" not in (folder / "summary.txt").read_text(encoding="utf-8"), name
+        assert "Time:" in (folder / "run.log").read_text(encoding="utf-8"), name
