@@ -154,7 +154,8 @@ def table(df: pd.DataFrame, *, index: bool = False, formats: dict | None = None,
                 fmt = lambda v: fmt_number(v) if isinstance(v, (bool, np.bool_)) else (  # noqa: E731
                     "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
         cls = ' class="num"' if numeric or col in formats else ""
-        heads.append(f"<th{cls}>{escape(col)}{f' [{escape(unit)}]' if unit else ''}</th>")
+        heads.append(f"<th{cls}>{escape(_display_name(col, rule, col in formats))}"
+                     f"{f' [{escape(unit)}]' if unit else ''}</th>")
         cells.append((fmt, cls))
     rows = []
     bad = list(bad_rows) if bad_rows is not None else [False] * len(frame)
@@ -164,6 +165,23 @@ def table(df: pd.DataFrame, *, index: bool = False, formats: dict | None = None,
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (f'<div class="table-wrap"><table>{cap}<thead><tr>{"".join(heads)}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+_UNIT_SUFFIXES = ("_kwh", "_jpy", "_kw", "_t", "_years", "_kg_per_kwh")
+
+
+def _display_name(col, rule, overridden: bool) -> str:
+    """A header without the unit suffix the header's [unit] replaces (``demand_kwh`` →
+    ``demand [MWh]``)."""
+    name = str(col)
+    if rule is None or overridden:
+        return name
+    for ending, unit, _ in _COLUMN_RULES:
+        if ending in _UNIT_SUFFIXES and unit == rule[0] and name.endswith(ending):
+            return name[: -len(ending)]
+    if "_per_t_co2" in name and name.endswith("_jpy"):
+        return name[: -len("_jpy")]
+    return name
 
 
 def _auto(value) -> str:
