@@ -37,6 +37,14 @@ def show_progress(disabled: bool = False) -> bool:
     return not disabled and sys.stderr.isatty()
 
 
+def _say(message: str, stream) -> None:
+    """A line on ``stream`` that does not break a progress bar being drawn."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=stream)
+    stream.flush()
+
+
 @contextlib.contextmanager
 def numba_notice(command: str, stream=None):
     """Say so when numba compiles (a cold cache), and how long it took.
@@ -53,8 +61,8 @@ def numba_notice(command: str, stream=None):
         def on_start(self, ev):
             if state["start"] is None:
                 state["start"] = time.perf_counter()
-                print(f"gxsim {command}: numba is compiling the kernels (cold cache; "
-                      "later runs load them from the cache) ...", file=stream, flush=True)
+                _say(f"gxsim {command}: numba is compiling the kernels (cold cache; "
+                     "later runs load them from the cache) ...", stream)
             state["depth"] += 1
 
         def on_end(self, ev):
@@ -68,8 +76,8 @@ def numba_notice(command: str, stream=None):
     finally:
         event.unregister("numba:compile", listener)
         if state["start"] is not None and state["end"] is not None:
-            print(f"gxsim {command}: numba compiled in {state['end'] - state['start']:.1f} s",
-                  file=stream, flush=True)
+            _say(f"gxsim {command}: numba compiled in {state['end'] - state['start']:.1f} s",
+                 stream)
 
 
 class Stages:
@@ -79,12 +87,12 @@ class Stages:
         from tqdm import tqdm
 
         self.names = names
+        self.command = command
         self.bar = tqdm(total=len(names), desc=command, unit="step", disable=not enabled,
-                        dynamic_ncols=True, bar_format="{desc}: {n}/{total} {postfix} "
-                        "[{elapsed}]")
+                        bar_format="{desc} (step {n}/{total}, {elapsed})")
 
     def start(self, name: str) -> None:
-        self.bar.set_postfix_str(name)
+        self.bar.set_description(f"gxsim {self.command}: {name}")
 
     def done(self) -> None:
         self.bar.update(1)
