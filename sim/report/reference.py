@@ -98,7 +98,8 @@ def _type_text(ann, meta, anchors) -> str:
         core, imeta, _ = _unwrap(inner)
         if _union_models(inner):
             return "array of tables: " + ", ".join(
-                f"[{m.__name__}](#{anchors.get(m, m.__name__.lower())})" for m in _union_models(inner))
+                f"[{m.__name__}](#{anchors.get(m, m.__name__.lower())})"
+                for m in _union_models(inner))
         if _model_of(core):
             return f"array of tables ([{core.__name__}](#{anchors.get(core, '')}))"
         return f"list of {_type_text(core, imeta, anchors)}"
@@ -208,6 +209,9 @@ def _example(path: str, name: str, field, core, examples: dict) -> str:
     return ""
 
 
+TABLE_HEAD = "| field | type and allowed values | unit | default | description | example |"
+
+
 class _Writer:
     """Walks models depth first; each model is written once, later uses link to it."""
 
@@ -236,8 +240,7 @@ class _Writer:
         if base is not None:
             self.lines += [f"Every field of [{base.__name__}](#{self.anchors[base]}), and:", ""]
             fields = {k: v for k, v in fields.items() if k not in base.model_fields}
-        self.lines += ["| field | type and allowed values | unit | default | description | example |",
-                       "|---|---|---|---|---|---|"]
+        self.lines += [TABLE_HEAD, "|---|---|---|---|---|---|"]
         children = []
         for name, field in fields.items():
             core, meta, _ = _unwrap(_annotation(model, name, field))
