@@ -120,7 +120,8 @@ def _type_text(ann, meta, anchors) -> str:
 
 
 def _unit(name: str, description: str) -> str:
-    found = re.findall(r"\[([^\[\]]+)\]\s*$", description or "")
+    found = re.findall(r"\[([^\[\]]+)\]\s*$", description or "") or re.findall(
+        r"^\[([^\[\]]+)\]", description or "")
     if found:
         return found[-1]
     for suffix, unit in _SUFFIX_UNITS:
@@ -195,18 +196,59 @@ def shipped_examples() -> dict:
     return out
 
 
-def _example(path: str, name: str, field, core, examples: dict) -> str:
+def _example(path: str, name: str, field, core, examples: dict, meta=(), key: str = "") -> str:
     pattern = f"{path}.{name}"
-    for key, value in examples.items():
-        if fnmatch.fnmatchcase(key, pattern) and not isinstance(value, (dict,)) and not (
+    for found, value in examples.items():
+        if fnmatch.fnmatchcase(found, pattern) and not isinstance(value, (dict,)) and not (
                 isinstance(value, list) and value and isinstance(value[0], dict)):
             return f"`{name} = {_toml(value)}`"
-    if typing.get_origin(core) is typing.Literal:
-        return f"`{name} = {_toml(typing.get_args(core)[-1])}`"
     if not field.is_required() and field.default not in (None, [], {}) and not isinstance(
             field.default, BaseModel) and field.default_factory is None:
         return f"`{name} = {_toml(field.default)}`"
-    return ""
+    value = _synth(name, core, list(meta))
+    if value is _NONE:
+        return ""
+    if isinstance(value, str) and value.startswith("["):  # a table header
+        return f"`{value.replace('…', f'{key}.' if key else '')}`"
+    return f"`{name} = {_toml(value)}`"
+
+
+_NONE = object()
+
+
+def _synth(name: str, core, meta):
+    """An example value made from the type when no shipped file uses the field."""
+    origin = typing.get_origin(core)
+    if origin is typing.Literal:
+        return typing.get_args(core)[-1]
+    if origin in (list, tuple):
+        inner, imeta, _ = _unwrap((typing.get_args(core) or (str,))[0])
+        if _model_of(inner) or _union_models(inner):
+            return f"[[…{name}]]"
+        item = _synth(name, inner, imeta)
+        if "year" in name:
+            return [2030, 2040, 2050]
+        return _NONE if item is _NONE else [item]
+    if origin is dict:
+        value = _unwrap(typing.get_args(core)[1])[0]
+        return f"[…{name}.<id>]" if _model_of(value) else {"<id>": _synth(name, value, [])}
+    if _model_of(core):
+        return f"[…{name}]"
+    low = {k: getattr(m, k) for m in meta for k in ("ge", "gt") if getattr(m, k, None)
+           is not None}
+    if core is bool:
+        return True
+    if core is int:
+        return 2030 if "year" in name else int(max(low.values(), default=1) or 1)
+    if core is float:
+        return 0.5 if any(getattr(m, "le", None) == 1 for m in meta) else 1.0
+    if core is str:
+        if any(w in name for w in ("file", "table", "projection", "costs", "source")):
+            return "data.csv"
+        if name in ("rubric",):
+            return "my_rubric.toml"
+        return "<id>" if name in ("id", "consumer", "into", "site") else f"<{name}>"
+    return _NONE
 
 
 TABLE_HEAD = "| field | type and allowed values | unit | default | description | example |"
@@ -255,7 +297,7 @@ class _Writer:
             self.lines.append(
                 f"| `{name}` | {_type_text(core, meta, self.anchors)} | "
                 f"{_unit(name, desc)} | {_default(field)} | {desc} | "
-                f"{_example(path, name, field, core, self.examples)} |")
+                f"{_example(path, name, field, core, self.examples, meta, key)} |")
         self.lines.append("")
         for sub_model, sub_path, sub_heading, sub_toml, sub_key in children:
             if sub_model not in self.written:
