@@ -11,6 +11,7 @@ from sim.io import atomic_output_dir, write_json
 from sim.programme.evaluate import evaluate_totals
 from sim.programme.score import (future_request, load_rubric, requirements, score_sheet,
                                  sheet_frame)
+from sim.report.run import write_log
 from sim.report.score import html_report, sheet_text
 from sim.studies.future import future_study
 
@@ -101,7 +102,9 @@ def command(args) -> int:
                              if gens[c].dtype.kind == "f"}).to_csv(
             tmp / "generators.csv", float_format="%.3f")
         html_report(tmp, ev, scenario, items, rubric, future=study, future_note=note)
+        write_log(tmp, "score", {**result.timings, **(
+            {f"future {k}": v for k, v in study.timings.items()} if study else {})})
     print(text)
     print(f"\nWrote score.txt, score.json, score.csv, evaluation.json, projects.csv, "
-          f"ledger.csv, generators.csv, report.html to {out}/")
+          f"ledger.csv, generators.csv, report.html, run.log to {out}/")
     return 0

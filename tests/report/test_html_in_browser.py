@@ -194,7 +194,8 @@ def test_outputs_carry_units_and_summaries_hold_figures_only(reports):
     assert "utilisation [1]" in header and "civil_demand_kwh" in header
     assert all(c.endswith("_kwh") for c in pd.read_csv(verify / "hourly.csv").columns[1:])
     assert "units" in json.loads((verify / "verdict.json").read_text())
-    for name in ("run", "future", "verify", "sweep"):
+    for name in ("run", "score", "future", "verify", "sweep"):
         folder = reports[name].parent
-        assert "Time:" not in (folder / "summary.txt").read_text(encoding="utf-8"), name
+        summary = folder / ("score.txt" if name == "score" else "summary.txt")
+        assert not re.search(r"Time:|\d s\)", summary.read_text(encoding="utf-8")), name
         assert "Time:" in (folder / "run.log").read_text(encoding="utf-8"), name
