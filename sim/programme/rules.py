@@ -4,7 +4,7 @@ Each function reads the scenario's rows and says how a row counts; the
 figures themselves are added up in :mod:`sim.programme.evaluate`. The emission
 factor (問28) comes from ``profiles/emission_factors`` (README there) or the
 scenario, never from a number without a source. Sources: the FAQ of
-2025-01-30 (問N) and the scoring table, digested in ``rules.md``; the full
+2025-01-30 (問N) and the scoring table, digested in ``docs/rules.md``; the full
 list of figures is in ``docs/figures.md``.
 """
 
