@@ -43,5 +43,31 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(set(globals()) | set(_PACKAGES))
 
+
+def _reachable(package) -> None:
+    """Give ``package`` and every sub-package a module ``__getattr__`` that imports a
+    submodule on first use, so ``sim.inputs.weather.stats`` works right after
+    ``import sim`` (a package that defines its own keeps it)."""
+    import importlib
+    import pkgutil
+
+    def __getattr__(name: str, _pkg: str = package.__name__):
+        try:
+            return importlib.import_module(f"{_pkg}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{_pkg}.{name}":
+                raise
+            raise AttributeError(f"module {_pkg!r} has no attribute {name!r}") from None
+
+    package.__dict__.setdefault("__getattr__", __getattr__)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg and not info.name.startswith("_"):
+            _reachable(importlib.import_module(f"{package.__name__}.{info.name}"))
+
+
+for _name in ("inputs", "physics", "core", "programme", "studies", "report", "cli"):
+    _reachable(__getattr__(_name))
+del _name
+
 __all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "accounting",
            "evaluate", "future", "load_scenario", "match", "simulate", "sweep", "verify"]

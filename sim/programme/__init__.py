@@ -6,16 +6,3 @@ the score sheet. Every figure here cites its FAQ question or scoring-table
 line. May import :mod:`sim.core` and :mod:`sim.inputs`; it never runs a study
 (a study's result is passed in).
 """
-
-
-def __getattr__(name: str):
-    """Every module of the package is reachable as an attribute (``sim.<package>.<module>``),
-    imported on first use."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
