@@ -78,3 +78,18 @@ def test_run_and_future_offer_no_progress(command):
 
     args = build_parser().parse_args([command, "x.toml", "--no-progress"])
     assert args.no_progress is True
+
+
+def test_island_hint_is_printed_as_a_warning(capsys):
+    from sim.cli._common import warn_hints
+    from sim.inputs.scenario import scenario_from_dict
+
+    sc = scenario_from_dict({
+        "region": {"name": "Demo island", "municipality": "A町", "prefecture": "P県",
+                   "latitude": 30.0, "longitude": 130.0, "year": 2023},
+        "grid": {"must_run_kw": 100},
+        "consumers": [{"id": "homes", "sector": "household", "annual_kwh": 1000.0}]})
+    hints = warn_hints("run", sc)
+    err = capsys.readouterr().err
+    assert len(hints) == 1 and err.startswith("gxsim run: warning: grid.isolated is false")
+    assert "isolated = true" in err and err.count("\n") == 1
