@@ -177,6 +177,20 @@ def key_figures(ev) -> list[tuple[str, str]]:
     ]
 
 
+def requirements_html(evaluation, scenario) -> str:
+    """The 確認事項 as a table, failing ones highlighted."""
+    import pandas as pd
+
+    from sim.report import html
+
+    reqs = requirements(evaluation, scenario)
+    rows = pd.DataFrame([{"verdict": r.verdict, "item": r.item, "requirement": r.label,
+                          "source": r.source, "basis": r.basis} for r in reqs])
+    if rows.empty:
+        return html.paragraph("none")
+    return html.table(rows, bad_rows=[r.verdict == "FAIL" for r in reqs])
+
+
 def html_report(folder, evaluation, scenario, items: list[ScoreItem], rubric: dict, *,
                 future=None, future_note: str | None = None) -> str:
     """``report.html`` of ``gxsim score``: key figures, the sheet, the study used."""
@@ -194,6 +208,8 @@ def html_report(folder, evaluation, scenario, items: list[ScoreItem], rubric: di
         html.Section("Total", f'<p><span class="badge ok">{total:g} / {total_max:g}</span> '
                      f"points — {html.escape(rubric.get('label', ''))}</p>"),
         html.Section("Key figures", html.key_values(key_figures(evaluation))),
+        html.Section("Requirements (確認事項: pass/fail, not points; 問7)",
+                     requirements_html(evaluation, scenario)),
         html.Section("Score sheet", html.table(pd.DataFrame(rows),
                                                formats={"points": str, "value": str})),
     ]
