@@ -11,7 +11,8 @@ that hold for every row:
   are fractions in [0, 1], never percent, except ``losses_percent``;
 * file paths are relative to the scenario file.
 
-Sections other modules extend (accounting, finance, score, future, sweep) are
+Sections other modules extend (accounting, finance, score, future, sweep,
+optimize) are
 declared here so that one schema validates the whole file.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import math
 import re
 import tomllib
 from datetime import datetime
@@ -642,6 +644,74 @@ class SweepSpec(_Model):
         return "table" if self.table else "lhs" if self.samples else "product"
 
 
+# -- [optimize]: the least-cost mix meeting targets (sim/studies/optimize.py) ---
+
+class OptimizeVariable(_Model):
+    """One decision variable of ``[optimize]``: a sweep target and its bounds.
+
+    Bounds are in the target's own unit (kW, kWh, a scale factor …). With
+    ``step`` (or ``integer = true``, step 1) the value is a whole number of
+    steps: ``step = 800`` on a wind farm's ``capacity_kw`` counts 800 kW turbines.
+    """
+
+    target: str = Field(description="as in [[sweep.parameters]], e.g. "
+                        "'generators[solar_farm].capacity_kw', 'community.capacity_kwh'")
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="column name; default from the target")
+    lower: float = Field(allow_inf_nan=False, description="lower bound, target unit")
+    upper: float = Field(allow_inf_nan=False, description="upper bound, target unit")
+    integer: bool = Field(False, description="whole numbers of step (default step 1)")
+    step: float | None = Field(None, gt=0, allow_inf_nan=False,
+                               description="size of one unit, e.g. one turbine's kW")
+
+    _target = field_validator("target")(classmethod(
+        lambda cls, v: SweepParameter._target_syntax(v)))
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.lower > self.upper:
+            raise ValueError(f"empty bounds: lower {self.lower:g} > upper {self.upper:g}")
+        if self.step is not None or self.integer:
+            step = self.step or 1.0
+            n_lo = math.ceil(self.lower / step - 1e-9)
+            n_hi = math.floor(self.upper / step + 1e-9)
+            if n_lo > n_hi:
+                raise ValueError(f"empty bounds: no multiple of step {step:g} in "
+                                 f"[{self.lower:g}, {self.upper:g}]")
+        return self
+
+
+class OptimizeSpec(_Model):
+    """The ``[optimize]`` section: least-cost sizing under targets (docs/optimize.md)."""
+
+    variables: list[OptimizeVariable] = Field(default_factory=list)
+    objective: str = Field("annualised_cost", description="'annualised_cost', 'capex', "
+                           "'cost_per_t_co2' or any figure of the evaluation")
+    sense: Literal["min", "max"] = "min"
+    constraints: list[str] = Field(default_factory=list, description="e.g. "
+                                   "'hourly_matched_share >= 0.9', 'balance_hourly_ok == true'")
+    discount_rate: float = Field(0.03, ge=0, le=1, allow_inf_nan=False,
+                                 description="for the annualised cost (capital recovery) [-]")
+    seed: int = Field(0, ge=0)
+    popsize: int = Field(10, ge=2, le=1000, description="population = popsize x variables")
+    generations: int = Field(60, ge=1, le=100_000, description="maximum generations")
+    tol: float = Field(1e-3, ge=0, allow_inf_nan=False,
+                       description="relative spread of the population's objective to stop")
+    marginal: bool = Field(True, description="re-solve each target at ±1 point")
+    marginal_generations: int = Field(20, ge=1, le=100_000,
+                                      description="generations of each warm-started re-solve")
+    binding_tol: float = Field(0.005, ge=0, allow_inf_nan=False,
+                               description="relative slack under which a constraint binds")
+    bound_tol: float = Field(0.01, ge=0, le=0.5, allow_inf_nan=False,
+                             description="share of a variable's range that counts as "
+                             "'on the bound'")
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraint_syntax(cls, value: list[str]) -> list[str]:
+        return SweepSpec._constraint_syntax(value)
+
+
 def _kg_per_kwh(value: float | None) -> float | None:
     """An emission factor in kg-CO2/kWh, with a hint when the unit is wrong."""
     if value is None:
@@ -755,6 +825,7 @@ class Scenario(_Model):
     score: ScoreSpec = Field(default_factory=ScoreSpec)
     future: FutureSpec = Field(default_factory=FutureSpec)
     sweep: SweepSpec = Field(default_factory=SweepSpec)
+    optimize: OptimizeSpec = Field(default_factory=OptimizeSpec)
 
     _path: Path | None = PrivateAttr(default=None)
 
