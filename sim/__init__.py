@@ -21,6 +21,7 @@ from sim.errors import InputError
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.programme.evaluate import Evaluation, evaluate
 from sim.studies.future import future
+from sim.studies.optimize import optimize
 from sim.studies.sweep import sweep
 from sim.studies.verify import verify
 
@@ -70,4 +71,5 @@ for _name in ("inputs", "physics", "core", "programme", "studies", "report", "cl
 del _name
 
 __all__ = ["Evaluation", "InputError", "Result", "Scenario", "__version__", "accounting",
-           "evaluate", "future", "load_scenario", "match", "simulate", "sweep", "verify"]
+           "evaluate", "future", "load_scenario", "match", "optimize", "simulate", "sweep",
+           "verify"]

@@ -21,6 +21,7 @@ COMMANDS = {
     "score": ("sim.cli.score", "the programme's figures and score sheet for a scenario"),
     "future": ("sim.cli.future", "2030–2050 sensitivity: population decline and ageing"),
     "sweep": ("sim.cli.sweep", "batch sweep over equipment mixes"),
+    "optimize": ("sim.cli.optimize", "least-cost equipment mix that meets the targets"),
     "verify": ("sim.cli.verify", "check an island supply claim against meter data"),
 }
 

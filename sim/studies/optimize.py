@@ -264,22 +264,30 @@ def capital_recovery_factor(rate: float, life_years: float) -> float:
     return rate * g / (g - 1.0)
 
 
-def annualised_cost(scenario: Scenario, rate: float) -> float:
+def cost_lookup(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """The cost table (:func:`sim.programme.finance.cost_table`) as ``{kind: {column: value}}``."""
+    table = finance.cost_table(scenario)
+    cols = ("capex_jpy_per_unit", "opex_jpy_per_unit_year", "useful_life_years")
+    return {str(k): {c: float(row[c]) for c in cols} for k, row in table[list(cols)].iterrows()}
+
+
+def annualised_cost(scenario: Scenario, rate: float,
+                    costs: dict[str, dict[str, float]] | None = None) -> float:
     """Σ projects capex × CRF(rate, life) + opex [JPY/yr].
 
     Projects, unit costs and lives as in :func:`sim.programme.finance.projects`:
     new and repowered generators, new batteries; a row's own cost fields,
-    else the cost table's default for its kind.
+    else the cost table's default for its kind (``costs``: :func:`cost_lookup`).
     """
-    table = finance.cost_table(scenario)
+    costs = costs if costs is not None else cost_lookup(scenario)
 
     def unit(kind, own, column):
         if own is not None:
             return float(own)
-        if kind not in table.index:
+        if kind not in costs:
             raise InputError(f"no default {column} for kind {kind!r} in the cost table",
                              field="finance.costs")
-        return float(table.loc[kind, column])
+        return costs[kind][column]
 
     total = 0.0
     for g in scenario.generators:
@@ -323,6 +331,7 @@ class Evaluator:
         self.cache: dict[bytes, dict[str, float]] = {}
         self.rows: list[dict[str, float]] = []   # every candidate evaluated, in order
         self.calls = 0
+        self.costs = cost_lookup(prob.scenario)
         self.dask = _DaskMap(dask, base, prob.params) if dask else None
 
     def close(self) -> None:
@@ -369,7 +378,7 @@ class Evaluator:
 
     def _derived(self, values: np.ndarray, row: dict[str, float]) -> dict[str, float]:
         case = apply_case(self.base.scenario, self.prob.params, values)
-        ann = annualised_cost(case, self.prob.spec.discount_rate)
+        ann = annualised_cost(case, self.prob.spec.discount_rate, self.costs)
         gen = row.get("generation_kwh", math.nan)
         return {"annualised_cost_jpy": ann,
                 "net_annualised_cost_jpy": ann - row.get("benefit_jpy_per_year", math.nan),
