@@ -700,8 +700,6 @@ class OptimizeSpec(_Model):
     marginal: bool = Field(True, description="re-solve each target at ±1 point")
     marginal_generations: int = Field(20, ge=1, le=100_000,
                                       description="generations of each warm-started re-solve")
-    binding_tol: float = Field(0.005, ge=0, allow_inf_nan=False,
-                               description="relative slack under which a constraint binds")
     bound_tol: float = Field(0.01, ge=0, le=0.5, allow_inf_nan=False,
                              description="share of a variable's range that counts as "
                              "'on the bound'")

@@ -203,6 +203,9 @@ def _parse_constraint(text: str, i: int, figures: dict, src) -> Constraint:
         raise InputError(f"unknown figure {name!r} in constraint {text!r}"
                          f"{_hint(name, figures)}", source=src, field=fld)
     value: Any = {"true": True, "false": False}.get(raw.lower())
+    if figures[name] == "bool" and (value is None or op not in ("==", "!=")):
+        raise InputError(f"a true/false figure takes == or != true/false, got {text!r}",
+                         source=src, field=fld)
     if value is None:
         try:
             value = float(raw)
@@ -607,10 +610,9 @@ def constraint_table(prob: Problem, figs: dict[str, float]) -> pd.DataFrame:
         if c.is_bool:
             measure = BOOL_MEASURES.get(c.figure)
             m = figs.get(measure, math.nan) if measure else math.nan
-            binding = bool(met and measure and m - 1.0 <= prob.spec.binding_tol)
-        else:
-            scale = max(abs(float(c.value)), 1e-12)
-            binding = bool(met and slack <= prob.spec.binding_tol * scale)
+            binding = bool(met and measure and m - 1.0 <= 0.01)
+        else:  # within one point of its target (the step of the marginal re-solves)
+            binding = bool(met and slack <= c.point(units.get(c.figure, "")))
         rows.append({"constraint": c.text, "figure": c.figure, "op": c.op,
                      "target": c.value, "value": v, "unit": units.get(c.figure, ""),
                      "slack": slack, "met": met, "binding": binding})
