@@ -55,7 +55,7 @@ import pandas as pd
 from sim.core.engine import build_inputs
 from sim.errors import InputError
 from sim.inputs.scenario import (_SWEEP_CONSTRAINT, OptimizeSpec, Scenario, SweepParameter,
-                                 SweepSpec)
+                                 SweepSpec, validate)
 from sim.programme import finance
 from sim.programme.evaluate import FIGURES
 from sim.studies.sweep import (KPI_UNITS, Base, Param, apply_case, compute_chunk,
@@ -728,11 +728,14 @@ def optimize(scenario: Scenario | str | Path, *, weather: pd.DataFrame | None = 
     if marginal is not None:
         spec_overrides["marginal"] = marginal
     if spec_overrides:
+        unknown = sorted(set(spec_overrides) - set(OptimizeSpec.model_fields))
+        if unknown:
+            raise InputError(f"unknown [optimize] field(s) {unknown}", field="optimize")
         try:
-            spec = OptimizeSpec(**{**spec.model_dump(), **spec_overrides})
-        except Exception as exc:  # pydantic: report the first problem in one line
-            raise InputError(str(exc).splitlines()[-2].strip() if "\n" in str(exc)
-                             else str(exc), field="optimize") from None
+            spec = validate(OptimizeSpec, {**spec.model_dump(), **spec_overrides})
+        except InputError as exc:
+            raise InputError(exc.reason, source=scenario.path,
+                             field=f"optimize.{exc.field}" if exc.field else "optimize") from None
     prob = problem(scenario, spec)
     t0 = time.perf_counter()
     inputs = build_inputs(scenario, weather=weather)
