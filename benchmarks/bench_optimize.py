@@ -58,7 +58,7 @@ SINGLE_BUS = {
     "optimize": {
         "objective": "annualised_cost", "discount_rate": 0.03,
         "constraints": [f"hourly_matched_share >= {TARGET}"],
-        "seed": 0, "popsize": 12, "generations": 200, "tol": 1e-5, "marginal": False,
+        "seed": 0, "popsize": 12, "generations": 80, "tol": 1e-5, "marginal": False,
         "variables": [
             {"name": "pv_size", "target": "generators[pv].capacity_kw", "lower": 0,
              "upper": 12_000},
