@@ -58,14 +58,12 @@ def convergence_plot(history: pd.DataFrame, objective: str, path: Path) -> str:
     return path.name
 
 
-def _num(v: float, unit: str = "") -> str:
-    if isinstance(v, bool) or v is None:
+def _num(v: float, unit: str = "", name: str = "") -> str:
+    if isinstance(v, bool) or v is None or not math.isfinite(v):
         return str(v)
-    if not math.isfinite(v):
-        return str(v)
-    if unit in ("-", "1") and abs(v) <= 1.5:
+    if unit in ("-", "1") and any(w in name for w in ("share", "rate", "coverage")):
         return f"{v:.2%}"
-    return f"{v:,.6g}" + (f" {unit}" if unit else "")
+    return f"{v:,.6g}" + (f" {unit}" if unit not in ("", "-", "1") else "")
 
 
 def summary_text(result: OptimizeResult) -> str:
@@ -84,7 +82,8 @@ def summary_text(result: OptimizeResult) -> str:
         lines.append("constraints:")
         for r in result.constraints.itertuples():
             state = "binds" if r.binding else "met" if r.met else "NOT MET"
-            lines.append(f"  {r.constraint:<40} value {_num(r.value, r.unit):>14}  {state}")
+            lines.append(f"  {r.constraint:<40} value {_num(r.value, r.unit, r.figure):>14}  "
+                         f"{state}")
     if len(result.marginal):
         lines.append("marginal cost of each target (objective per +1 point of the target):")
         for r in result.marginal.itertuples():
@@ -96,7 +95,7 @@ def summary_text(result: OptimizeResult) -> str:
     for k in ("hourly_matched_share", "coverage_hourly", "annualised_cost_jpy", "capex_jpy",
               "grant_jpy", "payback_years", "cost_per_t_co2_total_jpy", "spill_share"):
         if k in f:
-            lines.append(f"  {k:<28} {_num(f[k], units.get(k, ''))}")
+            lines.append(f"  {k:<28} {_num(f[k], units.get(k, ''), k)}")
     lines.append(f"{result.evaluations:,} candidates in {result.generations} generations "
                  f"(+ {len(result.candidates) - result.evaluations:,} in re-solves), "
                  f"{result.seconds:.1f} s")
