@@ -248,6 +248,10 @@ def problem(scenario: Scenario, spec: OptimizeSpec | None = None) -> Problem:
     variables = [Variable(p, v.lower, v.upper, v.step or (1.0 if v.integer else None))
                  for p, v in zip(params, spec.variables)]
     figures = known_figures()
+    for i, v in enumerate(variables):
+        if v.name in figures or v.name in ("case", "stage", "call"):
+            raise InputError(f"variable name {v.name!r} clashes with a figure; set "
+                             f"name = '...'", source=src, field=f"optimize.variables[{i}]")
     objective = ALIASES.get(spec.objective, spec.objective)
     if objective not in figures:
         raise InputError(f"unknown objective {spec.objective!r}; expected "

@@ -196,6 +196,8 @@ def test_infeasible_target_reports_the_closest_candidate(weather):
     ({"variables": [{**FARM, "target": "generators[farmm].capacity_kw"}]},
      "optimize.variables[0]"),
     ({"variables": [FARM], "constraints": ["balance_hourly_ok >= 1"]}, "takes == or !="),
+    ({"variables": [{"target": "finance.grant_rate", "lower": 0.3, "upper": 0.6}]},
+     "clashes with a figure"),
 ])
 def test_bad_sections_end_in_one_line(optimize, expected):
     with pytest.raises(InputError) as err:
