@@ -50,8 +50,10 @@ SINGLE_BUS = {
         {"id": "pv", "kind": "pv", "capacity_kw": 1000, "tilt": 15},
         {"id": "wind", "kind": "wind", "capacity_kw": 1000, "turbine_type": "E-53/800",
          "hub_height_m": 60},
+        # fuel left out (0): the LP's cost must be the same linear function of the
+        # sizes, and the evaluation charges fuel on energy passing a battery twice
         {"id": "biomass", "kind": "biomass", "capacity_kw": 1000, "availability": 0.85,
-         "outage_weeks": [20, 21]},
+         "outage_weeks": [20, 21], "fuel_cost_jpy_per_kwh": 0.0},
     ],
     "storage": [{"id": "battery", "site": "community", "capacity_kwh": 1000,
                  "power_kw": 1000}],

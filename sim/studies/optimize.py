@@ -28,7 +28,8 @@ Figures added to those of a sweep (:data:`DERIVED`):
 
 * ``annualised_cost_jpy`` — Σ over projects (new or repowered generators, new
   batteries; :mod:`sim.programme.finance`) of capex × capital recovery factor
-  (``[optimize] discount_rate``, the project's statutory life) + opex [JPY/yr];
+  (``[optimize] discount_rate``, the project's statutory life), + the
+  evaluation's ``opex_jpy_per_year`` (operation and fuel) [JPY/yr];
 * ``net_annualised_cost_jpy`` — the same minus the projects' annual benefit
   (avoided purchase and sales, scoring (3)) [JPY/yr];
 * ``spill_share`` — generation not delivered in the area / generation [-].
@@ -278,13 +279,14 @@ def cost_lookup(scenario: Scenario) -> dict[str, dict[str, float]]:
     return {str(k): {c: float(row[c]) for c in cols} for k, row in table[list(cols)].iterrows()}
 
 
-def annualised_cost(scenario: Scenario, rate: float,
-                    costs: dict[str, dict[str, float]] | None = None) -> float:
-    """Σ projects capex × CRF(rate, life) + opex [JPY/yr].
+def capital_recovery(scenario: Scenario, rate: float,
+                     costs: dict[str, dict[str, float]] | None = None) -> float:
+    """Σ projects capex × CRF(rate, life) [JPY/yr]: the capital part of the annualised cost.
 
     Projects, unit costs and lives as in :func:`sim.programme.finance.projects`:
     new and repowered generators, new batteries; a row's own cost fields,
     else the cost table's default for its kind (``costs``: :func:`cost_lookup`).
+    The running part (opex and fuel) is the evaluation's ``opex_jpy_per_year``.
     """
     costs = costs if costs is not None else cost_lookup(scenario)
 
@@ -298,20 +300,16 @@ def annualised_cost(scenario: Scenario, rate: float,
 
     total = 0.0
     for g in scenario.generators:
-        if g.status == "existing":
-            continue
-        capex = unit(g.kind, g.capex_jpy_per_kw, "capex_jpy_per_unit") * g.capacity_kw
-        opex = unit(g.kind, g.opex_jpy_per_kw_year, "opex_jpy_per_unit_year") * g.capacity_kw
-        life = unit(g.kind, g.useful_life_years, "useful_life_years")
-        total += capex * capital_recovery_factor(rate, life) + opex
+        if g.status != "existing":
+            capex = unit(g.kind, g.capex_jpy_per_kw, "capex_jpy_per_unit") * g.capacity_kw
+            life = unit(g.kind, g.useful_life_years, "useful_life_years")
+            total += capex * capital_recovery_factor(rate, life)
     for b in scenario.storage:
-        if b.status == "existing":
-            continue
-        kind = "battery_community" if b.site == "community" else "battery_onsite"
-        capex = unit(kind, b.capex_jpy_per_kwh, "capex_jpy_per_unit") * b.capacity_kwh
-        opex = unit(kind, b.opex_jpy_per_kwh_year, "opex_jpy_per_unit_year") * b.capacity_kwh
-        life = unit(kind, b.useful_life_years, "useful_life_years")
-        total += capex * capital_recovery_factor(rate, life) + opex
+        if b.status != "existing":
+            kind = "battery_community" if b.site == "community" else "battery_onsite"
+            capex = unit(kind, b.capex_jpy_per_kwh, "capex_jpy_per_unit") * b.capacity_kwh
+            life = unit(kind, b.useful_life_years, "useful_life_years")
+            total += capex * capital_recovery_factor(rate, life)
     return total
 
 
@@ -385,7 +383,8 @@ class Evaluator:
 
     def _derived(self, values: np.ndarray, row: dict[str, float]) -> dict[str, float]:
         case = apply_case(self.base.scenario, self.prob.params, values)
-        ann = annualised_cost(case, self.prob.spec.discount_rate, self.costs)
+        ann = (capital_recovery(case, self.prob.spec.discount_rate, self.costs)
+               + row.get("opex_jpy_per_year", math.nan))
         gen = row.get("generation_kwh", math.nan)
         return {"annualised_cost_jpy": ann,
                 "net_annualised_cost_jpy": ann - row.get("benefit_jpy_per_year", math.nan),

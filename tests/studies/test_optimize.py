@@ -109,11 +109,16 @@ def test_integer_optimum_equals_the_brute_force_grid(weather):
 
 def test_annualised_cost_is_capital_recovery_plus_opex(weather):
     sc = scenario({"variables": [FARM]})
-    # rate 0: capex / life + opex, with the cost table's PV figures
-    assert op.annualised_cost(sc, 0.0) == pytest.approx(
-        (250_000 / 17 + 5_000) * 500 + (354_000 / 17 + 10_000) * 800
-        + (100_000 / 17 + 1_500) * 1000)
+    # rate 0: capex / life, with the cost table's figures (17 years each here)
+    assert op.capital_recovery(sc, 0.0) == pytest.approx(
+        (250_000 * 500 + 354_000 * 800 + 100_000 * 1000) / 17)
     assert op.capital_recovery_factor(0.05, 20) == pytest.approx(0.0802426, rel=1e-6)
+    res = op.optimize(sc, weather=weather, generations=1)
+    row = res.candidates.iloc[0]
+    assert row["annualised_cost_jpy"] == pytest.approx(
+        op.capital_recovery(op.apply_case(sc, [v.param for v in res.variables],
+                                          [row["farm_kw"]]), 0.03)
+        + row["opex_jpy_per_year"], rel=1e-12)
 
 
 # -- seeds, constraints, marginal costs, bounds --------------------------------------
