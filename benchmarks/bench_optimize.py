@@ -48,7 +48,7 @@ SINGLE_BUS = {
                    "annual_kwh": 9_000_000}],
     "generators": [
         {"id": "pv", "kind": "pv", "capacity_kw": 1000, "tilt": 15},
-        {"id": "wind", "kind": "wind", "capacity_kw": 1000, "turbine_type": "E-53/800",
+        {"id": "wind", "kind": "wind", "capacity_kw": 800, "turbine_type": "E-53/800",
          "hub_height_m": 60},
         # fuel left out (0): the LP's cost must be the same linear function of the
         # sizes, and the evaluation charges fuel on energy passing a battery twice
