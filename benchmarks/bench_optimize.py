@@ -7,7 +7,7 @@
    hour by hour — is solved as a linear programme (linopy + HiGHS, ``pip
    install -e .[peers]``): sizes and the whole year's dispatch are variables,
    with perfect foresight. The LP relaxes gxsim's rule-based dispatch (charge
-   from surplus, discharge into deficit: design.md §4), so its cost is a lower
+   from surplus, discharge into deficit: docs/design.md §4), so its cost is a lower
    bound of gxsim's; for one bus and one battery without grid charging the
    greedy rule is close to optimal, so gxsim's optimum must come within 2 %.
    Both wall times are recorded.
