@@ -189,7 +189,8 @@ def _generator_projects(scenario, ledger, spec, cost, co2_t_per_kwh, supply_of):
     gen_ids = _labels(ledger, "generator") if "generator" in ledger.dims else []
     pos = {gid: k for k, gid in enumerate(gen_ids)}
     col = {name: _coord(ledger, name) for name in
-           ("direct", "pooled", "community", "to_storage", "spilled", "unshared_export")}
+           ("generated", "direct", "pooled", "community", "to_storage", "spilled",
+            "unshared_export")}
     buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
     for i, g in enumerate(gens):
         if g.status == "existing":
@@ -201,8 +202,9 @@ def _generator_projects(scenario, ledger, spec, cost, co2_t_per_kwh, supply_of):
         k = pos[g.id]
         sold_direct = col["direct"][k] + col["pooled"][k] + col["community"][k]
         sold_cheap = col["to_storage"][k] + col["spilled"][k] + col["unshared_export"][k]
-        # fuel is paid for every kWh generated (biomass, waste: issue 11)
-        fuel_jpy = getattr(g, "fuel_jpy_per_kwh", 0.0) * (sold_direct + sold_cheap)
+        # fuel is paid for every kWh generated (biomass, waste: issue 11); not for
+        # the routes, which count energy passing through a battery twice
+        fuel_jpy = getattr(g, "fuel_jpy_per_kwh", 0.0) * col["generated"][k]
         yield dict(project=g.id, type="generator", kind=g.kind, status=g.status,
                    capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
                    grant_rate=0.0 if g.grant_funded is False

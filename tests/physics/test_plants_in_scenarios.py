@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.programme.evaluate import evaluate_totals
 from sim.errors import InputError
 from sim.inputs.scenario import scenario_from_dict
 from sim.inputs.weather import synthetic_year
@@ -65,6 +66,25 @@ def test_fuel_cost_lowers_payback(weather):
             or paid.payback_years > free.payback_years)
     with pytest.raises(InputError, match="heating_value"):
         with_gen(**gen, fuel_cost_jpy_per_t=12_000)
+
+
+def test_fuel_is_paid_on_generation_not_on_routes(weather):
+    """Energy that passes through a battery is counted twice by the routes
+    (to_storage, then community); fuel is paid once per kWh generated."""
+    data = copy.deepcopy(BASE)
+    data["generators"] = [dict(id="b", kind="biomass", capacity_kw=2_000, availability=0.9,
+                               fuel_cost_jpy_per_kwh=10.0, opex_jpy_per_kw_year=0.0)]
+    data["storage"] = [dict(id="cb", site="community", capacity_kwh=4_000, power_kw=1_000)]
+    sc = scenario_from_dict(data)
+    res = sim.simulate(sc, weather=weather)
+    led = sim.accounting.ledger(res)
+    _, projects = evaluate_totals(sc, led, res.annual, with_projects=True)
+    generated = float(led.coords["generated"].values[0])
+    routes = sum(float(led.coords[c].values[0]) for c in (
+        "direct", "pooled", "community", "to_storage", "spilled", "unshared_export"))
+    assert routes > generated * 1.001  # the battery's share counted twice by the routes
+    assert projects.loc["b", "opex_jpy_per_year"] == pytest.approx(10.0 * generated,
+                                                                   rel=1e-12)
 
 
 def test_biomass_outages_seeded_by_row(weather):
