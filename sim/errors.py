@@ -67,3 +67,14 @@ class InputError(ValueError):
                                          "(fix these first)"))
         err.args = ("\n".join(lines),)
         return err
+
+
+class RunStopped(RuntimeError):
+    """A run stopped by its environment (e.g. every Dask worker lost), in one line.
+
+    The message says what happened and how to continue (``--resume``); the
+    command line prints it and exits with status 4.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.cli import add_output_options
 from sim.cli._common import numba_notice, output_folder, show_progress, warn_hints
 from sim.inputs.scenario import load_scenario
 from sim.report.future import summary_text, write_study
@@ -11,8 +12,7 @@ from sim.studies.future import future, parse_years
 def configure_parser(parser) -> None:
     """Arguments of ``gxsim future``."""
     parser.add_argument("scenario", help="scenario file (TOML)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>/future)")
+    add_output_options(parser, "results/<scenario name>/future")
     parser.add_argument("--years", default=None,
                         help="study years, START:STOP:STEP or a comma list (default "
                              "[future] years, or the base year then 2025:2050:5)")
@@ -26,20 +26,21 @@ def configure_parser(parser) -> None:
 
 def command(args) -> int:
     """Run the study, print the summary, write the results atomically."""
-    from sim.io import atomic_output_dir
+    from sim.io import atomic_output_dir, check_output_target
 
+    out = output_folder(args.output, args.scenario, "future")
+    check_output_target(out, overwrite=args.overwrite)  # refused before any work
     scenario = load_scenario(args.scenario)
     hints = warn_hints("future", scenario)
     if args.replace:
         scenario.future.replace = True
     years = parse_years(args.years) if args.years else None
     variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
-    out = output_folder(args.output, args.scenario, "future")
     with numba_notice("future"):
         study = future(scenario, years=years, variants=variants,
                        progress=show_progress(args.no_progress))
     study.notes.extend(f"warning: {h}" for h in hints)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, overwrite=args.overwrite) as tmp:
         files = write_study(study, tmp, plots=not args.no_plots)
     print(summary_text(study))
     print(f"\nWrote {', '.join(files)} to {out}/")

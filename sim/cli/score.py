@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sim.cli import add_output_options
 from sim.cli._common import numba_notice, output_folder, warn_hints
 from sim.core.accounting import ledger, ledger_table
 from sim.core.engine import simulate
 from sim.errors import InputError
 from sim.inputs.scenario import load_scenario
-from sim.io import atomic_output_dir, write_json
+from sim.io import atomic_output_dir, check_output_target, write_json
 from sim.programme.evaluate import evaluate_totals
 from sim.programme.score import (future_request, load_rubric, requirements, score_sheet,
                                  sheet_frame)
@@ -19,8 +20,7 @@ from sim.studies.future import future_study
 def configure_parser(parser) -> None:
     """Arguments of ``gxsim score``."""
     parser.add_argument("scenario", help="scenario file (TOML)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>/score)")
+    add_output_options(parser, "results/<scenario name>/score")
     parser.add_argument("--no-future", action="store_true",
                         help="skip the 2030–2050 study (a few seconds); the computed "
                              "items of criterion (7) then score 0, shown as not computed")
@@ -56,6 +56,8 @@ def command(args) -> int:
     that cannot run (e.g. no population projection for the municipality) leaves
     them not computed, with the reason on the sheet.
     """
+    out = output_folder(args.output, args.scenario, "score")
+    check_output_target(out, overwrite=args.overwrite)  # refused before any work
     scenario = load_scenario(args.scenario)
     warn_hints("score", scenario)
     path = scenario.resolve(scenario.score.rubric) if scenario.score.rubric else None
@@ -77,8 +79,7 @@ def command(args) -> int:
     items = score_sheet(ev, scenario, rubric, future=study, future_note=note)
     text = sheet_text(ev, scenario, items, rubric, future=study, future_note=note)
     years, variants = future_request(rubric)
-    out = output_folder(args.output, args.scenario, "score")
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, overwrite=args.overwrite) as tmp:
         (tmp / "score.txt").write_text(text + "\n", encoding="utf-8")
         frame = sheet_frame(items)
         frame.insert(frame.columns.get_loc("value") + 1, "unit",

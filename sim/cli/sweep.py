@@ -5,18 +5,20 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from sim.cli import add_output_options
 from sim.cli._common import numba_notice, output_folder, warn_hints
-from sim.errors import InputError
+from sim.errors import InputError, RunStopped
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.io import check_output_target
 from sim.report.sweep import summary_text, write_outputs
+from sim.studies.store import store_lock
 from sim.studies.sweep import SweepRun, best_cases, flat_cases, run, work_folder
 
 
 def configure_parser(parser) -> None:
     """Arguments of ``gxsim sweep``."""
     parser.add_argument("scenario", help="scenario file (TOML) with a [sweep] section")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>/sweep)")
+    add_output_options(parser, "results/<scenario name>/sweep")
     parser.add_argument("--resume", action="store_true",
                         help="keep the chunks of an interrupted run and compute the rest")
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
@@ -28,6 +30,8 @@ def configure_parser(parser) -> None:
 
 def command(args) -> int:
     """Run the sweep, write the outputs, print the summary."""
+    out = output_folder(args.output, args.scenario, "sweep")
+    check_output_target(out, overwrite=args.overwrite)  # refused before any work
     scenario = load_scenario(args.scenario)
     if not scenario.sweep.parameters and scenario.sweep.table is None:
         raise InputError("no [sweep] section with parameters", source=args.scenario,
@@ -36,16 +40,22 @@ def command(args) -> int:
         raise InputError(f"expected a chunk size >= 1, got {args.chunk_size}",
                          field="--chunk-size")
     warn_hints("sweep", scenario)
-    out = output_folder(args.output, args.scenario, "sweep")
     try:
         with numba_notice("sweep"):
             result, files = sweep_to_folder(scenario, out, resume=args.resume,
                                             dask=args.dask, chunk_size=args.chunk_size,
+                                            overwrite=args.overwrite,
                                             progress=False if args.no_progress else None)
     except KeyboardInterrupt:
         print(f"gxsim sweep: interrupted; finished chunks are kept in "
               f"{work_folder(out)}/ — run again with --resume to continue", file=sys.stderr)
         raise
+    except RunStopped:
+        print(f"gxsim sweep: finished chunks are kept in {work_folder(out)}/",
+              file=sys.stderr)
+        raise
+    for note in result.notes:
+        print(f"gxsim sweep: note: {note}", file=sys.stderr)
     cases = result.cases
     df = flat_cases(result.dataset, cases)
     best, objective, sense = best_cases(df, scenario.sweep)
@@ -57,14 +67,19 @@ def command(args) -> int:
     return 0
 
 
-def sweep_to_folder(scenario: Scenario, output: str | Path, **kwargs
-                    ) -> tuple[SweepRun, list[str]]:
+def sweep_to_folder(scenario: Scenario, output: str | Path, *, overwrite: bool = False,
+                    **kwargs) -> tuple[SweepRun, list[str]]:
     """Run a sweep into ``output`` (chunks beside it) and write its files.
 
-    ``kwargs`` go to :func:`sim.studies.sweep.run`. Returns the run and the
-    names of the files written; an incomplete run (``max_chunks``) writes
-    nothing and keeps its chunks for ``resume=True``.
+    ``kwargs`` go to :func:`sim.studies.sweep.run`. The store stays locked
+    until the files are written, so no other sweep can slip in between.
+    Returns the run and the names of the files written; an incomplete run
+    (``max_chunks``) writes nothing and keeps its chunks for ``resume=True``.
     """
-    result = run(scenario, output=output, **kwargs)
-    files = write_outputs(result, output) if result.complete else []
+    with store_lock(output):
+        # checked again under the lock: a sweep that just finished may have written it
+        check_output_target(output, overwrite=overwrite)
+        result = run(scenario, output=output, **kwargs)
+        files = (write_outputs(result, output, overwrite=overwrite)
+                 if result.complete else [])
     return result, files

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
+from sim.cli import add_output_options
 from sim.cli._common import numba_notice, output_folder
-from sim.io import atomic_output_dir
+from sim.io import atomic_output_dir, check_output_target
 from sim.report.verify import summary_text, write_report
 from sim.studies.verify import EXIT_STATUS, verify
 
@@ -17,18 +18,18 @@ def configure_parser(parser) -> None:
                         "the claim's [meter_data] files")
     parser.add_argument("--fill", choices=("none", "interpolate", "profile"), default=None,
                         help="gap filling (overrides the claim; filled energy is reported)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<claim name>/verify)")
+    add_output_options(parser, "results/<claim name>/verify")
     parser.add_argument("--no-plots", action="store_true",
                         help="skip the PNG plots (the HTML report then has no figures)")
 
 
 def command(args) -> int:
     """Verify, print the summary, write the report atomically; exit 0/1/3 by verdict."""
+    out = output_folder(args.output, args.claim, "verify")
+    check_output_target(out, overwrite=args.overwrite)  # refused before any work
     with numba_notice("verify"):
         v = verify(args.claim, args.meter, fill=args.fill)
-    out = output_folder(args.output, args.claim, "verify")
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, overwrite=args.overwrite) as tmp:
         files = write_report(v, tmp, plots=not args.no_plots)
     print(summary_text(v))
     print(f"\nWrote {', '.join(files)} to {out}/")

@@ -13,20 +13,23 @@ from sim.studies.sweep import (COST_FIGURES, Cases, SweepRun, best_cases, flat_c
                                pareto_front)
 
 
-def write_outputs(result: SweepRun, output: str | Path) -> list[str]:
+def write_outputs(result: SweepRun, output: str | Path, *, overwrite: bool = False
+                  ) -> list[str]:
     """Write a finished sweep's files atomically into ``output``; returns their names.
 
     The Dataset (``sweep.zarr`` or ``sweep.nc``), ``cases.csv``, ``best.csv``,
     ``pareto.png``, ``report.html``, ``hourly/case-N.nc`` for ``[sweep]
     hourly_cases`` and ``summary.txt``. The chunk work folder is removed once
-    the files are in place.
+    the files are in place. ``overwrite`` replaces the results of an earlier
+    run in ``output`` (see :func:`sim.io.atomic_output_dir`).
     """
     ds, base, cases = result.dataset, result.base, result.cases
     spec = base.scenario.sweep
     df = flat_cases(ds, cases)
     best, objective, sense = best_cases(df, spec)
     files = []
-    with atomic_output_dir(Path(output)) as tmp:
+    with atomic_output_dir(Path(output), overwrite=overwrite,
+                           info={"sweep_identity": result.identity}) as tmp:
         if spec.format == "zarr":
             # variable-length strings: fixed-width unicode has no Zarr v3 spec
             z = ds.assign_coords({k: ds[k].astype(object) for k in ds.coords

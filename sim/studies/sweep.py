@@ -18,10 +18,12 @@ The programme's figures come from ``sim.programme.evaluate.evaluate_totals`` on 
 annual totals when the evaluation module is installed.
 
 Chunks are stored as they finish (one ``.npz`` each, written atomically) in a
-work folder beside the output; ``resume=True`` keeps every stored chunk and
-computes only the rest, so an interrupted sweep loses nothing and the final
-Dataset is the same as an uninterrupted run's. With ``dask=ADDRESS`` (or
-``"local"``) the chunks run on a Dask distributed cluster, with retries.
+work folder beside the output (:mod:`sim.studies.store`: the sweep's identity,
+a checksum per chunk, one writer at a time); ``resume=True`` keeps every sound
+stored chunk and computes only the rest, so an interrupted sweep loses nothing
+and the final Dataset is the same as an uninterrupted run's. With
+``dask=ADDRESS`` (or ``"local"``) the chunks run on a Dask distributed cluster
+(:mod:`sim.studies.sweep_dask`), surviving lost workers.
 
 >>> import sim
 >>> sc = sim.load_scenario("scenarios/island_demo.toml")       # doctest: +SKIP
@@ -34,9 +36,7 @@ import difflib
 import hashlib
 import json
 import math
-import os
 import re
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -47,7 +47,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim.studies import batch
+from sim.studies import batch, sweep_dask
+from sim.studies.store import ChunkStore, MemoryStore, store_lock, work_folder
 from sim.core.engine import Inputs, build_inputs, run_inputs
 from sim.errors import InputError
 from sim.inputs.scenario import Scenario, SweepSpec, scenario_from_dict
@@ -849,66 +850,6 @@ def _call_evaluate(fn, scenario, ledger_da, annual, **extra):
     return fn(scenario, ledger_da, annual, **kwargs)
 
 
-# -- the chunk store (resumption) -------------------------------------------------
-
-class ChunkStore:
-    """Finished chunks on disk, one ``chunk-NNNNNN.npz`` each, written atomically.
-
-    ``meta.json`` holds the fingerprint of the sweep (scenario, profiles,
-    cases, chunk size); resuming with a different definition is refused.
-    """
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-
-    def path(self, i: int) -> Path:
-        """File of chunk ``i``."""
-        return self.folder / f"chunk-{i:06d}.npz"
-
-    def open(self, fingerprint: str, n_chunks: int, *, resume: bool) -> list[int]:
-        """Prepare the folder; returns the chunks already stored."""
-        meta = self.folder / "meta.json"
-        if resume and meta.exists():
-            stored = json.loads(meta.read_text())
-            if stored.get("fingerprint") != fingerprint:
-                raise InputError("the stored chunks belong to a different sweep (scenario, "
-                                 "profiles or cases changed); run without --resume to start "
-                                 "over", source=self.folder)
-            return [i for i in range(n_chunks) if self.path(i).exists()]
-        if self.folder.exists():
-            shutil.rmtree(self.folder)
-        self.folder.mkdir(parents=True)
-        tmp = meta.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"fingerprint": fingerprint, "n_chunks": n_chunks}))
-        tmp.replace(meta)
-        return []
-
-    def write(self, i: int, data: dict[str, np.ndarray]) -> None:
-        """Store chunk ``i`` (all or nothing)."""
-        tmp = self.folder / f".chunk-{i:06d}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, **data)
-        os.replace(tmp, self.path(i))
-
-    def read(self, i: int) -> dict[str, np.ndarray]:
-        """Load chunk ``i``."""
-        with np.load(self.path(i)) as z:
-            return {k: z[k] for k in z.files}
-
-
-class _MemoryStore(ChunkStore):
-    def __init__(self):
-        self.data: dict[int, dict] = {}
-
-    def open(self, fingerprint, n_chunks, *, resume):
-        return []
-
-    def write(self, i, data):
-        self.data[i] = data
-
-    def read(self, i):
-        return self.data[i]
-
-
 # -- running ----------------------------------------------------------------------
 
 @dataclass
@@ -927,6 +868,9 @@ class SweepRun:
     base : Base, the profiles every case scales
     hourly : dict, case number -> hourly ``xarray.Dataset`` of ``[sweep] hourly_cases``
     store_folder : Path or None, the chunk work folder (``output`` given)
+    identity : str, the sweep's identity (see :func:`sweep_identity`)
+    notes : list of str, what the run repaired or took over (chunks recomputed,
+        a stale lock), to be shown to the user
     """
 
     dataset: xr.Dataset | None
@@ -939,17 +883,99 @@ class SweepRun:
     base: Base | None = None
     hourly: dict = field(default_factory=dict)
     store_folder: Path | None = None
+    identity: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def discard_chunks(self) -> None:
-        """Remove the chunk work folder (once the final files are written)."""
+        """Remove the stored chunks (once the final files are written)."""
         if self.store_folder is not None:
-            shutil.rmtree(self.store_folder, ignore_errors=True)
+            ChunkStore(self.store_folder, self.identity).discard()
 
 
-def work_folder(output: str | Path) -> Path:
-    """Where the chunks of a sweep into ``output`` are kept until it completes."""
-    output = Path(output)
-    return output.parent / f".{output.name}.sweep-chunks"
+@dataclass
+class _Plan:
+    """What a run computes: cases, profiles, chunk bounds and the sweep's identity."""
+
+    cases: Cases
+    inputs: Inputs
+    base: Base
+    bounds: list[tuple[int, int]]
+    identity: str
+
+
+def sweep_identity(base: Base, cases: Cases, size: int, evaluate: bool) -> str:
+    """Hash of the scenario, the sweep definition, the profiles and the gxsim version.
+
+    Two runs share a chunk store only when their identities are equal.
+    """
+    from sim._version import __version__
+
+    h = hashlib.sha256(f"gxsim {__version__}\n".encode())
+    h.update(base.fingerprint().encode())
+    h.update(base.scenario.sweep.model_dump_json().encode())
+    h.update(np.ascontiguousarray(cases.values).tobytes())
+    h.update(json.dumps([(p.name, p.target) for p in cases.params] + [size, evaluate,
+                        _evaluator() is not None]).encode())
+    return h.hexdigest()
+
+
+def _plan(scenario: Scenario, weather, chunk_size: int | None, evaluate: bool) -> _Plan:
+    cases = make_cases(scenario)
+    _check_sweep_memory(scenario, cases.n)
+    inputs = build_inputs(scenario, weather=weather)
+    base = Base.build(scenario, inputs)
+    size = chunk_size or scenario.sweep.chunk_size
+    n_chunks = max(1, math.ceil(cases.n / size))
+    bounds = [(i * size, min(cases.n, (i + 1) * size)) for i in range(n_chunks)]
+    return _Plan(cases, inputs, base, bounds, sweep_identity(base, cases, size, evaluate))
+
+
+def _check_sweep_memory(scenario: Scenario, n_cases: int) -> None:
+    """Refuse a sweep whose results cannot fit in memory, before computing any."""
+    from sim.io import check_memory
+
+    n_r, n_g = len(scenario.consumers), len(scenario.generators)
+    per_case = 8 * (n_g * n_r + n_r * (len(batch.CONSUMER_FIELDS) + 1)
+                    + n_g * len(batch.TABLE_FIELDS) + 128)
+    # chunks read back, joined, and labelled: about three copies at the end
+    check_memory(3.0 * per_case * n_cases, f"a sweep of {n_cases:,} cases × {n_r:,} "
+                 f"consumers × {n_g:,} generators", source=scenario.path, field="sweep")
+
+
+def _compute_chunks(plan: _Plan, todo: list[int], store: ChunkStore, done: set, *,
+                    dask: str | None, progress: bool | None, evaluate: bool) -> float:
+    """Compute and store chunks ``todo``, locally or on Dask; returns the seconds."""
+    from tqdm import tqdm
+
+    cases, bounds = plan.cases, plan.bounds
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = tqdm(total=cases.n, initial=sum(bounds[i][1] - bounds[i][0] for i in done),
+               unit="case", desc="sweep", disable=not progress, dynamic_ncols=True)
+    t0 = time.perf_counter()
+    try:
+        if dask:
+            sweep_dask.run_chunks(dask, compute_chunk, plan.base, cases, bounds, todo, store,
+                                  bar, retries=plan.base.scenario.sweep.retries,
+                                  evaluate=evaluate)
+        else:
+            for i in todo:
+                a, b = bounds[i]
+                store.write(i, compute_chunk(plan.base, cases.params, cases.values[a:b],
+                                             evaluate=evaluate))
+                bar.update(b - a)
+    finally:
+        bar.close()
+    return time.perf_counter() - t0
+
+
+def _read_chunks(store: ChunkStore, n_chunks: int) -> list[dict[str, np.ndarray]]:
+    """Every chunk, checked once more (a chunk spoilt since it was written is named)."""
+    try:
+        return [store.read(i) for i in range(n_chunks)]
+    except InputError as exc:
+        raise InputError(f"{exc.reason}; run again with --resume to recompute it",
+                         source=exc.source) from None
 
 
 def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = False,
@@ -965,13 +991,16 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
     output : str or Path, optional
         The output folder the sweep is for: chunks are kept in
         :func:`work_folder` beside it until the final files are written
-        (:func:`sim.report.sweep.write_outputs`, which ``gxsim sweep`` calls).
+        (:func:`sim.report.sweep.write_outputs`, which ``gxsim sweep`` calls),
+        locked against a second writer (:func:`sim.studies.store.store_lock`).
         Without it, the sweep runs in memory and nothing is written.
     resume : bool, default False
-        Keep the chunks stored by an interrupted run and compute the rest.
+        Keep the sound chunks stored by an interrupted run of the same sweep
+        and compute the rest (corrupt or foreign chunks are recomputed, named
+        in ``notes``). A store of another sweep is refused either way.
     dask : str, optional
         A scheduler address (``tcp://host:8786``) or ``"local"`` for a
-        LocalCluster of 2 worker processes.
+        LocalCluster of 2 worker processes (:mod:`sim.studies.sweep_dask`).
     weather : pandas.DataFrame, optional
         Hourly weather instead of the scenario's source.
     progress : bool, optional
@@ -987,57 +1016,35 @@ def run(scenario: Scenario, *, output: str | Path | None = None, resume: bool = 
     Returns
     -------
     SweepRun
-    """
-    t_start = time.perf_counter()
-    spec = scenario.sweep
-    cases = make_cases(scenario)
-    inputs = build_inputs(scenario, weather=weather)
-    base = Base.build(scenario, inputs)
-    size = chunk_size or spec.chunk_size
-    n_chunks = max(1, math.ceil(cases.n / size))
-    bounds = [(i * size, min(cases.n, (i + 1) * size)) for i in range(n_chunks)]
-    h = hashlib.sha256(base.fingerprint().encode())
-    h.update(np.ascontiguousarray(cases.values).tobytes())
-    h.update(json.dumps([(p.name, p.target) for p in cases.params] + [size, evaluate,
-                        _evaluator() is not None]).encode())
-    fingerprint = h.hexdigest()
-    store: ChunkStore = ChunkStore(work_folder(output)) if output else _MemoryStore()
-    done = set(store.open(fingerprint, n_chunks, resume=resume))
-    todo = [i for i in range(n_chunks) if i not in done]
-    if max_chunks is not None:
-        todo = todo[:max_chunks]
-    if progress is None:
-        progress = sys.stderr.isatty()
-    from tqdm import tqdm
 
-    bar = tqdm(total=cases.n, initial=sum(bounds[i][1] - bounds[i][0] for i in done),
-               unit="case", desc="sweep", disable=not progress, dynamic_ncols=True)
-    t0 = time.perf_counter()
-    try:
-        if dask:
-            _run_dask(dask, base, cases, bounds, todo, store, bar, spec.retries, evaluate)
-        else:
-            for i in todo:
-                a, b = bounds[i]
-                store.write(i, compute_chunk(base, cases.params, cases.values[a:b],
-                                             evaluate=evaluate))
-                bar.update(b - a)
-    finally:
-        bar.close()
-    seconds = time.perf_counter() - t0
-    computed = len(todo)
-    computed_cases = sum(bounds[i][1] - bounds[i][0] for i in todo)
-    complete = all(i in done or i in todo for i in range(n_chunks))
-    if not complete:
-        return SweepRun(None, cases, False, computed, len(done), seconds,
-                        computed_cases=computed_cases)
-    ds = assemble(base, cases, [store.read(i) for i in range(n_chunks)])
+    Raises
+    ------
+    sim.InputError
+        Bad definition; another sweep writing into, or stored in, ``output``.
+    sim.errors.RunStopped
+        Every Dask worker lost (the stored chunks are kept for ``resume``).
+    """
+    plan = _plan(scenario, weather, chunk_size, evaluate)
+    n_chunks = len(plan.bounds)
+    with store_lock(output) as lock_note:
+        store = (ChunkStore(work_folder(output), plan.identity) if output
+                 else MemoryStore())
+        stored, notes = store.open(n_chunks, resume=resume)
+        notes = ([lock_note] if lock_note else []) + notes
+        done = set(stored)
+        todo = [i for i in range(n_chunks) if i not in done][:max_chunks]
+        seconds = _compute_chunks(plan, todo, store, done, dask=dask, progress=progress,
+                                  evaluate=evaluate)
+        counts = dict(computed=len(todo), reused=len(done), seconds=seconds,
+                      computed_cases=sum(plan.bounds[i][1] - plan.bounds[i][0]
+                                         for i in todo), identity=plan.identity, notes=notes)
+        if len(done) + len(todo) < n_chunks:
+            return SweepRun(None, plan.cases, False, **counts)
+        ds = assemble(plan.base, plan.cases, _read_chunks(store, n_chunks))
     ds.attrs["sweep_seconds"] = seconds  # not part of the comparison in tests
-    del t_start
-    return SweepRun(ds, cases, True, computed, len(done), seconds,
-                    computed_cases=computed_cases, base=base,
-                    hourly=hourly_results(base, cases, inputs),
-                    store_folder=store.folder if output else None)
+    return SweepRun(ds, plan.cases, True, base=plan.base,
+                    hourly=hourly_results(plan.base, plan.cases, plan.inputs),
+                    store_folder=store.folder if output else None, **counts)
 
 
 def hourly_results(base: Base, cases: Cases, inputs: Inputs) -> dict:
@@ -1069,44 +1076,6 @@ def sweep(scenario: Scenario | str | Path, **kwargs) -> xr.Dataset:
         raise InputError(f"the sweep stopped after {result.computed} chunks "
                          f"(max_chunks); resume it to finish")
     return result.dataset
-
-
-def _run_dask(address, base, cases, bounds, todo, store, bar, retries, evaluate):
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if address == "local":
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-        threads = 1
-    else:
-        try:
-            client = Client(address, timeout="20s")
-        except OSError as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {address!r}: {exc}",
-                             field="--dask") from None
-        threads = None
-    try:
-        base_f = client.scatter(base, broadcast=True)
-        params_f = client.scatter(cases.params, broadcast=True)
-        futures = {}
-        for i in todo:
-            a, b = bounds[i]
-            fut = client.submit(compute_chunk, base_f, params_f, cases.values[a:b],
-                                evaluate=evaluate, threads=threads, retries=retries,
-                                key=f"gxsim-sweep-{i}-{os.getpid()}-{time.time_ns()}",
-                                pure=False)
-            futures[fut] = i
-        for fut in as_completed(futures):
-            i = futures[fut]
-            store.write(i, fut.result())
-            a, b = bounds[i]
-            bar.update(b - a)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # -- the Dataset --------------------------------------------------------------------

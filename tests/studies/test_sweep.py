@@ -231,8 +231,11 @@ def test_resume_refuses_a_changed_sweep(tmp_path, weather):
     sw.run(scenario(PRODUCT), output=out, weather=weather, progress=False, max_chunks=1)
     changed = copy.deepcopy(PRODUCT)
     changed["parameters"][0]["values"] = [0.0, 1.0, 3.0]
-    with pytest.raises(InputError, match="different sweep"):
-        sw.run(scenario(changed), output=out, weather=weather, progress=False, resume=True)
+    for resume in (True, False):  # a store of another sweep is never mixed or lost
+        with pytest.raises(InputError, match="another sweep"):
+            sw.run(scenario(changed), output=out, weather=weather, progress=False,
+                   resume=resume)
+    assert len(list(sw.work_folder(out).glob("chunk-*.npz"))) == 1
 
 
 # -- Dask -----------------------------------------------------------------------------
