@@ -84,24 +84,25 @@ def check_input_file(path: str | Path, what: str, limit: str | float = "table", 
     """
     path = Path(path)
     where = dict(source=source or path, field=field)
+    it = f"the {what}" if source is None else f"the {what} {path}"
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise InputError(f"{what} not found: {path}", **where) from None
+        raise InputError(f"{it} is not found", **where) from None
     except OSError as exc:
-        raise InputError(f"cannot read the {what} {path}: {exc.strerror}", **where) from None
+        raise InputError(f"cannot read {it}: {exc.strerror}", **where) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"the {what} {path} is a folder; expected a file", **where)
+        raise InputError(f"{it} is a folder; expected a file", **where)
     if not stat.S_ISREG(st.st_mode):
         kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else
                 "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
                 "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
-        raise InputError(f"the {what} {path} is {kind}; expected a regular file", **where)
+        raise InputError(f"{it} is {kind}; expected a regular file", **where)
     mb = input_limit_mb(limit) if isinstance(limit, str) else float(limit)
     if st.st_size > mb * 2**20:
-        raise InputError(f"the {what} {path} is {st.st_size / 2**20:,.0f} MB, above the "
-                         f"limit of {mb:,.0f} MB; raise it with --max-input-mb or "
-                         f"{LIMIT_ENV}", **where)
+        raise InputError(f"{it} is {st.st_size / 2**20:,.1f} MB, above the limit of "
+                         f"{mb:,.0f} MB; raise it with --max-input-mb or {LIMIT_ENV}",
+                         **where)
     return path
 
 

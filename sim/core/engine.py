@@ -23,6 +23,7 @@ import xarray as xr
 from sim.physics import demand as demand_mod
 from sim.core.dispatch import CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
 from sim.errors import InputError
+from sim.io import check_memory
 from sim.inputs.scenario import Scenario
 
 UNITS = {name: "kWh" for name in CONSUMER_OUTPUTS + HOURLY_OUTPUTS}
@@ -258,6 +259,17 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
     return out
 
 
+#: hourly arrays per consumer a simulation holds at once (demand gross and net,
+#: the kernel's flows, the labelled copies of the result), and per generator
+HOURLY_ARRAYS_PER_CONSUMER, HOURLY_ARRAYS_PER_GENERATOR = 16, 4
+
+
+def hourly_bytes(scenario: Scenario, hours: int = 8784) -> int:
+    """Memory a simulation of ``scenario`` needs [bytes]: R × T × 8 × arrays (+ G × T)."""
+    return 8 * hours * (len(scenario.consumers) * HOURLY_ARRAYS_PER_CONSUMER
+                        + len(scenario.generators) * HOURLY_ARRAYS_PER_GENERATOR)
+
+
 def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> Inputs:
     """Weather, demand and generation arrays for a scenario (computed once).
 
@@ -276,6 +288,8 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     t0 = time.perf_counter()
     reg = scenario.region
     index = calendar_index(reg.year, reg.timezone)
+    check_memory(hourly_bytes(scenario, len(index)), f"{len(scenario.consumers):,} consumers "
+                 f"× {len(index):,} h", source=scenario.path, field="consumers")
     if weather is None:
         from sim.inputs import weather as weather_mod
 

@@ -34,6 +34,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from sim.errors import InputError
 from sim.inputs.paths import PROFILES
+from sim.io import check_input_file
 
 SECTORS = ("household", "commercial", "public", "waste_plant", "water_works",
            "industry", "transport")
@@ -987,6 +988,63 @@ def validation_problems(errors: list[dict], describe=None) -> list[tuple[str, st
     return out
 
 
+# -- guards against hostile input (before the schema sees it) ------------------
+
+#: no quantity in any field is larger (world electricity is ~3e13 kWh a year,
+#: Japan's GDP ~6e14 JPY); a larger number is a typo or an attack (1e308 → inf)
+MAX_ABS_NUMBER = 1e15
+#: deepest nesting of tables and arrays a scenario or claim may have
+MAX_DEPTH = 32
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # in free text
+_CONTROL_ID = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # in ids and keys: none at all
+_UNBOUNDED = {"seed"}  # integers that are labels, not quantities
+
+
+def _is_id(key) -> bool:
+    return isinstance(key, str) and (key in ("id", "site", "name") or key.endswith("_id"))
+
+
+def guard_values(data, *, source: str | Path | None = None) -> None:
+    """Refuse numbers that would overflow, control characters in ids, deep nesting.
+
+    Walks the raw mapping (as read from TOML) before validation, so the
+    message names the field even where the schema would accept anything.
+
+    Raises
+    ------
+    sim.InputError
+        A number not finite or larger than :data:`MAX_ABS_NUMBER` in size; an
+        id or key with a NUL or control character (free text: no NUL or
+        control character but tab and newline); nesting deeper than
+        :data:`MAX_DEPTH`.
+    """
+    stack = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        where = dict(source=source, field=_loc_to_field(loc) or None)
+        if len(loc) > MAX_DEPTH:
+            raise InputError(f"nested more than {MAX_DEPTH} levels deep", **where)
+        if isinstance(node, dict):
+            for k in node:
+                if isinstance(k, str) and _CONTROL_ID.search(k):
+                    raise InputError(f"a key contains the control character "
+                                     f"{_CONTROL_ID.search(k).group()!r}", **where)
+            stack += [(v, loc + (k,)) for k, v in reversed(node.items())]
+        elif isinstance(node, (list, tuple)):
+            stack += [(v, loc + (i,)) for i, v in reversed(list(enumerate(node)))]
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            if loc and loc[-1] in _UNBOUNDED:
+                continue
+            if not math.isfinite(node) or abs(node) > MAX_ABS_NUMBER:
+                raise InputError(f"expected a finite number no larger than "
+                                 f"{MAX_ABS_NUMBER:g} in size, got {node:g}", **where)
+        elif isinstance(node, str):
+            bad = (_CONTROL_ID if loc and _is_id(loc[-1]) else _CONTROL).search(node)
+            if bad:
+                raise InputError(f"contains the control character {bad.group()!r} at "
+                                 f"position {bad.start()}; expected printable text", **where)
+
+
 def validate(model: type[BaseModel], data: dict, *, source: str | Path | None = None,
              describe=None):
     """Validate ``data`` against a schema, turning errors into one line each.
@@ -1008,6 +1066,7 @@ def validate(model: type[BaseModel], data: dict, *, source: str | Path | None = 
         Every problem (up to :data:`MAX_PROBLEMS`), one line each naming the file
         and the field; ``.problems`` holds them as ``(field, reason)`` pairs.
     """
+    guard_values(data, source=source)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -1066,6 +1125,8 @@ def scenario_hints(scenario) -> list[str]:
 
 def read_toml(path: Path) -> dict:
     """The table of a TOML file; a missing, unreadable or invalid file is an InputError."""
+    if Path(path).exists():  # a FIFO, device, folder or huge file: refused unread
+        check_input_file(path, "TOML file", "toml")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -1077,6 +1138,9 @@ def read_toml(path: Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", source=path) from None
+    except RecursionError:
+        raise InputError("not valid TOML: tables or arrays nested too deeply",
+                         source=path) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -82,6 +82,7 @@ import xarray as xr
 from sim.physics import demand as demand_mod
 from sim.core.engine import Inputs, Result, build_inputs, generator_output, run_inputs
 from sim.errors import InputError
+from sim.io import check_input_file
 from sim.inputs.paths import PROFILES
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.programme.score import future_request, load_rubric
@@ -142,6 +143,8 @@ def load_projection(scenario: Scenario | None = None, path: str | Path | None = 
         else:
             path = PROJECTION_FILE
     path = Path(path)
+    if path.exists():  # a FIFO, device, folder or huge file: refused unread
+        check_input_file(path, "projection file", "table", field="future.projection")
     try:
         df = pd.read_csv(path, comment="#", skipinitialspace=True)
     except FileNotFoundError:

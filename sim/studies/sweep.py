@@ -51,6 +51,7 @@ from sim.studies import batch, sweep_dask
 from sim.studies.store import ChunkStore, MemoryStore, store_lock, work_folder
 from sim.core.engine import Inputs, build_inputs, run_inputs
 from sim.errors import InputError
+from sim.io import check_input_file
 from sim.inputs.scenario import Scenario, SweepSpec, scenario_from_dict
 
 #: figures computed from the kernel's annual totals for every case
@@ -80,6 +81,7 @@ _PHYSICAL_ATTRS = {
     "options": {"battery_efficiency": "round trip [-]"},
 }
 _EVAL_SECTIONS = ("finance", "accounting", "score")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ITEM = re.compile(r"^(generators|consumers|storage)\[([^\[\]]+)\]\.(\w+)$")
 
 
@@ -402,6 +404,9 @@ def make_cases(scenario: Scenario) -> Cases:
 def _table_cases(scenario: Scenario, params: list[Param]) -> Cases:
     spec = scenario.sweep
     path = scenario.resolve(spec.table)
+    if path.exists():  # a FIFO, device, folder or huge file: refused unread
+        check_input_file(path, "case table", "table", source=scenario.path,
+                         field="sweep.table")
     try:
         df = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#")
     except FileNotFoundError:
@@ -416,6 +421,11 @@ def _table_cases(scenario: Scenario, params: list[Param]) -> Cases:
     labels = None
     if "case" in df.columns:
         labels = df.pop("case").fillna("").astype(str).tolist()
+        bad = [j for j, t in enumerate(labels) if _CONTROL.search(t)]
+        if bad:
+            raise InputError(f"column 'case': a label contains a control character "
+                             f"({labels[bad[0]]!r}); expected printable text", source=path,
+                             field=f"row {bad[0] + 2}")
     declared = {p.name: p for p in params}
     for p in params:
         if p.name not in df.columns and p.target not in df.columns:

@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
+from sim.io import check_input_file
 
 _TS_NAMES = ("timestamp", "datetime", "date_time", "time", "date", "interval_start",
              "interval_end", "日時", "時刻", "計測日時")
@@ -54,6 +55,9 @@ def _as_paths(paths) -> list[Path]:
     out = [Path(p) for p in paths]
     if not out:
         raise InputError("no meter file given", field="paths")
+    for p in out:
+        if p.exists():  # a FIFO, device, folder or huge file: refused unread
+            check_input_file(p, "meter file", "meter")
     return out
 
 

@@ -65,6 +65,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.io import check_input_file
 from sim.inputs.weather.frame import (COLUMNS, DEFAULT_WIND_HEIGHT, _check_site, validate_weather,
                                       year_index)
 from sim.inputs.weather import jma, metpv
@@ -172,6 +173,8 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
 
 def _read_file(path, year, timezone, wind_height, min_quality, site):
     """Pick the reader of a weather file by its suffix and first lines."""
+    if path.exists():  # a FIFO, device, folder or huge file: refused unread
+        check_input_file(path, "weather file", "weather")
     if not path.is_file():
         raise InputError("weather file not found; expected an existing .epw, "
                          ".tm2, .csv or METPV file, or 'default'", source=path)
