@@ -171,6 +171,6 @@ def test_input_size_limit_and_how_to_raise_it(tmp_path, monkeypatch):
 
 def test_memory_refusal_says_how_much(monkeypatch):
     monkeypatch.setenv("GXSIM_MEMORY_MB", "100")
-    with pytest.raises(InputError, match=r"about 7\.0 GB of memory; 100\.0 MB is available"):
+    with pytest.raises(InputError, match=r"about 6\.5 GB of memory; 100\.0 MB is available"):
         check_memory(100_000 * 8784 * 8 + 0.0, "100,000 consumers × 8,784 h")
     check_memory(50 * 2**20, "small")

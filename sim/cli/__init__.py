@@ -89,11 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     name = f"gxsim {args.command}"
+    if args.max_input_mb is not None and not args.max_input_mb > 0:
+        print(f"{name}: error: --max-input-mb: expected a size > 0", file=sys.stderr)
+        return 2
+    old_limit = os.environ.get("GXSIM_MAX_INPUT_MB")
     if args.max_input_mb is not None:
-        if not args.max_input_mb > 0:
-            print(f"{name}: error: --max-input-mb: expected a size > 0", file=sys.stderr)
-            return 2
         os.environ["GXSIM_MAX_INPUT_MB"] = repr(args.max_input_mb)
+    try:
+        return _run(args, name)
+    finally:  # main() may be called again in the same process (tests, notebooks)
+        if old_limit is None:
+            os.environ.pop("GXSIM_MAX_INPUT_MB", None)
+        else:
+            os.environ["GXSIM_MAX_INPUT_MB"] = old_limit
+
+
+def _run(args, name: str) -> int:
+    """The command, its errors turned into one line and an exit status."""
     try:
         return int(args._module.command(args) or 0)
     except InputError as exc:
