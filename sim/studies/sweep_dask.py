@@ -86,8 +86,6 @@ def run_chunks(address: str, compute, base, cases, bounds, todo, store, bar, *,
 def _one_round(client, compute, base, cases, bounds, pending, store, bar, *, retries,
                evaluate, threads) -> set[int]:
     """Submit ``pending``, store what finishes; returns the chunks whose worker was lost."""
-    from distributed import as_completed
-
     lost_types = _lost_worker_errors()
     try:  # scattered anew each round: data on a dead worker is gone
         base_f = client.scatter(base, broadcast=True, hash=False)
@@ -103,8 +101,8 @@ def _one_round(client, compute, base, cases, bounds, pending, store, bar, *, ret
                             pure=False)
         futures[fut] = i
     lost: set[int] = set()
-    for fut in as_completed(futures):
-        i = futures[fut]
+    for fut in _as_finished(client, futures):
+        i = futures.pop(fut)
         try:
             data = fut.result()
         except lost_types:
@@ -113,15 +111,44 @@ def _one_round(client, compute, base, cases, bounds, pending, store, bar, *, ret
         store.write(i, data)
         a, b = bounds[i]
         bar.update(b - a)
-    return lost
+    if futures:  # left pending: no worker to run them; submitted again next round
+        client.cancel(list(futures))
+    return lost | set(futures.values())
+
+
+def _as_finished(client, futures: dict):
+    """Yield futures as they finish; stop when no worker has been left for WAIT_S.
+
+    Polls the futures' own state (no ``distributed.wait``: it would use the
+    default client, which may be another one of the caller's).
+    """
+    alone_since = None
+    checked = 0.0
+    while futures:
+        done = [f for f in list(futures) if f.done()]
+        yield from done
+        if done:
+            alone_since = None
+            continue
+        time.sleep(0.05)
+        if time.monotonic() - checked < 1.0:
+            continue
+        checked = time.monotonic()
+        if client.scheduler_info(n_workers=-1).get("workers"):
+            alone_since = None
+        elif alone_since is None:
+            alone_since = checked
+        elif checked - alone_since > WAIT_S:
+            return
 
 
 def _wait_for_a_worker(client, stored: int, total: int) -> None:
     try:
         client.wait_for_workers(1, timeout=WAIT_S)
     except (TimeoutError, OSError):
-        raise RunStopped(_stopped(f"every Dask worker was lost and none came back within "
-                                  f"{WAIT_S:g} s", stored, total)) from None
+        raise RunStopped(_stopped(f"no Dask worker is left (every worker was lost and "
+                                  f"none came back within {WAIT_S:g} s)", stored,
+                                  total)) from None
 
 
 def _stopped(what: str, stored: int, total: int) -> str:
