@@ -129,7 +129,8 @@ def test_run_command_writes_results(tmp_path, capsys):
     assert "renewable share, hourly matched" in printed and "synthetic" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["hourly.nc", "annual.csv", "annual.parquet", "kpis.json", "summary.txt",
-         "run.log", "supply.png", "report.html"])
+         "run.log", "supply.png", "report.html",
+         ".gxsim-output.json"])  # the marker: gxsim wrote this folder
     assert "Time:" not in (out / "summary.txt").read_text() and "Time:" in printed
     assert "Time: weather" in (out / "run.log").read_text()
     ds = xr.open_dataset(out / "hourly.nc", engine="h5netcdf")
