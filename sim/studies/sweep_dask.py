@@ -71,12 +71,13 @@ def run_chunks(address: str, compute, base, cases, bounds, todo, store, bar, *,
     pending = list(todo)
     try:
         for _round in range(MAX_ROUNDS + 1):
+            # a worker first: scattering to none would only time out
+            _wait_for_a_worker(client, len(todo) - len(pending), len(todo))
             lost = _one_round(client, compute, base, cases, bounds, pending, store, bar,
                               retries=retries, evaluate=evaluate, threads=threads)
             if not lost:
                 return
             pending = [i for i in pending if i in lost]
-            _wait_for_a_worker(client, len(todo) - len(pending), len(todo))
         raise RunStopped(_stopped(f"chunks were lost {MAX_ROUNDS + 1} times in a row",
                                   len(todo) - len(pending), len(todo)))
     finally:
