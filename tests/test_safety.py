@@ -90,7 +90,7 @@ def test_every_writing_command_has_overwrite():
         assert {"-o", "--overwrite"} <= opts, name
 
 
-@pytest.mark.parametrize("command", ["run", "score", "future", "sweep"])
+@pytest.mark.parametrize("command", ["run", "score", "future", "sweep", "optimize"])
 def test_a_users_folder_is_refused_by_every_command(tmp_path, tiny, capsys, command):
     mine = tmp_path / "myproject"
     (mine / "notes").mkdir(parents=True)

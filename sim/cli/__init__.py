@@ -38,7 +38,6 @@ COMMANDS = {
     "sweep": ("sim.cli.sweep", "batch sweep over equipment mixes"),
     "optimize": ("sim.cli.optimize", "least-cost equipment mix that meets the targets"),
     "verify": ("sim.cli.verify", "check an island supply claim against meter data"),
-    "optimize": ("sim.cli.optimize", "search for the best equipment mix"),
 }
 #: exit status -> meaning (README "Exit statuses")
 EXIT_STATUSES = {0: "success or PASS", 1: "FAIL", 2: "bad input or refused",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.cli import add_output_options
 from sim.errors import InputError
 from sim.inputs.scenario import load_scenario
+from sim.io import check_output_target
 from sim.report.optimize import summary_text, write_outputs
 from sim.studies.optimize import optimize
 
@@ -13,8 +15,7 @@ from sim.studies.optimize import optimize
 def configure_parser(parser) -> None:
     """Arguments of ``gxsim optimize``."""
     parser.add_argument("scenario", help="scenario file (TOML) with an [optimize] section")
-    parser.add_argument("-o", "--output", default=None,
-                        help="output folder (default: results/<scenario name>-optimize)")
+    add_output_options(parser, "results/<scenario name>-optimize")
     parser.add_argument("--seed", type=int, default=None,
                         help="random seed (default: [optimize] seed)")
     parser.add_argument("--generations", type=int, default=None,
@@ -32,6 +33,8 @@ def command(args) -> int:
     closest candidate) and ends with one line naming the constraints not met
     (exit status 2).
     """
+    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}-optimize")
+    check_output_target(out, overwrite=args.overwrite)  # refused before any work
     scenario = load_scenario(args.scenario)
     if not scenario.optimize.variables:
         raise InputError("no [optimize] section with variables", source=args.scenario,
@@ -44,10 +47,9 @@ def command(args) -> int:
                 raise InputError(f"expected {name} >= {0 if name == 'seed' else 1}, "
                                  f"got {value}", field=f"--{name}")
             over[name] = value
-    out = Path(args.output or Path("results") / f"{Path(args.scenario).stem}-optimize")
     result = optimize(scenario, dask=args.dask,
                       marginal=False if args.no_marginal else None, **over)
-    files = write_outputs(result, out)
+    files = write_outputs(result, out, overwrite=args.overwrite)
     print(summary_text(result))
     print(f"Wrote {', '.join(files)} to {out}/")
     if not result.feasible:

@@ -102,11 +102,12 @@ def summary_text(result: OptimizeResult) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(result: OptimizeResult, output: str | Path) -> list[str]:
+def write_outputs(result: OptimizeResult, output: str | Path, *,
+                  overwrite: bool = False) -> list[str]:
     """Write ``optimum.json``, ``candidates.csv``, ``convergence.csv/.png``,
     ``optimum_scenario.json`` and ``summary.txt`` atomically into ``output``."""
     files = []
-    with atomic_output_dir(Path(output)) as tmp:
+    with atomic_output_dir(Path(output), overwrite=overwrite) as tmp:
         write_json(tmp / "optimum.json", result_dict(result))
         result.candidates.to_csv(tmp / "candidates.csv", index=False, float_format="%.9g")
         result.history.to_csv(tmp / "convergence.csv", index=False, float_format="%.9g")
