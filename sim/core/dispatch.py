@@ -76,10 +76,22 @@ def _buffer(given, name, shape, dtype):
     return arr
 
 
+#: the per-consumer (R, T) outputs the kernel computes, in the kernel's order
+KERNEL_OUTPUTS = ("direct", "charge", "discharge", "export", "pooled", "community",
+                  "grid", "soc")
+#: per hour, shape (T,): the shares of each consumer's residual met by the
+#: pool and by the community battery (``pooled = residual * pool_factor``) [-]
+FACTORS = ("pool_factor", "community_factor")
+#: columns of ``match(...)["annual"]``: per-consumer annual totals [kWh]
+ANNUAL_TOTALS = kernel.TOTALS
+#: record type of ``match(...)["annual"]``: one float64 field per total [kWh]
+ANNUAL_DTYPE = np.dtype([(name, np.float64) for name in ANNUAL_TOTALS])
+
+
 def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
           efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
           share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None,
-          parallel=None):
+          parallel=None, outputs="hourly"):
     """Match renewable supply to demand hour by hour (docs/design.md section 4).
 
     Parameters
@@ -112,35 +124,73 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
     out : dict of numpy.ndarray, optional
         Arrays to write the outputs into instead of allocating new ones
         (sweeps and benchmarks that call ``match`` many times on the same
-        shapes): any of ``direct, charge, discharge, export, pooled,
-        community, grid, soc`` as C-contiguous (R, T) arrays of ``dtype``
-        and ``pool, spill, community_charge, community_discharge,
-        community_soc`` as (T,) float64; missing names are allocated. The
-        returned dict holds the same array objects. If ``demand`` or
-        ``onsite`` hold a negative or non-finite value, the InputError comes
-        after the kernel has run: these arrays are then overwritten with
-        meaningless values.
+        shapes): any of the kept ``direct, charge, discharge, export,
+        pooled, community, grid, soc`` as C-contiguous (R, T) arrays of
+        ``dtype`` and ``pool, spill, community_charge, community_discharge,
+        community_soc, pool_factor, community_factor`` as (T,) float64;
+        missing names are allocated. The returned dict holds the same array
+        objects. If ``demand`` or ``onsite`` hold a negative or non-finite
+        value, the InputError comes after the kernel has run: these arrays
+        are then overwritten with meaningless values.
     parallel : bool or None, default None
         Run the kernel on all numba threads (True) or on the calling thread
         only (False). None: all threads from ``PARALLEL_MIN_CELLS``
         consumer-hours on; below that, thread start-up and waiting for a busy
         core cost more than they save. Results are the same bits either way.
+    outputs : "hourly", "annual" or list of str, default "hourly"
+        Which per-consumer (R, T) outputs to allocate and return: all of
+        them, none (annual totals and hourly series only: no (R, T) array is
+        allocated, the kernel runs phase 1 twice instead), or the names
+        listed (any of ``direct, charge, discharge, export, pooled,
+        community, grid, soc``). Every value returned is the same bits
+        whatever the choice.
 
     Returns
     -------
     dict of numpy.ndarray
-        ``demand, onsite, direct, charge, discharge, export, pooled,
-        community, grid, soc`` of shape (R, T) and ``offsite, must_run, pool,
-        spill, community_charge, community_discharge, community_soc`` of
-        shape (T,), all in kWh (``soc`` is the state at the end of the hour).
+        ``demand, onsite`` and the kept outputs of shape (R, T); ``offsite,
+        must_run, pool, spill, community_charge, community_discharge,
+        community_soc`` and the factors ``pool_factor, community_factor`` of
+        shape (T,); ``annual``: a record array (R,) of the annual totals of
+        each consumer (fields :data:`ANNUAL_TOTALS`, e.g. ``out["annual"]["grid"]``). All in kWh
+        (``soc`` is the state at the end of the hour; factors [-]). A
+        consumer's ``pooled`` is its residual (``demand - direct -
+        discharge``) times ``pool_factor``, its ``community`` the residual
+        times ``community_factor``, and ``grid`` the rest.
 
     Raises
     ------
     sim.InputError
-        For wrong shapes, negative or non-finite inputs, or an efficiency or
-        initial state of charge outside (0, 1] and [0, 1].
+        For wrong shapes, negative or non-finite inputs, an efficiency or
+        initial state of charge outside (0, 1] and [0, 1], or an unknown
+        output name.
     """
     dtype = np.dtype(dtype)
+    arrays = _checked_inputs(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
+                             dtype)
+    _check_scalars(efficiency, soc_initial, community_kwh, community_kw)
+    keep = _kept_outputs(outputs)
+    n_r, n_t = arrays["demand"].shape
+    given = {} if out is None else out
+    outs, hourly, zeroed = _allocate(given, keep, n_r, n_t, dtype)
+    row_ok = np.empty(n_r, dtype=np.bool_)
+    totals = np.zeros((n_r, len(ANNUAL_TOTALS)))
+    with _threads(parallel, n_r * n_t):
+        _run_kernel(arrays, efficiency, soc_initial, community_kwh, community_kw,
+                    share_onsite_surplus, outs, hourly, row_ok, zeroed, totals)
+    if not row_ok.all():
+        # The outputs (and any ``out`` buffers) now hold meaningless values.
+        _check_values("demand", arrays["demand"])
+        _check_values("onsite", arrays["onsite"])
+    kept = {name: outs[name] for name in KERNEL_OUTPUTS if name in keep}
+    return {"demand": arrays["demand"], "onsite": arrays["onsite"], **kept,
+            "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly,
+            "annual": totals.view(ANNUAL_DTYPE)[:, 0]}
+
+
+def _checked_inputs(demand, onsite, offsite, must_run, battery_kwh, battery_kw, dtype):
+    """The array inputs as contiguous arrays of the kernel's types (shapes and
+    the (T,)/(R,) values checked; the (R, T) values are checked by the kernel)."""
     demand_arr = np.asarray(demand)
     if demand_arr.ndim != 2:
         raise InputError(f"expected a 2-d array (consumer, time), got {demand_arr.ndim}-d",
@@ -149,14 +199,19 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
     # The kernel checks the values of the two (R, T) inputs while it reads
     # them (one pass over memory instead of two); ``_check_values`` runs on
     # them only if it finds a bad row, to raise the error.
-    demand_arr = _as_array("demand", demand_arr, (n_r, n_t), dtype, check=False)
-    onsite_arr = _as_array("onsite", onsite, (n_r, n_t), dtype, check=False)
-    offsite_arr = _as_array("offsite", offsite, (n_t,), np.float64)
-    must_run_arr = _as_array("must_run", must_run, (n_t,), np.float64)
-    e_cap = _as_array("battery_kwh", 0.0 if battery_kwh is None else battery_kwh,
-                      (n_r,), np.float64)
-    p_cap = _as_array("battery_kw", 0.0 if battery_kw is None else battery_kw,
-                      (n_r,), np.float64)
+    return {
+        "demand": _as_array("demand", demand_arr, (n_r, n_t), dtype, check=False),
+        "onsite": _as_array("onsite", onsite, (n_r, n_t), dtype, check=False),
+        "offsite": _as_array("offsite", offsite, (n_t,), np.float64),
+        "must_run": _as_array("must_run", must_run, (n_t,), np.float64),
+        "battery_kwh": _as_array("battery_kwh", 0.0 if battery_kwh is None else battery_kwh,
+                                 (n_r,), np.float64),
+        "battery_kw": _as_array("battery_kw", 0.0 if battery_kw is None else battery_kw,
+                                (n_r,), np.float64),
+    }
+
+
+def _check_scalars(efficiency, soc_initial, community_kwh, community_kw):
     if not 0.0 < efficiency <= 1.0:
         raise InputError(f"expected a round-trip efficiency in (0, 1], got {efficiency}",
                          field="efficiency")
@@ -167,45 +222,76 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         if not (np.isfinite(value) and value >= 0):
             raise InputError(f"expected a number >= 0, got {value}", field=name)
 
-    given = {} if out is None else out
-    out = {name: _buffer(given, name, (n_r, n_t), dtype)
-           for name in CONSUMER_OUTPUTS if name not in ("demand", "onsite")}
+
+def _kept_outputs(outputs) -> frozenset:
+    """The (R, T) outputs to keep for ``match(outputs=...)``."""
+    if isinstance(outputs, str):
+        if outputs == "hourly":
+            return frozenset(KERNEL_OUTPUTS)
+        if outputs == "annual":
+            return frozenset()
+        raise InputError(f"expected 'hourly', 'annual' or a list of output names, "
+                         f"got {outputs!r}", field="outputs")
+    names = list(outputs)
+    unknown = [n for n in names if n not in KERNEL_OUTPUTS + ("demand", "onsite")]
+    if unknown:
+        raise InputError(f"expected names among {', '.join(KERNEL_OUTPUTS)}, got "
+                         f"{unknown[0]!r}", field="outputs")
+    return frozenset(n for n in names if n in KERNEL_OUTPUTS)
+
+
+def _allocate(given, keep, n_r, n_t, dtype):
+    """Output arrays for the kernel: kept (R, T) outputs (the caller's buffers
+    or new), arrays without rows for the others, the residual holder, and the
+    (T,) series. Returns ``(outs, hourly, zeroed)``."""
+    extra = [n for n in given if n in KERNEL_OUTPUTS and n not in keep]
+    if extra:
+        raise InputError(f"an out buffer was given for {extra[0]!r}, which `outputs` "
+                         f"does not keep", field=f"out[{extra[0]!r}]")
+    none = np.empty((0, n_t), dtype=dtype)
+    outs = {name: _buffer(given, name, (n_r, n_t), dtype) if name in keep else none
+            for name in KERNEL_OUTPUTS}
+    # Phase 3 reads the residual from the first kept of pooled, community and
+    # grid and overwrites it; with none kept, it runs phase 1 again instead.
+    holders = [outs[n] for n in ("pooled", "community", "grid") if n in keep]
+    outs["residual"] = holders[0] if holders else none
     hourly = {name: _buffer(given, name, (n_t,), np.dtype(np.float64))
-              for name in HOURLY_OUTPUTS if name not in ("offsite", "must_run")}
-    threads = nb.get_num_threads()
-    use = threads if (parallel or (parallel is None and n_r * n_t >= PARALLEL_MIN_CELLS)) else 1
-    if use != threads:
-        nb.set_num_threads(use)  # per calling thread in numba: safe for concurrent callers
-    row_ok = np.empty(n_r, dtype=np.bool_)
+              for name in HOURLY_OUTPUTS + FACTORS if name not in ("offsite", "must_run")}
     zeroed = not any(name in given for name in ZERO_WITHOUT_BATTERY)
+    return outs, hourly, zeroed
+
+
+class _threads:
+    """Context: run the kernel on all numba threads or on one (see ``match``)."""
+
+    def __init__(self, parallel, cells):
+        self.all = nb.get_num_threads()
+        want = parallel or (parallel is None and cells >= PARALLEL_MIN_CELLS)
+        self.use = self.all if want else 1
+
+    def __enter__(self):
+        if self.use != self.all:
+            nb.set_num_threads(self.use)  # per calling thread in numba: safe when concurrent
+
+    def __exit__(self, *exc):
+        if self.use != self.all:
+            nb.set_num_threads(self.all)
+
+
+def _run_kernel(arrays, efficiency, soc_initial, community_kwh, community_kw,
+                share_onsite_surplus, outs, hourly, row_ok, zeroed, totals):
+    """The compiled kernel; an exception from bad inputs (a division by zero)
+    is reported as the InputError naming them."""
+    order = ("direct", "charge", "discharge", "export", "residual", "soc", "pooled",
+             "community", "grid")
     try:
-        _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
-                    efficiency, soc_initial, community_kwh, community_kw,
-                    share_onsite_surplus, out, hourly, row_ok, zeroed)
+        kernel.match_kernel(
+            arrays["demand"], arrays["onsite"], arrays["offsite"], arrays["must_run"],
+            arrays["battery_kwh"], arrays["battery_kw"], kernel.sqrt_efficiency(efficiency),
+            float(soc_initial), float(community_kwh), float(community_kw),
+            bool(share_onsite_surplus), tuple(outs[n] for n in order), hourly, row_ok,
+            bool(zeroed), totals)
     except Exception:
-        # Bad inputs can make the kernel fail (a division by zero): report them.
-        _check_values("demand", demand_arr)
-        _check_values("onsite", onsite_arr)
+        _check_values("demand", arrays["demand"])
+        _check_values("onsite", arrays["onsite"])
         raise
-    finally:
-        if use != threads:
-            nb.set_num_threads(threads)
-    if not row_ok.all():
-        # The outputs (and any ``out`` buffers) now hold meaningless values.
-        _check_values("demand", demand_arr)
-        _check_values("onsite", onsite_arr)
-    return {"demand": demand_arr, "onsite": onsite_arr, **out,
-            "offsite": offsite_arr, "must_run": must_run_arr, **hourly}
-
-
-def _run_kernel(demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
-                efficiency, soc_initial, community_kwh, community_kw,
-                share_onsite_surplus, out, hourly, row_ok, zeroed):
-    kernel.match_kernel(
-        demand_arr, onsite_arr, offsite_arr, must_run_arr, e_cap, p_cap,
-        kernel.sqrt_efficiency(efficiency), float(soc_initial),
-        float(community_kwh), float(community_kw), bool(share_onsite_surplus),
-        out["direct"], out["charge"], out["discharge"], out["export"], out["pooled"],
-        out["community"], out["grid"], out["soc"],
-        hourly["pool"], hourly["community_charge"], hourly["community_discharge"],
-        hourly["community_soc"], hourly["spill"], row_ok, bool(zeroed))

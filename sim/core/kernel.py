@@ -211,19 +211,134 @@ def _add_held(held_export, held_residual, sum_export, sum_residual):
         sum_residual[t] += held_residual[t]
 
 
+#: columns of the per-consumer annual totals the kernel accumulates [kWh]
+TOTALS = ("demand", "onsite", "direct", "charge", "discharge", "export", "pooled",
+          "community", "grid")
+#: index of each output in a block's scratch rows (one set per row of a pair)
+_DIRECT, _CHARGE, _DISCHARGE, _EXPORT, _RESIDUAL, _SOC = range(6)
+_N_SCRATCH = 6
+
+
+@nb.njit(**_JIT)
+def _total(x):
+    """Sum of a row [kWh] in float64, eight running sums (rounding error
+    ~T/8 ulp, like numpy's pairwise sum, instead of ~T ulp; vectorisable)."""
+    n = x.shape[0]
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    m = n - n % 8
+    for t in range(0, m, 8):
+        a0 += x[t]
+        a1 += x[t + 1]
+        a2 += x[t + 2]
+        a3 += x[t + 3]
+        a4 += x[t + 4]
+        a5 += x[t + 5]
+        a6 += x[t + 6]
+        a7 += x[t + 7]
+    s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    for t in range(m, n):
+        s += x[t]
+    return s
+
+
+@nb.njit(**_JIT)
+def _view(arr, scratch, k, r):
+    """Row ``r`` of a kept (R, T) output, or scratch row ``k`` when the caller
+    did not ask for that output (``arr`` then has no rows)."""
+    if arr.shape[0] > 0:
+        return arr[r]
+    return scratch[k]
+
+
+@nb.njit(**_JIT)
+def _finish_row(r, slot, battery, demand, onsite, outs, scratch, pool_factor,
+                community_factor, split, totals):
+    """Annual totals of row ``r`` (its outputs still in cache) and, with
+    ``split``, phase 3 for it: pooled, community and grid from its residual
+    and the hourly factors (:func:`split_residual`)."""
+    direct, charge, discharge, export, resid, soc, pooled, community, grid = outs
+    k = slot * _N_SCRATCH
+    totals[r, 0] = _total(demand[r])
+    totals[r, 1] = _total(onsite[r])
+    totals[r, 2] = _total(_view(direct, scratch, k + _DIRECT, r))
+    # Rows without a battery may leave scratch charge/discharge unwritten.
+    totals[r, 3] = _total(_view(charge, scratch, k + _CHARGE, r)) if battery else 0.0
+    totals[r, 4] = _total(_view(discharge, scratch, k + _DISCHARGE, r)) if battery else 0.0
+    totals[r, 5] = _total(_view(export, scratch, k + _EXPORT, r))
+    if split:
+        res = _view(resid, scratch, k + _RESIDUAL, r)
+        # The residual row may be the pooled, community or grid row itself:
+        # each hour reads it before writing the three.
+        _split_row(res, pool_factor, community_factor,
+                   _view(pooled, scratch, k + _DIRECT, r),
+                   _view(community, scratch, k + _CHARGE, r),
+                   _view(grid, scratch, k + _EXPORT, r), totals[r])
+
+
+@nb.njit(**_JIT)
+def _split_row(res, pool_factor, community_factor, pooled, community, grid, tot):
+    """Phase 3 for one row; its pooled, community and grid sums into ``tot[6:9]``.
+    ``pooled``, ``community``, ``grid`` may be scratch rows already read."""
+    for t in range(res.shape[0]):
+        pl, cm, g = split_residual(res[t], pool_factor[t], community_factor[t])
+        pooled[t] = pl
+        community[t] = cm
+        grid[t] = g
+    tot[6] = _total(pooled)
+    tot[7] = _total(community)
+    tot[8] = _total(grid)
+
+
+@nb.njit(**_JIT)
+def _run_row(r, slot, demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+             outs, scratch, sum_export, sum_residual, zeroed):
+    """``_onsite_row_checked`` for row ``r`` into its kept rows or scratch slot."""
+    direct, charge, discharge, export, resid, soc = outs[:6]
+    k = slot * _N_SCRATCH
+    return _onsite_row_checked(
+        demand[r], onsite[r], battery_kwh[r], battery_kw[r], sqrt_eta,
+        soc_initial * battery_kwh[r], _view(direct, scratch, k + _DIRECT, r),
+        _view(charge, scratch, k + _CHARGE, r), _view(discharge, scratch, k + _DISCHARGE, r),
+        _view(export, scratch, k + _EXPORT, r), _view(resid, scratch, k + _RESIDUAL, r),
+        _view(soc, scratch, k + _SOC, r), sum_export, sum_residual, zeroed)
+
+
+@nb.njit(**_JIT)
+def _run_pair(r, r2, demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+              outs, scratch, sum_export, sum_residual, held_export, held_residual):
+    """``_onsite_pair_checked`` for rows ``r`` (scratch slot 0) and ``r2`` (slot 1)."""
+    direct, charge, discharge, export, resid, soc = outs[:6]
+    j = _N_SCRATCH
+    return _onsite_pair_checked(
+        demand[r], onsite[r], battery_kwh[r], battery_kw[r], soc_initial * battery_kwh[r],
+        demand[r2], onsite[r2], battery_kwh[r2], battery_kw[r2],
+        soc_initial * battery_kwh[r2], sqrt_eta,
+        _view(direct, scratch, _DIRECT, r), _view(charge, scratch, _CHARGE, r),
+        _view(discharge, scratch, _DISCHARGE, r), _view(export, scratch, _EXPORT, r),
+        _view(resid, scratch, _RESIDUAL, r), _view(soc, scratch, _SOC, r),
+        _view(direct, scratch, j + _DIRECT, r2), _view(charge, scratch, j + _CHARGE, r2),
+        _view(discharge, scratch, j + _DISCHARGE, r2),
+        _view(export, scratch, j + _EXPORT, r2), _view(resid, scratch, j + _RESIDUAL, r2),
+        _view(soc, scratch, j + _SOC, r2),
+        sum_export, sum_residual, held_export, held_residual)
+
+
 @nb.njit(**_JIT)
 def _onsite_block(b, n_blocks, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
-                  soc_initial, direct, charge, discharge, export, residual, soc,
-                  sum_export, sum_residual, row_ok, zeroed):
+                  soc_initial, outs, sum_export, sum_residual, row_ok, zeroed,
+                  pool_factor, community_factor, split, totals):
     """Phase 1 for the rows b, b + n_blocks, b + 2 n_blocks, ... of one block,
     their exports and residuals added to the block's partial sums in that row
-    order. A row with a battery is paired with the block's next one
-    (``_onsite_pair_checked``); the rows between them run alone, then the
-    second row's held sums are added: the same order of additions, so the
-    same bits, as one row at a time."""
+    order; each row's annual totals and, with ``split``, its phase 3
+    (:func:`_finish_row`). A row with a battery is paired with the block's
+    next one (``_onsite_pair_checked``); the rows between them run alone,
+    then the second row's held sums are added: the same order of additions,
+    so the same bits, as one row at a time. Outputs the caller did not ask
+    for go to this block's scratch rows (two sets, one per row of a pair)."""
     n_r, n_t = demand.shape
     held_export = np.empty(n_t)
     held_residual = np.empty(n_t)
+    scratch = np.empty((2 * _N_SCRATCH, n_t), dtype=demand.dtype)
     r = np.int64(b)  # prange may pass an unsigned index
     while r < n_r:
         r2 = r
@@ -232,31 +347,28 @@ def _onsite_block(b, n_blocks, demand, onsite, battery_kwh, battery_kw, sqrt_eta
             while r2 < n_r and not battery_kwh[r2] > 0.0:
                 r2 += n_blocks
         if r2 == r or r2 >= n_r:
-            row_ok[r] = _onsite_row_checked(demand[r], onsite[r], battery_kwh[r],
-                                            battery_kw[r], sqrt_eta,
-                                            soc_initial * battery_kwh[r],
-                                            direct[r], charge[r], discharge[r],
-                                            export[r], residual[r], soc[r],
-                                            sum_export, sum_residual, zeroed)
+            row_ok[r] = _run_row(r, 0, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
+                                 soc_initial, outs, scratch, sum_export, sum_residual,
+                                 zeroed)
+            _finish_row(r, 0, battery_kwh[r] > 0.0, demand, onsite, outs, scratch,
+                        pool_factor, community_factor, split, totals)
             r += n_blocks
             continue
-        ok1, ok2 = _onsite_pair_checked(
-            demand[r], onsite[r], battery_kwh[r], battery_kw[r],
-            soc_initial * battery_kwh[r],
-            demand[r2], onsite[r2], battery_kwh[r2], battery_kw[r2],
-            soc_initial * battery_kwh[r2], sqrt_eta,
-            direct[r], charge[r], discharge[r], export[r], residual[r], soc[r],
-            direct[r2], charge[r2], discharge[r2], export[r2], residual[r2], soc[r2],
-            sum_export, sum_residual, held_export, held_residual)
+        ok1, ok2 = _run_pair(r, r2, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
+                             soc_initial, outs, scratch, sum_export, sum_residual,
+                             held_export, held_residual)
         row_ok[r] = ok1
         row_ok[r2] = ok2
+        _finish_row(r, 0, True, demand, onsite, outs, scratch, pool_factor,
+                    community_factor, split, totals)
+        _finish_row(r2, 1, True, demand, onsite, outs, scratch, pool_factor,
+                    community_factor, split, totals)
         for m in range(r + n_blocks, r2, n_blocks):
-            row_ok[m] = _onsite_row_checked(demand[m], onsite[m], battery_kwh[m],
-                                            battery_kw[m], sqrt_eta,
-                                            soc_initial * battery_kwh[m],
-                                            direct[m], charge[m], discharge[m],
-                                            export[m], residual[m], soc[m],
-                                            sum_export, sum_residual, zeroed)
+            row_ok[m] = _run_row(m, 0, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
+                                 soc_initial, outs, scratch, sum_export, sum_residual,
+                                 zeroed)
+            _finish_row(m, 0, battery_kwh[m] > 0.0, demand, onsite, outs, scratch,
+                        pool_factor, community_factor, split, totals)
         _add_held(held_export, held_residual, sum_export, sum_residual)
         r = r2 + n_blocks
 
@@ -337,55 +449,54 @@ def split_residual(residual, pool_factor, community_factor):
 
 
 @nb.njit(parallel=True, **_JIT)
-def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
-                 sqrt_eta, soc_initial, community_kwh, community_kw,
-                 share_onsite_surplus,
-                 direct, charge, discharge, export, pooled, community, grid, soc,
-                 pool, community_charge, community_discharge, community_soc, spill,
-                 row_ok, zeroed):
-    """The full hourly matching for R consumers and T hours (all outputs preallocated).
+def onsite_phase(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+                 outs, row_ok, zeroed, pool_factor, community_factor, split, totals):
+    """Phase 1 (and with ``split``, phase 3) for R consumers, parallel over blocks.
 
     Parameters
     ----------
     demand, onsite : 2-d arrays (R, T) [kWh], C-contiguous
-    offsite, must_run : 1-d arrays (T,) [kWh]
     battery_kwh, battery_kw : 1-d arrays (R,) [kWh], [kW]
     sqrt_eta : float, square root of round-trip efficiency [-]
     soc_initial : float, initial state of charge as a share of capacity [-]
-    community_kwh, community_kw : float [kWh], [kW]
-    share_onsite_surplus : bool
-    direct, charge, discharge, export, pooled, community, grid, soc :
-        2-d arrays (R, T), out [kWh]
-    pool, community_charge, community_discharge, community_soc, spill :
-        1-d arrays (T,), out [kWh]
+    outs : tuple of nine 2-d arrays, out
+        ``direct, charge, discharge, export, residual, soc, pooled, community,
+        grid``, each (R, T) [kWh] if kept, or with no rows if not (then the
+        values live only in per-block scratch rows, for the totals).
+        ``residual`` may be the same array as one of the last three.
     row_ok : 1-d bool array (R,), out
-        Whether each consumer's demand and on-site values are all finite and
-        >= 0 (the outputs of a consumer where not are meaningless).
+        Whether each consumer's demand and on-site values are all finite and >= 0.
     zeroed : bool
-        Whether ``charge``, ``discharge`` and ``soc`` hold zeros on entry
+        Whether kept ``charge``, ``discharge`` and ``soc`` hold zeros on entry
         (then the rows of consumers without a battery are not written).
+    pool_factor, community_factor : 1-d arrays (T,)
+        The hourly factors of phase 2; used only with ``split``.
+    split : bool
+        Also run phase 3 on each row (the factors are known: a second pass
+        that recomputes phase 1 instead of storing the residuals).
+    totals : 2-d float64 array (R, len(TOTALS)), out
+        Annual totals of each consumer [kWh] (columns :data:`TOTALS`; the last
+        three only with ``split``).
+
+    Returns
+    -------
+    sum_export, sum_residual : 1-d float64 arrays (T,) [kWh]
+        The hourly sums over consumers (the same bits on any thread count).
     """
     n_r, n_t = demand.shape
-    # Phase 1: on-site, parallel over blocks of consumers. ``pooled`` holds the
-    # residual until phase 3 turns it into the pooled energy, saving one (R, T)
-    # array. Each block adds its exports and residuals to its own row of
-    # partial sums while the consumer's row is still in cache, so that the
-    # (R, T) arrays are not read a second time for the hourly sums.
-    residual = pooled
-    n_blocks = (n_r + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
-    part_export = np.zeros((n_blocks, n_t))
-    part_residual = np.zeros((n_blocks, n_t))
     # Block b holds rows b, b + n_blocks, b + 2 n_blocks, ...: rows with
     # batteries (dearer) are often listed together, and prange hands each
     # thread an equal span of blocks, so interleaving keeps the threads even.
-    # Rows with a battery go two at a time (``_onsite_pair_checked``): a row
-    # with a battery is paired with the block's next one, the rows between
-    # them run alone, then the second row's sums are added: the same order of
-    # additions as one row at a time.
+    # Each block adds its exports and residuals to its own row of partial sums
+    # while the consumer's row is still in cache, so that the (R, T) arrays
+    # are not read a second time for the hourly sums.
+    n_blocks = (n_r + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    part_export = np.zeros((n_blocks, n_t))
+    part_residual = np.zeros((n_blocks, n_t))
     for b in nb.prange(n_blocks):
         _onsite_block(b, n_blocks, demand, onsite, battery_kwh, battery_kw, sqrt_eta,
-                      soc_initial, direct, charge, discharge, export, residual, soc,
-                      part_export[b], part_residual[b], row_ok, zeroed)
+                      soc_initial, outs, part_export[b], part_residual[b], row_ok, zeroed,
+                      pool_factor, community_factor, split, totals)
     # Hourly sums: the block partials added in block order (deterministic),
     # parallel over spans of hours.
     sum_export = np.zeros(n_t)
@@ -398,20 +509,67 @@ def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
             for t in range(t0, t1):
                 sum_export[t] += part_export[b, t]
                 sum_residual[t] += part_residual[b, t]
-    # Phase 2: the pool and the community battery, hour by hour.
-    pool_factor = np.empty(n_t)
-    community_factor = np.empty(n_t)
+    return sum_export, sum_residual
+
+
+@nb.njit(parallel=True, **_JIT)
+def split_phase(residual, pool_factor, community_factor, pooled, community, grid, totals):
+    """Phase 3 from stored residuals: pooled, community and grid per consumer.
+
+    ``residual`` (R, T) [kWh] may be the same array as ``pooled``,
+    ``community`` or ``grid`` (each hour is read before it is written); an
+    output with no rows is not kept (scratch). Their annual totals go to
+    ``totals[:, 6:9]`` [kWh].
+    """
+    n_r, n_t = residual.shape
+    n_chunks = (n_r + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    for c in nb.prange(n_chunks):
+        scratch = np.empty((3, n_t), dtype=residual.dtype)
+        for r in range(c * ROWS_PER_BLOCK, min(n_r, (c + 1) * ROWS_PER_BLOCK)):
+            _split_row(residual[r], pool_factor, community_factor,
+                       _view(pooled, scratch, 0, r), _view(community, scratch, 1, r),
+                       _view(grid, scratch, 2, r), totals[r])
+
+
+def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
+                 sqrt_eta, soc_initial, community_kwh, community_kw,
+                 share_onsite_surplus, outs, hourly, row_ok, zeroed, totals):
+    """The full hourly matching for R consumers and T hours (outputs preallocated).
+
+    Phase 1 (:func:`onsite_phase`), phase 2 (:func:`pool_hours`), phase 3:
+    from the stored residuals (:func:`split_phase`) when ``outs`` keeps a
+    residual array, else by running phase 1 again with the factors (no
+    (R, T) array at all: the annual totals only).
+
+    Parameters
+    ----------
+    demand, onsite, offsite, must_run, battery_kwh, battery_kw, sqrt_eta,
+    soc_initial, outs, row_ok, zeroed, totals :
+        As in :func:`onsite_phase`.
+    community_kwh, community_kw : float [kWh], [kW]
+    share_onsite_surplus : bool
+    hourly : dict of 1-d float64 arrays (T,), out
+        ``pool, pool_factor, community_factor, community_charge,
+        community_discharge, community_soc, spill`` [kWh; factors -].
+    """
+    pf = hourly["pool_factor"]
+    cf = hourly["community_factor"]
+    sum_export, sum_residual = onsite_phase(demand, onsite, battery_kwh, battery_kw,
+                                            sqrt_eta, soc_initial, outs, row_ok, zeroed,
+                                            pf, cf, False, totals)
     pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
                community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh,
-               pool, pool_factor, community_factor, community_charge,
-               community_discharge, community_soc, spill)
-    # Phase 3: pooled, community and grid per consumer.
-    for r in nb.prange(n_r):
-        for t in range(n_t):
-            pl, cm, g = split_residual(residual[r, t], pool_factor[t], community_factor[t])
-            pooled[r, t] = pl
-            community[r, t] = cm
-            grid[r, t] = g
+               hourly["pool"], pf, cf, hourly["community_charge"],
+               hourly["community_discharge"], hourly["community_soc"], hourly["spill"])
+    residual = outs[4]
+    if residual.shape[0] > 0:
+        split_phase(residual, pf, cf, outs[6], outs[7], outs[8], totals)
+    else:
+        # Kept outputs of phase 1 get the same values again; ``zeroed`` since
+        # phase 1 has written the zero rows already.
+        onsite_phase(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+                     outs, row_ok, True, pf, cf, True, totals)
+    return sum_export, sum_residual
 
 
 @nb.njit(parallel=True, **_JIT)
