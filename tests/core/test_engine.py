@@ -190,3 +190,32 @@ def test_wind_model_errors_name_the_scenario_field():
                                "hub_height_m": 60.0, "turbine_type": "E-53/801"})
     with pytest.raises(sim.InputError, match=r"generators\[2\]\.turbine_type: unknown turbine"):
         sim.simulate(scenario_from_dict(data), weather=flat_weather(2023))
+
+
+def test_annual_only_simulate_gives_the_annual_totals_of_the_hourly_run(demo_result):
+    """``simulate(outputs="annual")``: no per-consumer flows kept beyond demand
+    and on-site, the same annual frame and KPIs as the hourly run (bit for
+    bit), which are the sums of the hourly flows (to 1e-12)."""
+    sc = demo_result.scenario
+    light = sim.simulate(sc, outputs="annual")
+    assert "grid" not in light.hourly and "demand" in light.hourly
+    pd.testing.assert_frame_equal(light.annual, demo_result.annual, check_exact=True)
+    assert light.kpis == demo_result.kpis
+    ds = demo_result.hourly
+    for name in ("demand", "onsite", "direct", "charge", "discharge", "export", "pooled",
+                 "community", "grid"):
+        np.testing.assert_allclose(demo_result.annual[name].to_numpy(),
+                                   ds[name].values.sum(axis=1, dtype=float), rtol=1e-12,
+                                   atol=0, err_msg=name)
+
+
+def test_listed_outputs_are_the_hourly_flows_kept():
+    sc = scenario_from_dict(SMALL)
+    w = flat_weather(2023)
+    full = sim.simulate(sc, weather=w)
+    part = sim.simulate(sc, weather=w, outputs=["grid", "soc"])
+    kept = {n for n in part.hourly.data_vars if "consumer" in part.hourly[n].dims}
+    assert kept == {"demand", "onsite", "grid", "soc"}
+    for name in kept:
+        np.testing.assert_array_equal(part.hourly[name].values, full.hourly[name].values)
+    pd.testing.assert_frame_equal(part.annual, full.annual, check_exact=True)
