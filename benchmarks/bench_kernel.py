@@ -188,3 +188,41 @@ def test_pandas_baseline(benchmark, arrays):
     if k:
         fig["kernel_speedup"] = t / k["seconds"]
         benchmark.extra_info["kernel_speedup"] = fig["kernel_speedup"]
+
+
+@pytest.mark.parametrize("n", (1_000, 10_000))
+def test_match_annual_only(benchmark, arrays, n):
+    """``sim.match(outputs="annual")``: no (R, T) output at all (phase 1 runs
+    twice), against the kernel with reused outputs and against ``sim.match``
+    with fresh outputs of the same run; totals checked against the hourly
+    path's (same bits)."""
+    kw, bufs = arrays.get(n)
+    f = lambda: sim.match(**kw, outputs="annual")  # noqa: E731
+    got = f()
+    want = sim.match(**kw, out=bufs)
+    np.testing.assert_array_equal(got["annual"], want["annual"])
+    benchmark.pedantic(f, rounds=ROUNDS[n], iterations=1, warmup_rounds=1)
+    t = benchmark.stats.stats.min
+    fig = record(benchmark, f"match_annual_{n}", consumers=n, seconds=t, rate=_rate(n, t))
+    for peer in (f"kernel_{n}", f"match_fresh_{n}"):
+        k = RESULTS.get(peer)
+        if k:
+            fig[f"vs_{peer.rsplit('_', 1)[0]}"] = t / k["seconds"]
+            benchmark.extra_info[f"vs_{peer.rsplit('_', 1)[0]}"] = t / k["seconds"]
+
+
+@pytest.mark.parametrize("n", (1_000, 10_000))
+def test_totals_by_numpy(benchmark, arrays, n):
+    """What ``run_inputs`` did before the kernel added the annual totals:
+    nine numpy row sums over the (R, T) arrays (now inside the kernel)."""
+    kw, bufs = arrays.get(n)
+    out = sim.match(**kw, out=bufs)
+    names = ("demand", "onsite", "direct", "charge", "discharge", "export", "pooled",
+             "community", "grid")
+    f = lambda: [out[k].sum(axis=1, dtype=np.float64) for k in names]  # noqa: E731
+    benchmark.pedantic(f, rounds=ROUNDS[n], iterations=1, warmup_rounds=1)
+    t = benchmark.stats.stats.min
+    fig = record(benchmark, f"numpy_totals_{n}", consumers=n, seconds=t)
+    k = RESULTS.get(f"kernel_{n}")
+    if k:
+        fig["vs_kernel"] = t / k["seconds"]

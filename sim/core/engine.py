@@ -125,24 +125,46 @@ def consumer_demand(scenario: Scenario, index: pd.DatetimeIndex,
     is reported in the returned notes). A meter with gaps is an error: gxsim
     does not fill demand silently.
     """
-    temp_air = weather["temp_air"].to_numpy()
     out = np.empty((len(scenario.consumers), len(index)), dtype=dtype)
     notes: list[str] = []
-    # Demand is linear in annual_kwh: each distinct shape is computed once per
-    # (archetype, temperature sensitivity) and scaled (same bits as computing
-    # it per row; thousands of rows share a handful of shapes).
-    shapes: dict[tuple, np.ndarray] = {}
+    shapes, shape_of = demand_shapes(scenario, index, weather)
     for i, c in enumerate(scenario.consumers):
         if c.annual_kwh is not None:
-            key = (c.shape, c.temperature_sensitivity, c.obon,
-                   repr(c.shape_table), c.shape_file)
-            if key not in shapes:
-                shapes[key] = _shape_of(scenario, i, index, temp_air)
-            out[i] = float(c.annual_kwh) * shapes[key]
+            out[i] = float(c.annual_kwh) * shapes[shape_of[i]]
         else:
             out[i], meter_notes = _metered_demand(scenario, i, index)
             notes += meter_notes
     return out, notes
+
+
+def demand_shapes(scenario: Scenario, index: pd.DatetimeIndex, weather: pd.DataFrame):
+    """The distinct demand shapes of a scenario's consumers (annual total 1).
+
+    Demand is linear in ``annual_kwh``: each distinct shape is computed once
+    per (archetype, temperature sensitivity, obon, own table or file) and
+    scaled (same bits as computing it per row; thousands of rows share a
+    handful of shapes).
+
+    Returns
+    -------
+    shapes : ndarray (S, T) float64 [kWh per kWh of annual demand]
+    shape_of : ndarray (R,) int
+        The row of ``shapes`` of each consumer, -1 for metered consumers.
+    """
+    temp_air = weather["temp_air"].to_numpy()
+    rows: list[np.ndarray] = []
+    keys: dict[tuple, int] = {}
+    shape_of = np.full(len(scenario.consumers), -1, dtype=np.int64)
+    for i, c in enumerate(scenario.consumers):
+        if c.annual_kwh is None:
+            continue
+        key = (c.shape, c.temperature_sensitivity, c.obon, repr(c.shape_table), c.shape_file)
+        if key not in keys:
+            keys[key] = len(rows)
+            rows.append(np.asarray(_shape_of(scenario, i, index, temp_air), dtype=np.float64))
+        shape_of[i] = keys[key]
+    shapes = np.array(rows, dtype=np.float64).reshape(len(rows), len(index))
+    return shapes, shape_of
 
 
 def _shape_of(scenario: Scenario, i: int, index: pd.DatetimeIndex, temp_air) -> np.ndarray:
@@ -199,64 +221,102 @@ def generator_output(scenario: Scenario, weather: pd.DataFrame, *,
                      dtype=np.float64, notes: list[str] | None = None) -> np.ndarray:
     """Hourly output of every generator row, (G, T) [kWh].
 
-    PV and wind profiles are computed once per distinct orientation or turbine
-    set-up and scaled by capacity. ``notes``, if given, receives what the
-    physics assumed or repaired (e.g. the isotropic sky in hours where Perez
-    gives no finite result).
+    PV profiles are computed once per distinct orientation and scaled by
+    capacity, wind once per turbine set-up (:func:`generator_profiles`).
+    ``notes``, if given, receives what the physics assumed or repaired (e.g.
+    the isotropic sky in hours where Perez gives no finite result).
+    """
+    profiles, profile_of, scale = generator_profiles(scenario, weather, notes=notes)
+    out = np.zeros((len(scenario.generators), len(weather.index)), dtype=dtype)
+    for i in range(len(scenario.generators)):
+        out[i] = profiles[profile_of[i]] * scale[i]
+    return out
+
+
+def generator_profiles(scenario: Scenario, weather: pd.DataFrame, *,
+                       notes: list[str] | None = None):
+    """The distinct hourly profiles of a scenario's generators.
+
+    Returns
+    -------
+    profiles : ndarray (P, T) float64
+        kWh per kW for PV (one row per distinct orientation), kWh for wind,
+        biomass and waste (one row per generator: wind is capped at each
+        row's capacity, so it does not scale).
+    profile_of : ndarray (G,) int
+        The row of ``profiles`` of each generator.
+    scale : ndarray (G,) float64
+        What each generator multiplies its profile by: its capacity [kW] for
+        PV, 1 otherwise. Generator ``i`` puts out
+        ``profiles[profile_of[i]] * scale[i]`` [kWh].
     """
     # pvlib and windpowerlib are imported here, not at start-up: array users
     # of ``sim.match`` need neither.
-    from sim.physics import biomass, solar, waste, wind
+    from sim.physics import biomass, solar, waste
 
     reg = scenario.region
     index = weather.index
-    out = np.zeros((len(scenario.generators), len(index)), dtype=dtype)
-    profiles: dict[tuple, np.ndarray] = {}
+    rows: list[np.ndarray] = []
+    keys: dict[tuple, int] = {}
+    per_kw: dict[tuple, np.ndarray] = {}  # wind kWh per kW by turbine set-up
+    profile_of = np.zeros(len(scenario.generators), dtype=np.int64)
+    scale = np.ones(len(scenario.generators))
     for i, g in enumerate(scenario.generators):
         if g.kind == "pv":
             key = ("pv", g.tilt, g.azimuth, g.losses_percent, g.dc_ac_ratio)
-            if key not in profiles:
-                profiles[key] = solar.pv_kwh_per_kwp(
+            if key not in keys:
+                keys[key] = len(rows)
+                rows.append(np.asarray(solar.pv_kwh_per_kwp(
                     weather, latitude=reg.latitude, longitude=reg.longitude,
                     altitude=reg.altitude_m, tilt=g.tilt, azimuth=g.azimuth,
                     losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio,
-                    notes=notes)
-            out[i] = profiles[key] * g.capacity_kw
-        elif g.kind == "wind":
-            key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m,
-                   g.losses_percent, g.density_correction)
-            try:
-                n = wind.turbine_count(g.capacity_kw, g.turbine_type, g.turbines)
-                if key not in profiles:
-                    profiles[key] = wind.wind_kwh_per_kw(
-                        weather, hub_height=g.hub_height_m, turbine_type=g.turbine_type,
-                        roughness_length=g.roughness_length_m,
-                        losses_percent=g.losses_percent,
-                        density_correction=g.density_correction, notes=notes)
-            except InputError as exc:
-                name = _WIND_FIELDS.get(exc.field, "turbine_type")
-                raise InputError(exc.reason, source=scenario.path,
-                                 field=f"generators[{i}].{name}") from None
-            rating = wind.turbine_power_curve(g.turbine_type)[2]
-            # n turbines, capped at the row's capacity (connection limit)
-            out[i] = np.minimum(profiles[key] * n * rating, g.capacity_kw)
+                    notes=notes), dtype=np.float64))
+            profile_of[i], scale[i] = keys[key], g.capacity_kw
+            continue
+        profile_of[i] = len(rows)
+        if g.kind == "wind":
+            rows.append(_wind_output(scenario, i, weather, per_kw, notes))
         elif g.kind == "biomass":
             seed = g.outage_seed if g.outage_seed is not None else zlib.crc32(g.id.encode())
             bio_notes: list[str] = []
-            out[i] = biomass.biomass_kwh(index, capacity_kw=g.capacity_kw,
-                                         availability=g.availability,
-                                         outage_weeks=g.outage_weeks,
-                                         load_factor=g.load_factor,
-                                         forced_outages=g.forced_outages, seed=seed,
-                                         notes=bio_notes)
+            rows.append(np.asarray(biomass.biomass_kwh(
+                index, capacity_kw=g.capacity_kw, availability=g.availability,
+                outage_weeks=g.outage_weeks, load_factor=g.load_factor,
+                forced_outages=g.forced_outages, seed=seed, notes=bio_notes),
+                dtype=np.float64))
             if notes is not None:
                 notes += [f"{g.id}: {n.removeprefix('biomass: ')}" for n in bio_notes]
         else:  # waste
-            out[i] = waste.waste_kwh(index, capacity_kw=g.capacity_kw,
-                                     weekly_schedule=g.weekly_schedule,
-                                     shutdown_weeks=g.shutdown_weeks,
-                                     load_factor=g.load_factor)
-    return out
+            rows.append(np.asarray(waste.waste_kwh(
+                index, capacity_kw=g.capacity_kw, weekly_schedule=g.weekly_schedule,
+                shutdown_weeks=g.shutdown_weeks, load_factor=g.load_factor),
+                dtype=np.float64))
+    profiles = np.array(rows, dtype=np.float64).reshape(len(rows), len(index))
+    return profiles, profile_of, scale
+
+
+def _wind_output(scenario: Scenario, i: int, weather: pd.DataFrame, per_kw: dict,
+                 notes) -> np.ndarray:
+    """Output of wind row ``i`` [kWh]: n turbines, capped at the row's capacity
+    (connection limit); model errors name its scenario field."""
+    from sim.physics import wind
+
+    g = scenario.generators[i]
+    key = ("wind", g.hub_height_m, g.turbine_type, g.roughness_length_m,
+           g.losses_percent, g.density_correction)
+    try:
+        n = wind.turbine_count(g.capacity_kw, g.turbine_type, g.turbines)
+        if key not in per_kw:
+            per_kw[key] = wind.wind_kwh_per_kw(
+                weather, hub_height=g.hub_height_m, turbine_type=g.turbine_type,
+                roughness_length=g.roughness_length_m, losses_percent=g.losses_percent,
+                density_correction=g.density_correction, notes=notes)
+    except InputError as exc:
+        name = _WIND_FIELDS.get(exc.field, "turbine_type")
+        raise InputError(exc.reason, source=scenario.path,
+                         field=f"generators[{i}].{name}") from None
+    rating = wind.turbine_power_curve(g.turbine_type)[2]
+    return np.asarray(np.minimum(per_kw[key] * n * rating, g.capacity_kw), dtype=np.float64)
 
 
 #: hourly arrays per consumer a simulation holds at once (measured: 1,000
@@ -287,6 +347,41 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    index, weather, notes = scenario_weather(scenario, weather)
+    timings["weather"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    # The (R, T) arrays are built in the storage type of ``[options] dtype``
+    # so that ``sim.match`` needs no converted copies (float32 halves memory).
+    dtype = np.dtype(scenario.options.dtype)
+    gross, demand_notes = consumer_demand(scenario, index, weather, dtype=dtype)
+    savings = np.array([c.savings for c in scenario.consumers])
+    net = gross * (1.0 - savings).astype(dtype)[:, None]
+    notes += demand_notes
+    timings["demand"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    gen_notes: list[str] = []
+    generation = generator_output(scenario, weather, dtype=dtype, notes=gen_notes)
+    notes += list(dict.fromkeys(gen_notes))  # one note per distinct repair
+    timings["generation"] = time.perf_counter() - t0
+
+    must_run = np.full(len(index), scenario.grid.must_run_kw)
+    return Inputs(index=index, weather=weather, demand_gross=gross, demand=net,
+                  generation=generation, must_run=must_run, notes=notes, timings=timings,
+                  **equipment(scenario))
+
+
+def scenario_weather(scenario: Scenario, weather: pd.DataFrame | None = None):
+    """The year's hours, the weather (the scenario's source unless given) and
+    the notes saying where it came from, what was checked and repaired.
+
+    Returns
+    -------
+    index : pandas.DatetimeIndex (T,)
+    weather : pandas.DataFrame
+    notes : list of str
+    """
     reg = scenario.region
     index = calendar_index(reg.year, reg.timezone)
     check_memory(hourly_bytes(scenario, len(index)), f"{len(scenario.consumers):,} consumers "
@@ -315,28 +410,7 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     notes = [f"weather: {weather.attrs.get('source', 'given')}"]
     notes += [f"weather: {r}" for r in weather.attrs.get("repairs", [])]
     notes += [f"weather: {r}" for r in weather.attrs.get("checks", [])]
-    timings["weather"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    # The (R, T) arrays are built in the storage type of ``[options] dtype``
-    # so that ``sim.match`` needs no converted copies (float32 halves memory).
-    dtype = np.dtype(scenario.options.dtype)
-    gross, demand_notes = consumer_demand(scenario, index, weather, dtype=dtype)
-    savings = np.array([c.savings for c in scenario.consumers])
-    net = gross * (1.0 - savings).astype(dtype)[:, None]
-    notes += demand_notes
-    timings["demand"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    gen_notes: list[str] = []
-    generation = generator_output(scenario, weather, dtype=dtype, notes=gen_notes)
-    notes += list(dict.fromkeys(gen_notes))  # one note per distinct repair
-    timings["generation"] = time.perf_counter() - t0
-
-    must_run = np.full(len(index), scenario.grid.must_run_kw)
-    return Inputs(index=index, weather=weather, demand_gross=gross, demand=net,
-                  generation=generation, must_run=must_run, notes=notes, timings=timings,
-                  **equipment(scenario))
+    return index, weather, notes
 
 
 def equipment(scenario: Scenario) -> dict:
