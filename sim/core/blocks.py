@@ -25,6 +25,7 @@ sums are added in another order; tests check 1e-12 relative).
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,14 @@ import xarray as xr
 
 from sim.core import kernel
 from sim.core.dispatch import ANNUAL_DTYPE, CONSUMER_OUTPUTS, KERNEL_OUTPUTS
-from sim.core.engine import (DESCRIPTIONS, annual_frame, demand_shapes, equipment,
-                             generator_profiles, scenario_weather)
+from sim.core.engine import (
+    DESCRIPTIONS,
+    annual_frame,
+    demand_shapes,
+    equipment,
+    generator_profiles,
+    scenario_weather,
+)
 from sim.errors import InputError
 from sim.inputs.scenario import Scenario
 
@@ -49,6 +56,8 @@ FLOWS = ("demand", "onsite", "direct", "charge", "discharge", "export", "pooled"
          "community", "grid")
 #: block results added on a worker before they reach the client
 _REDUCE_GROUP = 16
+#: blocks submitted at a time (their results are gathered before the next)
+_WAVE = 64
 
 
 @dataclass
@@ -142,7 +151,7 @@ def simulate_blocks(scenario: Scenario, *, client=None, block_size: int = DEFAUL
         shared = cl.scatter(tables.shared(), broadcast=True)
         parts = tables.parts(block_size, select)
         t0 = time.perf_counter()
-        sums = _reduce(cl, cl.map(_phase_onsite, [shared] * len(parts), parts, pure=False))
+        sums = _in_waves(cl, _phase_onsite, parts, shared)
         timings["phase1"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         series = _pool(tables, sums[0], sums[1])
@@ -150,11 +159,13 @@ def simulate_blocks(scenario: Scenario, *, client=None, block_size: int = DEFAUL
         t0 = time.perf_counter()
         if select:
             _zarr_template(scenario, tables, select, store)
-        futures = cl.map(_phase_allocate, [shared] * len(parts), parts,
-                         [series["pool_factor"]] * len(parts),
-                         [series["community_factor"]] * len(parts),
-                         [str(store) if select else None] * len(parts), pure=False)
-        totals, flows, gross = _gather_allocations(cl, futures)
+        factors = cl.scatter((series["pool_factor"], series["community_factor"]),
+                             broadcast=True)
+        totals, gross = [], []
+        flows = _in_waves(cl, _phase_allocate, parts, shared, factors,
+                          str(store) if select else None, keep=(totals, gross))
+        totals = np.concatenate(totals)
+        gross = np.concatenate(gross)
         timings["phase3"] = time.perf_counter() - t0
     annual = annual_frame(scenario, gross[:, None], totals.view(ANNUAL_DTYPE)[:, 0])
     hourly = _region_dataset(scenario, tables, flows, series)
@@ -194,7 +205,7 @@ class RegionTables:
     def shared(self) -> dict:
         """What every task needs: the profiles and the options (sent once)."""
         return {"shapes": self.shapes, "profiles": self.profiles, "dtype": self.dtype,
-                **self.options}
+                "n_t": len(self.index), **self.options}
 
     def parts(self, block_size: int, select: dict) -> list[dict]:
         """One small dict per block of consumers: its rows of the tables and
@@ -255,29 +266,51 @@ def region_tables(scenario: Scenario, weather: pd.DataFrame | None = None) -> Re
         options=dict(options, community_kwh=eq["community_kwh"],
                      community_kw=eq["community_kw"],
                      share=bool(opt.share_onsite_surplus)),
-        notes=notes + [f"simulated in blocks of consumers on Dask"])
+        notes=notes + ["simulated in blocks of consumers on Dask"])
 
 
 def block_inputs(shared: dict, part: dict):
     """A block's demand after savings and on-site generation, (n, T) each,
-    and its annual gross demand (n,) [kWh] (as ``build_inputs`` computes them)."""
+    and its annual gross demand (n,) [kWh] (as ``build_inputs`` computes them).
+
+    The (n, T) arrays are this worker thread's reused buffers (see
+    :func:`_buffers`): valid until its next task.
+    """
     dtype = shared["dtype"]
     n = len(part["annual_kwh"])
-    n_t = shared["shapes"].shape[1] if len(shared["shapes"]) else shared["profiles"].shape[1]
-    gross = np.empty((n, n_t), dtype=dtype)
+    n_t = shared["n_t"]
+    gross, demand, onsite = _buffers(n, n_t, dtype, ("gross", "demand", "onsite"))
     for j in range(n):
         gross[j] = float(part["annual_kwh"][j]) * shared["shapes"][part["shape_of"][j]]
     gross_total = gross.sum(axis=1)
-    demand = gross * (1.0 - part["savings"]).astype(dtype)[:, None]
-    del gross
-    onsite = np.zeros((n, n_t), dtype=dtype)
+    np.multiply(gross, (1.0 - part["savings"]).astype(dtype)[:, None], out=demand)
+    onsite[...] = 0.0
     for p, s, r in zip(part["gen_profile"], part["gen_scale"], part["gen_row"]):
         onsite[r] += (shared["profiles"][p] * s).astype(dtype)
     return demand, onsite, gross_total
 
 
-def _phase_onsite(shared: dict, part: dict) -> np.ndarray:
-    """Task of phase 1: the block's hourly sums of exports and residuals (2, T)."""
+_LOCAL = threading.local()
+
+
+def _buffers(n, n_t, dtype, names):
+    """(n, T) arrays of ``dtype``, kept per worker thread and reused by its
+    next tasks: fresh pages cost a page fault each on first touch (on this
+    project's virtual machine ~5 s per GB), more than the kernel's work on
+    them. The first ``n`` rows of arrays sized for the largest block seen."""
+    pool = getattr(_LOCAL, "pool", None)
+    if pool is None or pool["key"] != (n_t, dtype) or pool["rows"] < n:
+        pool = _LOCAL.pool = {"key": (n_t, dtype), "rows": n, "arrays": {}}
+    arrays = pool["arrays"]
+    for name in names:
+        if name not in arrays:
+            arrays[name] = np.empty((pool["rows"], n_t), dtype=dtype)
+    return [arrays[name][:n] for name in names]
+
+
+def _phase_onsite(part: dict, shared: dict) -> tuple:
+    """Task of phase 1: the block's hourly sums of exports and residuals (2, T),
+    as a 1-tuple."""
     demand, onsite, _ = block_inputs(shared, part)
     n, n_t = demand.shape
     none = np.empty((0, n_t), dtype=demand.dtype)
@@ -289,23 +322,26 @@ def _phase_onsite(shared: dict, part: dict) -> np.ndarray:
                                    shared["sqrt_eta"], shared["soc_initial"], (none,) * 9,
                                    row_ok, True, unused, unused, False, totals)
     _check_rows(row_ok, part)
-    return np.stack(sums)
+    return (np.stack(sums),)
 
 
-def _phase_allocate(shared, part, pool_factor, community_factor, store):
+def _phase_allocate(part, shared, factors, store):
     """Task of phase 3: the block's per-consumer flows with the region's
-    factors. Returns its annual totals (n, 9), the hourly sums of
-    :data:`FLOWS` over its consumers (9, T) and its gross demand (n,)."""
+    factors ``(pool_factor, community_factor)``. Returns the hourly sums of
+    :data:`FLOWS` over its consumers (9, T), its annual totals (n, 9) and
+    its gross demand (n,)."""
+    pool_factor, community_factor = factors
     demand, onsite, gross = block_inputs(shared, part)
     n, n_t = demand.shape
-    outs = {name: np.zeros((n, n_t), dtype=demand.dtype) for name in KERNEL_OUTPUTS}
+    outs = dict(zip(KERNEL_OUTPUTS, _buffers(n, n_t, demand.dtype, KERNEL_OUTPUTS)))
     order = (outs["direct"], outs["charge"], outs["discharge"], outs["export"],
              outs["pooled"], outs["soc"], outs["pooled"], outs["community"], outs["grid"])
     row_ok = np.empty(n, dtype=np.bool_)
     totals = np.zeros((n, len(ANNUAL_DTYPE.names)))
     with _one_thread():
+        # Reused buffers: rows without a battery get their zeros written.
         kernel.onsite_phase(demand, onsite, part["battery_kwh"], part["battery_kw"],
-                            shared["sqrt_eta"], shared["soc_initial"], order, row_ok, True,
+                            shared["sqrt_eta"], shared["soc_initial"], order, row_ok, False,
                             pool_factor, community_factor, False, totals)
         kernel.split_phase(outs["pooled"], pool_factor, community_factor, outs["pooled"],
                            outs["community"], outs["grid"], totals)
@@ -314,7 +350,7 @@ def _phase_allocate(shared, part, pool_factor, community_factor, store):
     flows = np.stack([outs[name].sum(axis=0, dtype=np.float64) for name in FLOWS])
     if store is not None and part["write"]:
         _write_rows(store, part["write"], outs)
-    return totals, flows, gross
+    return flows, totals, gross
 
 
 def _check_rows(row_ok, part):
@@ -361,12 +397,30 @@ def _add_in_order(*arrays):
     return out
 
 
-def _reduce(client, futures):
-    """Sum of the blocks' (2, T) hourly sums, in block order: groups added on
-    the workers, the group sums on the client."""
-    groups = [client.submit(_add_in_order, *futures[i:i + _REDUCE_GROUP], pure=False)
-              for i in range(0, len(futures), _REDUCE_GROUP)]
-    return _add_in_order(*client.gather(groups))
+def _sum_of(*results):
+    """The hourly sums of a group of blocks (first item of each result), in order."""
+    return _add_in_order(*(r[0] for r in results))
+
+
+def _in_waves(client, task, parts, *args, keep=None):
+    """Run ``task(part, *args)`` for every part, a wave of blocks at a time so
+    that finished results never pile up on the workers; return the sum of
+    the results' first items (hourly sums), added in block order (groups on
+    the workers, the group sums here). With ``keep`` (two lists), the
+    results' second and third items are appended to them in block order."""
+    total = None
+    for w in range(0, len(parts), _WAVE):
+        futures = [client.submit(task, part, *args, pure=False)
+                   for part in parts[w:w + _WAVE]]
+        groups = [client.submit(_sum_of, *futures[i:i + _REDUCE_GROUP], pure=False)
+                  for i in range(0, len(futures), _REDUCE_GROUP)]
+        wave = _add_in_order(*client.gather(groups))
+        total = wave if total is None else total + wave
+        if keep is not None:
+            for r in client.gather(futures):
+                keep[0].append(r[1])
+                keep[1].append(r[2])
+    return total
 
 
 def _pool(tables: RegionTables, sum_export, sum_residual) -> dict:
@@ -380,24 +434,6 @@ def _pool(tables: RegionTables, sum_export, sum_residual) -> dict:
                       o["share"], o["community_kwh"], o["community_kw"], o["sqrt_eta"],
                       o["soc_initial"] * o["community_kwh"], *(s[n] for n in names))
     return s
-
-
-def _gather_allocations(client, futures):
-    """Per-consumer totals and gross demand in consumer order, and the
-    region's hourly flows (added in block order, in groups on the workers)."""
-    flows = [client.submit(_pick_flows, f, pure=False) for f in futures]
-    region = _reduce(client, flows)
-    totals, gross = [], []
-    for f in futures:  # in block order; each (n, 9) + (n,) is small
-        t, _, g = f.result()
-        totals.append(t)
-        gross.append(g)
-        f.release()
-    return np.concatenate(totals), region, np.concatenate(gross)
-
-
-def _pick_flows(result):
-    return result[1]
 
 
 def _selection(scenario: Scenario, ids, store) -> dict:

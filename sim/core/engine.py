@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim.physics import demand as demand_mod
 from sim.core.dispatch import ANNUAL_TOTALS, CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
 from sim.errors import InputError
 from sim.io import check_memory
 from sim.inputs.scenario import Scenario
+from sim.physics import demand as demand_mod
 
 UNITS = {name: "kWh" for name in CONSUMER_OUTPUTS + HOURLY_OUTPUTS}
 DESCRIPTIONS = {

@@ -256,7 +256,7 @@ def _finish_row(r, slot, battery, demand, onsite, outs, scratch, pool_factor,
     """Annual totals of row ``r`` (its outputs still in cache) and, with
     ``split``, phase 3 for it: pooled, community and grid from its residual
     and the hourly factors (:func:`split_residual`)."""
-    direct, charge, discharge, export, resid, soc, pooled, community, grid = outs
+    direct, charge, discharge, export, resid, _soc, pooled, community, grid = outs
     k = slot * _N_SCRATCH
     totals[r, 0] = _total(demand[r])
     totals[r, 1] = _total(onsite[r])
