@@ -141,11 +141,12 @@ _C_CHARGE, _C_DISCHARGE, _ON_CHARGE, _ON_DISCHARGE, _UNATTRIBUTED = range(5)
 def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
                discharge, export, residual, pool_factor, community_factor, spill,
                community_charge, community_discharge, sqrt_eta, soc0_r, soc0_c,
-               share_onsite_surplus, ledger, table, totals):
+               share_onsite_surplus, ledger, table, totals, src, share):
     """In-kernel equivalent of :func:`sim.core.accounting.attribute` for one case.
 
     Writes ``ledger`` (G, R), ``table`` (G, len(TABLE_FIELDS)) and ``totals``
-    (len(TOTAL_FIELDS),) [kWh/yr].
+    (len(TOTAL_FIELDS),) [kWh/yr]; ``src`` (G, T) and ``share`` (T, G) are
+    work buffers (overwritten).
     """
     ledger[:, :] = 0.0
     table[:, :] = 0.0
@@ -155,7 +156,7 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
         for t in range(gen_s.shape[1]):
             acc += gen_s[g, t]
         table[g, _GENERATED] = acc
-    src = _offsite_inflow(gen_s, site_index)
+    _offsite_inflow(gen_s, site_index, src)
     for r in range(direct.shape[0]):
         gens = site_gens[site_ptr[r]:site_ptr[r + 1]]
         frac, in_g = _onsite_split(gen_s, gens, onsite[r], direct[r], charge[r], export[r],
@@ -165,7 +166,7 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
         for j in range(gens.shape[0]):
             g = gens[j]
             ledger[g, r] += table[g, _DIRECT] + table[g, _BATTERY]
-    share = _pool_share(src)
+    _pool_share(src, share)
     comp = _community_battery(community_charge, community_discharge, share, sqrt_eta,
                               soc0_c, table, totals)
     _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp, ledger,
@@ -173,15 +174,14 @@ def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
 
 
 @nb.njit(**_JIT)
-def _offsite_inflow(gen_s, site_index):
-    """(G, T) pool inflow by source with the off-site generators' output filled in [kWh]."""
+def _offsite_inflow(gen_s, site_index, src):
+    """``src`` (G, T): pool inflow by source with the off-site generators'
+    output filled in, zeros elsewhere [kWh]."""
     n_g, n_t = gen_s.shape
-    src = np.zeros((n_g, n_t))
     for g in range(n_g):
-        if site_index[g] < 0:
-            for t in range(n_t):
-                src[g, t] = gen_s[g, t]
-    return src
+        off = site_index[g] < 0
+        for t in range(n_t):
+            src[g, t] = gen_s[g, t] if off else 0.0
 
 
 @nb.njit(**_JIT)
@@ -248,18 +248,16 @@ def _onsite_battery(gens, frac, in_g, charge, discharge, sqrt_eta, s0, table, to
 
 
 @nb.njit(**_JIT)
-def _pool_share(src):
-    """Each source's share of the pool in each hour: (T, G) [-] from (G, T) [kWh]."""
+def _pool_share(src, share):
+    """``share`` (T, G): each source's share of the pool in each hour [-] from
+    ``src`` (G, T) [kWh]."""
     n_g, n_t = src.shape
-    share = np.zeros((n_t, n_g))
     for t in range(n_t):
         p = 0.0
         for g in range(n_g):
             p += src[g, t]
-        if p > 0.0:
-            for g in range(n_g):
-                share[t, g] = src[g, t] / p
-    return share
+        for g in range(n_g):
+            share[t, g] = src[g, t] / p if p > 0.0 else 0.0
 
 
 @nb.njit(**_JIT)
@@ -352,22 +350,57 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     table : (G, 11) out, per generator balance (:data:`TABLE_FIELDS`)
     totals : (5,) out, attribution totals (:data:`TOTAL_FIELDS`)
     """
+    n_g, n_t = generation.shape
+    ws = _workspace(demand_gross.shape[0], n_g, n_t)
+    _run_case_in(ws, demand_gross, generation, site_index, site_gens, site_ptr,
+                 demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
+                 community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
+                 consumer_out, region_out, ledger, table, totals)
+
+
+@nb.njit(**_JIT)
+def _workspace(n_r, n_g, n_t):
+    """Work buffers of one case, reused by the next cases of the same thread:
+    (R, T) ``demand, onsite, direct, charge, discharge, export, residual``,
+    (G, T) ``gen_s, src``, (T, G) ``share``, twelve (T,) hourly series and (R,)
+    initial states. Allocating them for every case cost page faults
+    (~1,800 per demo case) that took as long as the matching itself."""
+    rt = np.empty((7, n_r, n_t))
+    gt = np.empty((2, n_g, n_t))
+    share = np.empty((n_t, n_g))
+    hours = np.empty((12, n_t))
+    soc0 = np.empty(n_r)
+    return rt, gt, share, hours, soc0
+
+
+@nb.njit(**_JIT)
+def _run_case_in(ws, demand_gross, generation, site_index, site_gens, site_ptr,
+                 demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
+                 community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
+                 consumer_out, region_out, ledger, table, totals):
+    """:func:`run_case` in the work buffers ``ws`` (from :func:`_workspace`)."""
+    rt, gt, share, hours, soc0_r = ws
+    demand, onsite, direct, charge, discharge, export, residual = (
+        rt[0], rt[1], rt[2], rt[3], rt[4], rt[5], rt[6])
+    gen_s, src = gt[0], gt[1]
+    (offsite, must_run, soc, sum_export, sum_residual, pool, pool_factor,
+     community_factor, community_charge, community_discharge, community_soc, spill) = (
+        hours[0], hours[1], hours[2], hours[3], hours[4], hours[5], hours[6], hours[7],
+        hours[8], hours[9], hours[10], hours[11])
+    _scaled_supply(generation, gen_scale, site_index, gen_s, onsite, offsite)
     n_r, n_t = demand_gross.shape
-    gen_s, onsite, offsite = _scaled_supply(generation, gen_scale, site_index, n_r)
-    demand = np.empty((n_r, n_t))
     for r in range(n_r):
         f = demand_factor[r]
         for t in range(n_t):
             demand[r, t] = demand_gross[r, t] * f
-    soc0_r = np.empty(n_r)
-    for r in range(n_r):
         soc0_r[r] = soc_initial * battery_kwh[r]
-    direct, charge, discharge, export, residual, sum_export, sum_residual = _onsite_rows(
-        demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0_r)
-    must_run = np.full(n_t, must_run_kw)
-    (pool, pool_factor, community_factor, community_charge, community_discharge,
-     spill) = _pool(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
-                    community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh)
+    _onsite_rows(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0_r, direct,
+                 charge, discharge, export, residual, soc, sum_export, sum_residual)
+    must_run[:] = must_run_kw
+    pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
+               community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh,
+               pool, pool_factor, community_factor, community_charge,
+               community_discharge, community_soc, spill)
     _consumer_sums(demand, onsite, direct, charge, discharge, export, residual,
                    pool_factor, community_factor, consumer_out)
     _region_sums(offsite, pool, spill, community_charge, community_discharge, must_run,
@@ -375,16 +408,16 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge, discharge,
                export, residual, pool_factor, community_factor, spill, community_charge,
                community_discharge, sqrt_eta, soc0_r, soc_initial * community_kwh,
-               share_onsite_surplus, ledger, table, totals)
+               share_onsite_surplus, ledger, table, totals, src, share)
 
 
 @nb.njit(**_JIT)
-def _scaled_supply(generation, gen_scale, site_index, n_r):
-    """Generator outputs times their scale (G, T), summed on site (R, T) and off site (T,) [kWh]."""
+def _scaled_supply(generation, gen_scale, site_index, gen_s, onsite, offsite):
+    """Generator outputs times their scale into ``gen_s`` (G, T), summed on site
+    into ``onsite`` (R, T) and off site into ``offsite`` (T,) [kWh]."""
     n_g, n_t = generation.shape
-    onsite = np.zeros((n_r, n_t))
-    offsite = np.zeros(n_t)
-    gen_s = np.empty((n_g, n_t))
+    onsite[:, :] = 0.0
+    offsite[:] = 0.0
     for g in range(n_g):
         s = gen_scale[g]
         r = site_index[g]
@@ -396,48 +429,20 @@ def _scaled_supply(generation, gen_scale, site_index, n_r):
         else:
             for t in range(n_t):
                 offsite[t] += gen_s[g, t]
-    return gen_s, onsite, offsite
 
 
 @nb.njit(**_JIT)
-def _onsite_rows(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0):
-    """Phase 1 of the kernel for every consumer (:func:`sim.core.kernel.onsite_row`):
-    (R, T) direct, charge, discharge, export, residual and the (T,) sums of export
-    and residual [kWh]."""
-    n_r, n_t = demand.shape
-    direct = np.empty((n_r, n_t))
-    charge = np.empty((n_r, n_t))
-    discharge = np.empty((n_r, n_t))
-    export = np.empty((n_r, n_t))
-    residual = np.empty((n_r, n_t))
-    soc = np.empty(n_t)
-    sum_export = np.zeros(n_t)
-    sum_residual = np.zeros(n_t)
-    for r in range(n_r):
+def _onsite_rows(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0, direct, charge,
+                 discharge, export, residual, soc, sum_export, sum_residual):
+    """Phase 1 of the kernel for every consumer (:func:`sim.core.kernel.onsite_row`)
+    into (R, T) ``direct, charge, discharge, export, residual`` and the (T,) sums
+    of export and residual [kWh] (``soc`` (T,) is scratch)."""
+    sum_export[:] = 0.0
+    sum_residual[:] = 0.0
+    for r in range(demand.shape[0]):
         _onsite(demand[r], onsite[r], battery_kwh[r], battery_kw[r], sqrt_eta, soc0[r],
                 direct[r], charge[r], discharge[r], export[r], residual[r], soc,
                 sum_export, sum_residual)
-    return direct, charge, discharge, export, residual, sum_export, sum_residual
-
-
-@nb.njit(**_JIT)
-def _pool(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
-          community_kwh, community_kw, sqrt_eta, community_soc0):
-    """Phase 2 of the kernel (:func:`sim.core.kernel.pool_hours`): (T,) pool,
-    pool and community factors, community charge and discharge, spill."""
-    n_t = offsite.shape[0]
-    pool = np.empty(n_t)
-    pool_factor = np.empty(n_t)
-    community_factor = np.empty(n_t)
-    community_charge = np.empty(n_t)
-    community_discharge = np.empty(n_t)
-    community_soc = np.empty(n_t)
-    spill = np.empty(n_t)
-    pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
-               community_kwh, community_kw, sqrt_eta, community_soc0,
-               pool, pool_factor, community_factor, community_charge,
-               community_discharge, community_soc, spill)
-    return pool, pool_factor, community_factor, community_charge, community_discharge, spill
 
 
 @nb.njit(**_JIT)
@@ -483,8 +488,9 @@ def _region_sums(offsite, pool, spill, community_charge, community_discharge, mu
 def batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
                  demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
-                 consumer_out, region_out, ledger, table, totals):
-    """:func:`run_case` for C cases, parallel over cases (``prange``).
+                 consumer_out, region_out, ledger, table, totals, n_spans):
+    """:func:`run_case` for C cases, parallel over ``n_spans`` spans of cases
+    (``prange``; one per thread).
 
     Per-case arguments carry a leading case axis: ``demand_factor, battery_kwh,
     battery_kw`` (C, R), ``gen_scale`` (C, G), ``community_kwh, community_kw,
@@ -492,12 +498,18 @@ def batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
     ``region_out`` (C, 6), ``ledger`` (C, G, R), ``table`` (C, G, 11),
     ``totals`` (C, 5).
     """
-    for c in nb.prange(demand_factor.shape[0]):
-        run_case(demand_gross, generation, site_index, site_gens, site_ptr,
-                 demand_factor[c], gen_scale[c], battery_kwh[c], battery_kw[c],
-                 community_kwh[c], community_kw[c], must_run_kw[c], sqrt_eta[c],
-                 soc_initial, share_onsite_surplus, consumer_out[c], region_out[c],
-                 ledger[c], table[c], totals[c])
+    # One contiguous span of cases per thread, each with its own work buffers
+    # reused from case to case (cases cost the same, so spans stay even).
+    n_c = demand_factor.shape[0]
+    n_g, n_t = generation.shape
+    for k in nb.prange(n_spans):
+        ws = _workspace(demand_gross.shape[0], n_g, n_t)
+        for c in range(k * n_c // n_spans, (k + 1) * n_c // n_spans):
+            _run_case_in(ws, demand_gross, generation, site_index, site_gens, site_ptr,
+                         demand_factor[c], gen_scale[c], battery_kwh[c], battery_kw[c],
+                         community_kwh[c], community_kw[c], must_run_kw[c], sqrt_eta[c],
+                         soc_initial, share_onsite_surplus, consumer_out[c],
+                         region_out[c], ledger[c], table[c], totals[c])
 
 
 def site_groups(site_index: np.ndarray, n_r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -554,6 +566,7 @@ def run_batch(demand_gross, generation, site_index, *, demand_factor, gen_scale,
                      demand_factor, gen_scale, f8(battery_kwh), f8(battery_kw),
                      f8(community_kwh), f8(community_kw), f8(must_run_kw),
                      np.sqrt(f8(efficiency)), float(soc_initial),
-                     bool(share_onsite_surplus), consumer, region, ledger, table, totals)
+                     bool(share_onsite_surplus), consumer, region, ledger, table, totals,
+                     min(n_c, nb.get_num_threads()))
     return {"consumer": consumer, "region": region, "ledger": ledger, "table": table,
             "totals": totals}
