@@ -51,7 +51,9 @@ def region_dict(n_consumers: int, *, dtype: str = "float32", seed: int = 0) -> d
     total = sum(c["annual_kwh"] for c in consumers)
     generators.append({"id": "solar_farm", "kind": "pv", "capacity_kw": total / 1_200 * 0.4,
                        "tilt": 15})
-    generators.append({"id": "wind", "kind": "wind", "capacity_kw": total / 2_500 * 0.2,
+    # whole E-53/800 turbines (the wind model refuses a fraction of one)
+    turbines = max(1, round(total / 2_500 * 0.2 / 800))
+    generators.append({"id": "wind", "kind": "wind", "capacity_kw": 800.0 * turbines,
                        "turbine_type": "E-53/800", "hub_height_m": 60})
     storage.append({"id": "community_battery", "site": "community",
                     "capacity_kwh": total / 8760 * 2, "power_kw": total / 8760 / 2})

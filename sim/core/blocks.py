@@ -95,18 +95,29 @@ class RegionResult:
 
     @property
     def kpis(self) -> dict[str, float]:
-        """Region totals [kWh] and shares [-], as :attr:`sim.Result.kpis`."""
+        """Region totals [kWh] and shares [-], as :attr:`sim.Result.kpis`.
+
+        ``waste_plastic_delivered`` needs the hourly ledger of every consumer
+        (:mod:`sim.core.accounting`), which block runs do not keep: it is 0
+        when no waste plant has a plastic share, else NaN (and so is
+        ``hourly_matched_share``).
+        """
         a = self.annual
         h = self.hourly
         demand = float(a["demand"].sum())
         generation = float(h["onsite"].sum() + h["offsite"].sum())
         delivered = float(a["renewable"].sum())
+        plastic_gen = float(self.hourly.attrs.get("waste_plastic_generated_kwh", 0.0))
+        plastic_del = 0.0 if plastic_gen == 0.0 else float("nan")
         share = self.scenario.options.share_onsite_surplus
+        ok = demand > 0
         return {
             "demand": demand, "savings": float(a["savings"].sum()),
             "generation": generation, "renewable_delivered": delivered,
-            "hourly_matched_share": delivered / demand if demand > 0 else float("nan"),
-            "annual_netting_share": generation / demand if demand > 0 else float("nan"),
+            "waste_plastic_generated": plastic_gen, "waste_plastic_delivered": plastic_del,
+            "hourly_matched_share": (delivered - plastic_del) / demand if ok else float("nan"),
+            "annual_netting_share": (generation - plastic_gen) / demand if ok
+            else float("nan"),
             "self_consumed": float(a["direct"].sum() + a["discharge"].sum()),
             "pooled": float(a["pooled"].sum()), "community": float(a["community"].sum()),
             "grid": float(a["grid"].sum()), "spill": float(h["spill"].sum()),
@@ -201,6 +212,7 @@ class RegionTables:
     must_run: np.ndarray
     options: dict
     notes: list[str]
+    plastic_kwh: float = 0.0
 
     def shared(self) -> dict:
         """What every task needs: the profiles and the options (sent once)."""
@@ -242,7 +254,13 @@ def region_tables(scenario: Scenario, weather: pd.DataFrame | None = None) -> Re
                              field=f"consumers[{i}].meter_file")
     dtype = np.dtype(scenario.options.dtype)
     shapes, shape_of = demand_shapes(scenario, index, weather)
-    profiles, gen_profile, gen_scale = generator_profiles(scenario, weather)
+    gen_notes: list[str] = []
+    profiles, gen_profile, gen_scale = generator_profiles(scenario, weather, notes=gen_notes)
+    notes = notes + list(dict.fromkeys(gen_notes))
+    # the plastic share of waste power (問31), generated [kWh/yr]
+    plastic = sum((1.0 - g.biomass_ratio) * float((profiles[gen_profile[i]] * gen_scale[i])
+                                                  .astype(dtype).sum(dtype=np.float64))
+                  for i, g in enumerate(scenario.generators) if g.kind == "waste")
     eq = equipment(scenario)
     site = eq["site_index"]
     # Off-site output as in ``Inputs.offsite``: generator rows in the storage
@@ -266,7 +284,7 @@ def region_tables(scenario: Scenario, weather: pd.DataFrame | None = None) -> Re
         options=dict(options, community_kwh=eq["community_kwh"],
                      community_kw=eq["community_kw"],
                      share=bool(opt.share_onsite_surplus)),
-        notes=notes + ["simulated in blocks of consumers on Dask"])
+        notes=notes + ["simulated in blocks of consumers on Dask"], plastic_kwh=plastic)
 
 
 def block_inputs(shared: dict, part: dict):
@@ -503,5 +521,6 @@ def _region_dataset(scenario, tables, flows, series) -> xr.Dataset:
     ds["time"].attrs.update(timezone=scenario.region.timezone,
                             description="start of the hour (local time)")
     ds.attrs.update(region=scenario.region.name, year=scenario.region.year,
-                    timezone=scenario.region.timezone)
+                    timezone=scenario.region.timezone,
+                    waste_plastic_generated_kwh=float(tables.plastic_kwh))
     return ds

@@ -31,7 +31,7 @@ def region(n, seed=1):
             storage.append({"id": f"b{i}", "site": f"c{i}", "capacity_kwh": 5.0,
                             "power_kw": 2.5})
     generators += [{"id": "farm", "kind": "pv", "capacity_kw": 40.0 * n / 100, "tilt": 15},
-                   {"id": "wind", "kind": "wind", "capacity_kw": 30.0 * n / 100,
+                   {"id": "wind", "kind": "wind", "capacity_kw": 800.0,
                     "turbine_type": "E-53/800", "hub_height_m": 60}]
     storage.append({"id": "cb", "site": "community", "capacity_kwh": 3.0 * n,
                     "power_kw": 1.0 * n})
