@@ -27,6 +27,8 @@ from sim.inputs.scenario import Scenario
 from sim.physics import demand as demand_mod
 
 UNITS = {name: "kWh" for name in CONSUMER_OUTPUTS + HOURLY_OUTPUTS}
+#: per-consumer hourly flows the ledger (sim.core.accounting) needs
+LEDGER_FLOWS = ("direct", "charge", "discharge", "export", "pooled", "community", "soc")
 DESCRIPTIONS = {
     "demand": "demand after savings",
     "onsite": "on-site renewable generation",
@@ -664,12 +666,17 @@ def waste_plastic(result: Result) -> tuple[float, float]:
     問31 counts only ``generation × biomass_ratio`` of a waste plant as renewable
     (再エネ); the plastic rest is 再エネ等 and is left out of the renewable shares.
     Delivered energy is traced to the waste plants by the ledger
-    (:mod:`sim.core.accounting`), computed only when a plant has plastic.
+    (:mod:`sim.core.accounting`), computed only when a plant has plastic. A
+    result without the hourly flows the ledger needs (``simulate(outputs=
+    "annual")``) cannot trace it: delivered is then NaN.
     """
     gens = result.scenario.generators
     plastic = np.array([1.0 - g.biomass_ratio if g.kind == "waste" else 0.0 for g in gens])
     if not gens or not plastic.any():
         return 0.0, 0.0
+    if not all(name in result.hourly for name in LEDGER_FLOWS):
+        generated = result.hourly["generation"].values.sum(axis=1, dtype=np.float64)
+        return float(plastic @ generated), float("nan")
     cached = result.__dict__.get("_waste_plastic")
     if cached is not None and cached[0] is result.hourly:  # kpis are read more than once
         return cached[1]

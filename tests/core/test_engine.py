@@ -200,7 +200,17 @@ def test_annual_only_simulate_gives_the_annual_totals_of_the_hourly_run(demo_res
     light = sim.simulate(sc, outputs="annual")
     assert "grid" not in light.hourly and "demand" in light.hourly
     pd.testing.assert_frame_equal(light.annual, demo_result.annual, check_exact=True)
-    assert light.kpis == demo_result.kpis
+    # Without hourly flows the plastic share of waste power (問31) cannot be
+    # traced to consumers: the figures that need it are NaN, the rest equal.
+    traced = ("waste_plastic_delivered", "hourly_matched_share")
+    want = demo_result.kpis
+    got = light.kpis
+    assert want["waste_plastic_generated"] > 0
+    for key, value in want.items():
+        if key in traced:
+            assert np.isnan(got[key]), key
+        else:
+            assert got[key] == pytest.approx(value, rel=1e-12), key
     ds = demo_result.hourly
     for name in ("demand", "onsite", "direct", "charge", "discharge", "export", "pooled",
                  "community", "grid"):
