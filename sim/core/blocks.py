@@ -1,6 +1,6 @@
 """Regions larger than memory: the kernel's three phases on blocks of consumers.
 
-The kernel (design.md section 4, :mod:`sim.core.kernel`) couples consumers
+The kernel (docs/design.md section 4, :mod:`sim.core.kernel`) couples consumers
 only through two hourly sums (exports and residuals) and, back, through two
 hourly factors (pool and community shares of each residual). So a region of
 any size runs as
