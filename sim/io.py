@@ -264,7 +264,8 @@ def _new_partial(target: Path) -> Path:
         return tmp
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a lock or partial folder's owner)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -292,7 +293,7 @@ def remove_stale_partials(target: str | Path) -> list[Path]:
         for p in target.parent.glob(pattern):
             m = read_marker(p) if p.is_dir() and not p.is_symlink() else None
             if (m is None or m.get("host") != socket.gethostname()
-                    or _pid_alive(int(m.get("pid", 0)))):
+                    or pid_alive(int(m.get("pid", 0)))):
                 continue
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)

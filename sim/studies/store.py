@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import InputError
+from sim.io import pid_alive
 
 #: keys every stored chunk carries beside its arrays
 IDENTITY_KEY, CHECKSUM_KEY = "__identity__", "__checksum__"
@@ -57,16 +58,6 @@ def checksum(data: dict[str, np.ndarray]) -> str:
 
 _HELD: dict[tuple[str, int], list] = {}  # (folder, thread) -> [fd, depth, note]
 _HELD_GUARD = threading.Lock()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _holder(text: str) -> tuple[int, str]:
@@ -103,7 +94,7 @@ def _acquire(folder: Path) -> tuple[int, str | None]:
             continue
         pid, host = _holder(os.pread(fd, 4096, 0).decode(errors="replace"))
         me = socket.gethostname()
-        if pid and pid != os.getpid() and host == me and _pid_alive(pid):
+        if pid and pid != os.getpid() and host == me and pid_alive(pid):
             os.close(fd)  # a file system without working locks: trust the pid
             raise InputError(f"another sweep (process {pid}) is writing into this folder; "
                              f"wait for it to finish or choose another -o", source=folder)
