@@ -184,6 +184,8 @@ def test_fifo_and_device_data_files_refused(tmp_path):
     from sim.inputs.meter import read_meter
     from sim.inputs.weather import load_weather
     from sim.studies.future import load_projection
+    from sim.core.engine import calendar_index
+    from sim.physics.demand import read_shape_file
     from sim.studies.sweep import make_cases
 
     fifo = tmp_path / "data.csv"
@@ -200,6 +202,8 @@ def test_fifo_and_device_data_files_refused(tmp_path):
                                     source=tmp_path / "sc.toml")
             with pytest.raises(InputError, match="FIFO|device"):
                 make_cases(sc)
+            with pytest.raises(InputError, match="FIFO|device"):  # a consumer's own shape
+                read_shape_file(path, calendar_index(2023))
     sc = scenario_from_dict(_data(sweep={"mode": "table", "table": str(tmp_path)}),
                             source=tmp_path / "sc.toml")
     with pytest.raises(InputError, match="is a folder"):

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.io import check_input_file
 from sim.inputs.paths import PROFILES
 
 __all__ = [
@@ -666,6 +667,7 @@ def read_shape_file(path, index) -> np.ndarray:
         Missing file, a row that is not a number >= 0, a wrong row count.
     """
     index = _check_index(index)
+    check_input_file(path, "shape file")  # a regular file of a sane size (FIFO: refused)
     try:
         df = pd.read_csv(path, header=None, dtype=str, comment="#")
     except FileNotFoundError:
