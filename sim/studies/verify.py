@@ -188,7 +188,7 @@ def _evaluation(result) -> tuple[dict, str]:
             "not available)"
     figures = {k: (float("nan") if v is None else v)
                for k, v in evaluate(result).to_dict().items()}
-    return figures, "sim.programme.evaluate"
+    return figures, "sim.evaluate"
 
 
 # --------------------------------------------------------------------------
