@@ -299,14 +299,25 @@ def _community_battery(community_charge, community_discharge, share, sqrt_eta, s
 def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp, ledger,
                      table):
     """Pooled and community energy of each consumer by source (ledger), and the
-    ``pooled``, ``community``, ``spilled`` columns."""
+    ``pooled``, ``community``, ``spilled`` columns.
+
+    Each hour touches only the consumers that draw on the pool and the sources
+    with a non-zero share of it (most rooftop PV exports nothing in most hours):
+    the skipped terms are exact zeros, so the ledger is the same to the bit as
+    the full hours x consumers x generators loop, in a fraction of the time.
+    """
     n_r, n_t = residual.shape
     n_g = share.shape[1]
+    rows = np.empty(n_r, dtype=np.int64)
+    pls = np.empty(n_r)
+    cms = np.empty(n_r)
+    gens = np.empty(n_g, dtype=np.int64)
     for t in range(n_t):
         f = pool_factor[t]
         cf = community_factor[t]
         pl_t = 0.0
         cm_t = 0.0
+        n_rows = 0
         for r in range(n_r):
             res = residual[r, t]
             pl = res * f
@@ -314,8 +325,23 @@ def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp
             pl_t += pl
             cm_t += cm
             if pl > 0.0 or cm > 0.0:
-                for g in range(n_g):
-                    ledger[g, r] += pl * share[t, g] + cm * comp[t, g]
+                rows[n_rows] = r
+                pls[n_rows] = pl
+                cms[n_rows] = cm
+                n_rows += 1
+        n_gens = 0
+        if n_rows > 0:
+            for g in range(n_g):
+                if share[t, g] != 0.0 or comp[t, g] != 0.0:
+                    gens[n_gens] = g
+                    n_gens += 1
+        # g outer, consumers inner: one ledger row (R,) stays in cache
+        for j in range(n_gens):
+            g = gens[j]
+            s = share[t, g]
+            c = comp[t, g]
+            for i in range(n_rows):
+                ledger[g, rows[i]] += pls[i] * s + cms[i] * c
         sp = spill[t]
         for g in range(n_g):
             table[g, _POOLED] += pl_t * share[t, g]
