@@ -181,9 +181,10 @@ def many_consumers(n: int) -> dict:
     data["grid"]["must_run_kw"] = total / 8760 * 0.15
     data["optimize"] = {
         "objective": "annualised_cost", "constraints": ["hourly_matched_share >= 0.6"],
-        # a budget of 12 candidates: at ~1 min per candidate (the batch kernel's
-        # ledger loop is O(hours × consumers × generators)) more does not fit a
-        # benchmark run; raise it once that loop is faster
+        # a budget of 12 candidates, measured under heavy load at ~1 min each
+        # before the sparse pool-ledger loop (now ~1 s per case single-threaded
+        # on the same region); the time to optimum with a larger budget is not
+        # measured yet
         "seed": 0, "popsize": 2, "generations": 1, "marginal": False,
         "variables": [
             {"name": "rooftop_scale", "target": "generators[owner=private].scale",
