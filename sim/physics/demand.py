@@ -670,8 +670,6 @@ def read_shape_file(path, index) -> np.ndarray:
     check_input_file(path, "shape file")  # a regular file of a sane size (FIFO: refused)
     try:
         df = pd.read_csv(path, header=None, dtype=str, comment="#")
-    except FileNotFoundError:
-        raise InputError("shape file not found", source=path) from None
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read shape CSV ({exc})", source=path) from None
     col = df.iloc[:, -1]
