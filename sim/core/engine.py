@@ -348,6 +348,12 @@ def build_inputs(scenario: Scenario, *, weather: pd.DataFrame | None = None) -> 
     Inputs
     """
     timings: dict[str, float] = {}
+    # The in-memory path holds (R, T) arrays: refuse before reading anything.
+    # (Consumer blocks, sim.core.blocks, share scenario_weather but never hold
+    # them, so the check lives here and not there.)
+    n_hours = len(calendar_index(scenario.region.year, scenario.region.timezone))
+    check_memory(hourly_bytes(scenario, n_hours), f"{len(scenario.consumers):,} consumers "
+                 f"× {n_hours:,} h", source=scenario.path, field="consumers")
     t0 = time.perf_counter()
     index, weather, notes = scenario_weather(scenario, weather)
     timings["weather"] = time.perf_counter() - t0
@@ -386,8 +392,6 @@ def scenario_weather(scenario: Scenario, weather: pd.DataFrame | None = None):
     """
     reg = scenario.region
     index = calendar_index(reg.year, reg.timezone)
-    check_memory(hourly_bytes(scenario, len(index)), f"{len(scenario.consumers):,} consumers "
-                 f"× {len(index):,} h", source=scenario.path, field="consumers")
     if weather is None:
         from sim.inputs import weather as weather_mod
 

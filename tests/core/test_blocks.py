@@ -105,3 +105,14 @@ def test_existing_store_and_unknown_consumer_are_refused(client, tmp_path):
     with pytest.raises(InputError, match="'nobody'"):
         simulate_blocks(sc, client=client, hourly_consumers=["nobody"],
                         store=tmp_path / "new.zarr")
+
+
+def test_blocks_are_not_refused_by_the_in_memory_check(client, monkeypatch):
+    """The million-consumer path: (R, T) arrays are never held, so the memory
+    check of the in-memory path (which refuses this region) must not stop it."""
+    sc = region(200)
+    monkeypatch.setenv("GXSIM_MEMORY_MB", "5")
+    with pytest.raises(InputError, match="would need about"):
+        sim.simulate(sc)
+    res = simulate_blocks(sc, client=client, block_size=100)
+    assert len(res.annual) == 200 and res.annual["demand"].sum() > 0
