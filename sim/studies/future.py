@@ -85,6 +85,7 @@ from sim.errors import InputError
 from sim.io import check_input_file
 from sim.inputs.paths import PROFILES
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.programme.evaluate import evaluate
 from sim.programme.score import future_request, load_rubric
 from sim.programme.study_figures import VARIABLES, VARIANTS
 
@@ -344,9 +345,9 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         Hourly weather of the base year (as for :func:`sim.simulate`).
     use_evaluate : bool, default True
         Take the programme's figures (balance, 自家消費率, 地産地消率, CO2,
-        payback) from :func:`sim.evaluate` when it is available; otherwise
-        (or when False) compute the balance and the two rates from the result
-        directly and leave CO2 and payback as NaN, with a note.
+        payback) from :func:`sim.evaluate`. False (quicker, for tests and
+        exploration) computes the balance and the two rates from the result
+        directly and leaves CO2 and payback as NaN.
     keep_results : bool, default False
         Keep every year's :class:`sim.Result` in ``study.results``.
     inputs : sim.core.engine.Inputs, optional
@@ -373,7 +374,7 @@ def future(scenario: Scenario | str | Path, *, years=None, variants=None,
         notes.append("projection: profiles/population/projections.csv — ESTIMATES from "
                      "national/prefectural IPSS rates, not IPSS municipal figures "
                      "(see profiles/population/README.md)")
-    evaluate_fn = _evaluator(use_evaluate, notes)
+    evaluate_fn = evaluate if use_evaluate else None
     consumers = _consumer_rules(scenario, table, years + [base_year])
     timings["projection"] = time.perf_counter() - t0
 
@@ -413,19 +414,6 @@ def _study_years(spec, years, variants, base_year: int) -> tuple[list[int], list
             raise InputError(f"expected variants among {', '.join(VARIANTS)}, got {v!r}",
                              field="variants")
     return years, variants
-
-
-def _evaluator(use_evaluate: bool, notes: list[str]):
-    """:func:`sim.programme.evaluate.evaluate` if wanted and importable, else None (noted)."""
-    if not use_evaluate:
-        return None
-    try:
-        from sim.programme.evaluate import evaluate as evaluate_fn  # issue 3
-    except ImportError:
-        notes.append("sim.programme.evaluate is not available: balance and rates computed from "
-                      "the result directly; CO2 reduction and payback left as NaN")
-        return None
-    return evaluate_fn
 
 
 def _check_plants(scenario, plants, table, years, base_year, notes) -> None:
