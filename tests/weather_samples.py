@@ -1,4 +1,4 @@
-"""Writers of MADE-UP weather files in the JMA download and METPV-11 layouts.
+"""Writers of MADE-UP weather files in the JMA download and METPV-11/-20 layouts.
 
 Every value these write is made up (taken from gxsim's synthetic year); the
 files only follow the published layouts so that the readers can be tested.
@@ -62,12 +62,29 @@ def write_jma_csv(weather, path, *, station="架空島", radiation=True,
     return path
 
 
-def write_metpv(weather, path, *, site=("99999", "MADEUP ISLAND", 27.37,
-                                        128.57, 20.0), drop_days=0):
-    """Write a common-year JST ``weather`` as a METPV-11 file (made up).
+def _metpv_day_line(code, d, col11, vals, summed):
+    """One 160-character METPV day line (made-up values, published layout)."""
+    hourly = "".join(f"{x:4d}{1 if x == 0 else 8}" for x in vals)
+    total = int(vals.sum()) if summed else 8888
+    mean = 8888 if summed else int(round(vals.mean()))
+    stats = (f"{vals.max():5d}{8888 if summed else vals.min():5d}{total:5d}"
+             f"{mean:5d}{d.day_of_year:5d}")
+    return f"{code} {d.month:2d}{d.day:2d}{col11}{hourly}{stats}"
 
+
+def write_metpv(weather, path, *, site=("99999", "MADEUP ISLAND", 27.37,
+                                        128.57, 20.0), drop_days=0,
+                layout="METPV-11", anemometer=6.5, codes=None):
+    """Write a common-year JST ``weather`` as a METPV-11/-20 file (made up).
+
+    The station line and 160-character day lines follow the published
+    layout (``sim.inputs.weather.metpv``): a 4-character value and a remark
+    character per hour, the day's max/min/total/mean and day number.
+    ``layout="METPV-20"`` writes a representative year (2011..2018 by month)
+    in columns 11-15 and ten elements; METPV-11 the ``anemometer`` height
+    [m] and nine.  Elements gxsim does not use are written as zeros.
     ``drop_days`` leaves out the last days of every element (a truncated
-    file).
+    file); ``codes`` overrides the element codes written.
     """
     w = weather.tz_convert("Asia/Tokyo")
     num, name, lat, lon, elev = site
@@ -76,11 +93,22 @@ def write_metpv(weather, path, *, site=("99999", "MADEUP ISLAND", 27.37,
     lines = [head]
     scale = {"00001": ("ghi", 3600 / 0.01e6), "00003": ("dhi", 3600 / 0.01e6),
              "00005": ("temp_air", 10.0), "00007": ("wind_speed", 10.0)}
+    n_codes = 10 if layout == "METPV-20" else 9
+    codes = codes or [f"{k:05d}" for k in range(1, n_codes + 1)]
+    arr = {}
+    for code in codes:
+        if code in scale:
+            col, f = scale[code]
+            arr[code] = np.rint(w[col].to_numpy()[:8760] * f).astype(int)
+        else:
+            arr[code] = np.zeros(8760, dtype=int)
     days = pd.date_range("2001-01-01", periods=365 - drop_days, freq="D")
-    for code, (col, f) in scale.items():
-        v = np.rint(w[col].to_numpy()[:8760] * f).astype(int).reshape(365, 24)
-        for d in days:
-            vals = "".join(f"{x:4d} " for x in v[d.day_of_year - 1])
-            lines.append(f"{code} {d.month:2d}{d.day:2d}     {vals}")
+    for d in days:
+        col11 = (f"{2011 + d.month % 8:5d}" if layout == "METPV-20"
+                 else f"{anemometer:5.1f}")
+        for code in codes:
+            vals = arr[code].reshape(365, 24)[d.day_of_year - 1]
+            lines.append(_metpv_day_line(code, d, col11, vals,
+                                         code in ("00001", "00002", "00003")))
     path.write_bytes(("\n".join(lines) + "\n").encode("cp932"))
     return path

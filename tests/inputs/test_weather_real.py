@@ -155,6 +155,34 @@ def test_truncated_metpv_refused(tmp_path, capsys):
     toml = scenario_toml(tmp_path / "s.toml", txt, LAT, LON, ALT, "Asia/Tokyo")
     err = _refused(tmp_path, capsys, toml)
     assert "cut.txt" in err and "40 of 365 days missing, first 11-22" in err
+    assert "line 2926" in err  # 1 station line + 325 days x 9 elements
+
+
+def test_metpv_cut_mid_line_refused(tmp_path, capsys):
+    # a download cut off inside a line: the short line is named
+    w = synthetic_year(latitude=LAT, longitude=LON, altitude=ALT, year=2023)
+    txt = write_metpv(w, tmp_path / "cut.txt")
+    text = txt.read_bytes()
+    txt.write_bytes(text[: 1 + len(text.split(b"\n")[0]) + 161 * 20 + 80])
+    toml = scenario_toml(tmp_path / "s.toml", txt, LAT, LON, ALT, "Asia/Tokyo")
+    err = _refused(tmp_path, capsys, toml)
+    assert "cut.txt: line 22: 80 characters; a METPV day line has 160" in err
+
+
+def test_metpv_wrong_element_code_refused(tmp_path, capsys):
+    w = synthetic_year(latitude=LAT, longitude=LON, altitude=ALT, year=2023)
+    codes = [f"{k:05d}" for k in range(1, 10)]
+    codes[3] = "00011"
+    txt = write_metpv(w, tmp_path / "codes.txt", codes=codes)
+    toml = scenario_toml(tmp_path / "s.toml", txt, LAT, LON, ALT, "Asia/Tokyo")
+    err = _refused(tmp_path, capsys, toml)
+    assert ("codes.txt: line 5: element code '00011'; a METPV-11 file has "
+            "00001-00009") in err
+    # 00010 exists in METPV-20 only
+    codes[3] = "00010"
+    txt = write_metpv(w, tmp_path / "codes.txt", codes=codes)
+    with pytest.raises(InputError, match="line 5: element code '00010'"):
+        load_weather(txt, latitude=LAT, longitude=LON, altitude=ALT, year=2023)
 
 
 # --- site and clock checks, unit level -----------------------------------------
@@ -266,6 +294,52 @@ def test_metpv_roundtrip_and_site(tmp_path, year):
     assert np.abs(df["temp_air"] - year["temp_air"]).max() <= 0.05 + 1e-9
     with pytest.raises(InputError, match="MADEUP ISLAND"):
         load_weather(txt, latitude=31.0, longitude=130.5, year=2023)
+    # METPV-11 states the anemometer height: the wind is at that height
+    assert df.attrs["wind_height"] == 6.5
+    assert any("anemometer height 6.5 m" in r for r in df.attrs["repairs"])
+    df = load_weather(txt, latitude=LAT, longitude=LON, altitude=ALT, year=2023,
+                      wind_height=12.0)
+    assert df.attrs["wind_height"] == 12.0
+
+
+def test_metpv20_roundtrip(tmp_path, year):
+    txt = write_metpv(year, tmp_path / "mea99999.txt", layout="METPV-20")
+    lines = txt.read_text(encoding="cp932").splitlines()
+    assert len(lines) == 1 + 365 * 10 and {len(x) for x in lines[1:]} == {160}
+    df = load_weather(txt, latitude=LAT, longitude=LON, altitude=ALT, year=2023)
+    assert np.abs(df["ghi"] - year["ghi"]).max() < 1.5
+    assert np.abs(df["wind_speed"] - year["wind_speed"]).max() <= 0.05 + 1e-9
+    rep = " | ".join(df.attrs["repairs"])
+    assert "METPV-20 states no anemometer height: 10 m assumed" in rep
+    assert "built from the years 2011, 2012" in rep
+    assert df.attrs["source"] == "METPV-20 mea99999.txt: MADEUP ISLAND"
+    assert any("from solar noon" in c for c in df.attrs["checks"])
+
+
+def test_metpv_columns_checked_by_day_totals_and_numbers(tmp_path, year):
+    from sim.inputs.weather.metpv import parse_metpv
+
+    txt = write_metpv(year, tmp_path / "m.txt", layout="METPV-20")
+    lines = txt.read_text(encoding="cp932").splitlines()
+    good = lines[:]
+    # shift one GHI line's hourly fields by a character (remark read as a digit)
+    k = next(i for i, x in enumerate(lines) if x.startswith("00001  6 1"))
+    lines[k] = lines[k][:15] + lines[k][16:135] + " " + lines[k][135:]
+    txt.write_text("\n".join(lines) + "\n", encoding="cp932")
+    with pytest.raises(InputError, match=f"line {k + 1}: element 00001: the 24 "
+                       f"hourly values add up to"):
+        parse_metpv(txt)
+    lines = good[:]
+    lines[k] = lines[k][:155] + "  999"
+    txt.write_text("\n".join(lines) + "\n", encoding="cp932")
+    with pytest.raises(InputError, match=f"line {k + 1}: month 6, day 1 with day "
+                       f"number 999"):
+        parse_metpv(txt)
+    lines = good[:]
+    lines[k] = lines[k][:10] + "  7.0" + lines[k][15:]
+    txt.write_text("\n".join(lines) + "\n", encoding="cp932")
+    with pytest.raises(InputError, match=r"\(METPV-11\) but earlier lines are METPV-20"):
+        parse_metpv(txt)
 
 
 def test_jma_hour_24_written_as_24_00(tmp_path, year):
@@ -298,5 +372,6 @@ def test_shipped_made_up_samples():
     assert df.index[0] == pd.Timestamp("2023-01-01 00:00")   # hour 1 = 00-01
     assert set(df.columns) == {"temp_air", "ghi", "wind_speed", "pressure"}
     assert not any(flagged.values())
-    with pytest.raises(InputError, match="362 of 365 days missing, first 01-04"):
+    with pytest.raises(InputError, match="362 of 365 days missing, first 01-04; "
+                       "the file ends at line 28"):
         parse_metpv(data / "metpv_made_up_truncated.txt")
