@@ -39,7 +39,7 @@ from sim.errors import InputError
 from sim.inputs.weather import validate_weather
 
 __all__ = ["wind_kwh_per_kw", "turbine_types", "hub_wind_speed",
-           "turbine_power_curve", "turbine_count"]
+           "turbine_power_curve", "turbine_count", "scaled_turbines"]
 
 _OEDB = os.path.join(os.path.dirname(windpowerlib.__file__), "oedb")
 
@@ -341,3 +341,39 @@ def turbine_count(capacity_kw, turbine_type, turbines=None):
                          f"{turbines * nominal:g} kW is less than capacity_kw "
                          f"{capacity_kw:g}", field="turbines")
     return int(turbines)
+
+
+def scaled_turbines(factors, *, capacity_kw, turbine_type, turbines=None):
+    """Turbines of a wind row whose capacity is scaled by ``factors``.
+
+    A sweep or an optimisation scales a row's output with its capacity
+    (output proportional to ``capacity_kw``), which is only a farm of real
+    turbines when the scaled number of turbines is whole: the row's turbines
+    (``turbines``, else ``capacity_kw`` / rating) times the factor.
+
+    Parameters
+    ----------
+    factors : array-like
+        Capacity factors applied to the row (new capacity / row capacity). [-]
+    capacity_kw : float
+        The row's capacity. [kW]
+    turbine_type : str
+        A library type (:func:`turbine_types`).
+    turbines : int, optional
+        Number of turbines stated by the row.
+
+    Returns
+    -------
+    n : ndarray
+        Turbines for each factor. [-]
+    fractional : ndarray of int
+        Indices of the factors that give part of a turbine (0 turbines, the
+        row removed, is whole).
+    rating : float
+        The turbine's rating. [kW]
+    """
+    rating = _curve(turbine_type)[2]
+    base = capacity_kw / rating if turbines is None else float(turbines)
+    n = base * np.asarray(factors, dtype=float)
+    fractional = np.flatnonzero(np.abs(n - np.round(n)) > 1e-6)
+    return n, fractional, rating

@@ -51,6 +51,7 @@ from sim.studies import batch, sweep_dask
 from sim.studies.store import ChunkStore, MemoryStore, store_lock, work_folder
 from sim.core.engine import Inputs, build_inputs, run_inputs
 from sim.errors import InputError
+from sim.physics import wind
 from sim.io import check_input_file
 from sim.inputs.scenario import Scenario, SweepSpec, scenario_from_dict
 
@@ -291,13 +292,16 @@ def resolve_parameters(scenario: Scenario) -> list[Param]:
             check_values(scenario, p, p.values, where=p.field)
         else:
             if p.start is not None:
-                check_values(scenario, p, np.array([p.start, p.stop]), where=p.field)
+                # a continuous range: its samples are checked when drawn (make_cases)
+                check_values(scenario, p, np.array([p.start, p.stop]), where=p.field,
+                             whole_turbines=False)
     return out
 
 
 def check_values(scenario: Scenario, p: Param, values: np.ndarray, *, where: str,
-                 source=None, rows=None) -> None:
-    """One-line error for a value a parameter cannot take (negative size, …)."""
+                 source=None, rows=None, whole_turbines: bool = True) -> None:
+    """One-line error for a value a parameter cannot take (negative size, part of a
+    wind turbine unless ``whole_turbines`` is False, …)."""
     source = source or scenario.path
     values = np.asarray(values, dtype=float)
 
@@ -321,6 +325,19 @@ def check_values(scenario: Scenario, p: Param, values: np.ndarray, *, where: str
         bad = np.flatnonzero(values < 0)
         if bad.size:
             fail(bad[0], "a size >= 0 (negative sizes are not allowed)")
+    for i in p.index if whole_turbines and p.kind in ("gen_scale", "gen_capacity") else ():
+        g = scenario.generators[i]  # wind scales linearly: only whole turbines (issue 11)
+        if g.kind == "wind":
+            f = values if p.kind == "gen_scale" else values / g.capacity_kw
+            n, bad, kw = wind.scaled_turbines(f, capacity_kw=g.capacity_kw,
+                                              turbine_type=g.turbine_type, turbines=g.turbines)
+            if bad.size:
+                j = bad[0]
+                loc = where if rows is None else f"{where} row {rows[j]}"
+                raise InputError(f"{p.name} = {values[j]:g} gives wind generator {g.id!r} "
+                                 f"{n[j]:.4g} turbines of {g.turbine_type} ({kw:g} kW each); "
+                                 f"expected whole turbines (values or a step of them)",
+                                 source=source, field=loc)
     # what the scenario's own rules say (e.g. a repowered plant must grow, 問42;
     # finance and accounting fields): each distinct value once, or the extremes
     distinct = np.unique(values)
@@ -396,6 +413,7 @@ def make_cases(scenario: Scenario) -> Cases:
                 cols.append(p.values[k])
             else:
                 cols.append(p.start + u[:, j] * (p.stop - p.start))
+                check_values(scenario, p, cols[-1], where=p.field)  # e.g. whole turbines
         values = np.stack(cols, axis=1)
         return Cases(params, values, mode, (spec.samples,))
     return _table_cases(scenario, params)

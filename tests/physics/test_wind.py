@@ -220,3 +220,16 @@ def test_turbine_count(cap, n, ok):
             turbine_count(cap, "E-53/800", n)
     else:
         assert turbine_count(cap, "E-53/800", n) == ok
+
+
+def test_scaled_turbines():
+    from sim.physics.wind import scaled_turbines
+
+    # 2,400 kW of 800 kW turbines (3) scaled by 0, 1, 1.5, 2: 0, 3, 4.5, 6 turbines
+    n, bad, kw = scaled_turbines([0, 1, 1.5, 2], capacity_kw=2400,
+                                 turbine_type="E-53/800")
+    assert kw == 800 and list(n) == [0, 3, 4.5, 6] and list(bad) == [2]
+    # a row stating its turbines (capacity a grid limit) scales them
+    n, bad, _ = scaled_turbines([0.5, 1 / 3], capacity_kw=2000,
+                                turbine_type="E-53/800", turbines=3)
+    assert list(bad) == [0] and n[1] == pytest.approx(1)

@@ -163,14 +163,14 @@ def test_product_shape_and_labels(product_run):
 
 def test_table_and_lhs_cases(tmp_path, weather):
     table = tmp_path / "cases.csv"
-    table.write_text("case,pv_scale,generators[wind].scale\nlow,0.5,0\nhigh,2,1.5\n")
+    table.write_text("case,pv_scale,generators[wind].scale\nlow,0.5,0\nhigh,2,2\n")
     sc = scenario({"table": str(table), "chunk_size": 1, "parameters": [
         {"name": "pv_scale", "target": "generators[farm].scale"}]})
     ds = sw.run(sc, weather=weather, progress=False).dataset
     assert ds.sizes["case"] == 2
     assert list(ds["label"].values) == ["low", "high"]
-    assert list(ds["wind_scale"].values) == [0.0, 1.5]
-    assert float(ds["wind_kw"][1]) == pytest.approx(1200)
+    assert list(ds["wind_scale"].values) == [0.0, 2.0]
+    assert float(ds["wind_kw"][1]) == pytest.approx(1600)
 
     spec = {"samples": 7, "seed": 3, "parameters": [
         {"target": "generators[farm].capacity_kw", "start": 100, "stop": 2000},
