@@ -136,11 +136,15 @@ class WeatherSpec(_Model):
     distant_ok: bool = Field(False, description="use a file from further than "
                              "max_distance_km on purpose (reported)")
     clock_tolerance_h: Pos = Field(0.75, le=6, description="largest shift of the daily "
-                                   "irradiance centroid from solar noon [h]")
+                                   "irradiance centroid from solar noon; 0.75 h, not 1 h: "
+                                   "hour-ending labels read as hour-starting measure +1.0 h, "
+                                   "which a 1 h limit would sit on (correct files: within "
+                                   "0.1 h) [h]")
     min_quality: int = Field(5, ge=0, le=8, description="lowest usable JMA quality flag "
                              "(品質情報: 8 normal, 5 quasi-normal, 4 insufficient...)")
     wind_height_m: Pos | None = Field(None, le=300, description="height of the file's "
-                                      "wind speed [m]; default 10 m")
+                                      "wind speed; default the anemometer height a METPV-11 "
+                                      "file states, else 10 m [m]")
 
 
 class GridSpec(_Model):
@@ -358,7 +362,8 @@ class WasteGenerator(_GeneratorBase, _Fuel):
     """Waste-to-energy: weekly throughput, shutdown weeks and the biomass ratio (問31).
 
     Defaults (load factor 0.6, four shutdown weeks) give an annual capacity
-    factor of 55 %, inside the 40-60 % of Japanese practice (source in
+    factor of 55 %, an estimate for an average plant; two large continuous
+    plants found run at 72-74 % (load factor about 0.8; figures and sources in
     ``sim.physics.waste``). Fuel cost defaults to 0: the plant is paid to take
     the waste.
     """

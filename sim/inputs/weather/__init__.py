@@ -24,7 +24,7 @@ utc_offset; ``None`` if the source states none) and, after
 Package layout: ``frame`` (columns, index, value checks), ``sunpos`` (solar
 position per hour), ``yearmap`` (typical year onto a calendar year and time
 zone), ``files`` (EPW, TMY3, TMY2, plain CSV), ``jma`` (JMA past-data CSV),
-``metpv`` (NEDO METPV-11), ``synthetic`` (the default year), ``checks``
+``metpv`` (NEDO METPV-11 / METPV-20), ``synthetic`` (the default year), ``checks``
 (site distance and clock).
 
 Sources
@@ -39,7 +39,7 @@ Sources
 * ``*.tm2``: NREL TMY2, read with :func:`pvlib.iotools.read_tmy2`.
 * ``*.csv`` starting ``ダウンロードした時刻``: the Japan Meteorological
   Agency's past-data download (Shift-JIS), :mod:`sim.inputs.weather.jma`.
-* ``*.txt`` / ``*.met``: NEDO METPV-11 hourly file, :mod:`sim.inputs.weather.metpv`.
+* ``*.txt`` / ``*.met``: NEDO METPV-11 or METPV-20 hourly file, :mod:`sim.inputs.weather.metpv`.
 * any other ``*.csv``: a plain CSV, see :func:`read_plain_csv`.
 
 Time conventions (all explicit)
@@ -102,7 +102,7 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
         ``.tm2`` (NREL TMY2), ``.csv`` (NREL TMY3 if its second line starts
         with ``Date (MM/DD/YYYY)``; a JMA past-data download if it starts
         with ``ダウンロードした時刻`` (:mod:`sim.inputs.weather.jma`); else a
-        plain CSV, see :func:`read_plain_csv`), or a NEDO METPV-11 file
+        plain CSV, see :func:`read_plain_csv`), or a NEDO METPV-11 / METPV-20 file
         (``.txt`` / ``.met``, :mod:`sim.inputs.weather.metpv`).
     latitude, longitude : float
         Site position, north and east positive. [°]  The synthetic year is
@@ -123,6 +123,9 @@ def load_weather(source=None, *, latitude, longitude, altitude=0.0, year,
         Use a file from further away on purpose (reported, not refused).
     clock_tolerance_h : float, default 0.75
         Largest shift of the daily irradiance centroid from solar noon. [h]
+        0.75 h rather than the issue's 1 h: hour-ending labels read as
+        hour-starting measure +1.0 h, on a 1 h limit's boundary; correct
+        files measure within 0.1 h (``[weather] clock_tolerance_h``).
     min_quality : int, default 5
         Lowest JMA quality flag (品質情報) accepted as usable.
 
