@@ -703,6 +703,13 @@ class OptimizeSpec(_Model):
     generations: int = Field(60, ge=1, le=100_000, description="maximum generations")
     tol: float = Field(1e-3, ge=0, allow_inf_nan=False,
                        description="relative spread of the population's objective to stop")
+    stall_generations: int = Field(0, ge=0, le=100_000,
+                                   description="stop when the best feasible objective has "
+                                   "improved by no more than stall_tol over this many "
+                                   "generations (0: off)")
+    stall_tol: float = Field(1e-3, ge=0, allow_inf_nan=False,
+                             description="relative improvement that counts for "
+                             "stall_generations [-]")
     marginal: bool = Field(True, description="re-solve each target at ±1 point")
     marginal_generations: int = Field(20, ge=1, le=100_000,
                                       description="generations of each warm-started re-solve")

@@ -29,6 +29,9 @@ def result_dict(result: OptimizeResult) -> dict:
         "units": {k: units.get(k, "") for k in sorted(result.figures)},
         "run": {"evaluations": result.evaluations, "generations": result.generations,
                 "candidates_logged": len(result.candidates), "seconds": result.seconds,
+                "search_seconds": result.search_seconds, "stop": result.stop,
+                "simulations": result.simulations,
+                "simulation_seconds": result.simulation_seconds,
                 "message": result.message, "notes": result.notes},
     }
 
@@ -98,8 +101,12 @@ def summary_text(result: OptimizeResult) -> str:
             lines.append(f"  {k:<28} {_num(f[k], units.get(k, ''), k)}")
     lines.append(f"{result.evaluations:,} candidates in {result.generations} generations "
                  f"(+ {len(result.candidates) - result.evaluations:,} in re-solves), "
-                 f"{result.seconds:.1f} s")
+                 f"{result.seconds:.1f} s; stopped by {_STOP[result.stop]}")
     return "\n".join(lines)
+
+
+_STOP = {"tol": "convergence (tol)", "stall": "no improvement (stall_generations)",
+         "generations": "the generation budget (not converged)"}
 
 
 def write_outputs(result: OptimizeResult, output: str | Path, *,

@@ -289,28 +289,107 @@ def capital_recovery(scenario: Scenario, rate: float,
     The running part (opex and fuel) is the evaluation's ``opex_jpy_per_year``.
     """
     costs = costs if costs is not None else cost_lookup(scenario)
-
-    def unit(kind, own, column):
-        if own is not None:
-            return float(own)
-        if kind not in costs:
-            raise InputError(f"no default {column} for kind {kind!r} in the cost table",
-                             field="finance.costs")
-        return costs[kind][column]
-
     total = 0.0
     for g in scenario.generators:
-        if g.status != "existing":
-            capex = unit(g.kind, g.capex_jpy_per_kw, "capex_jpy_per_unit") * g.capacity_kw
-            life = unit(g.kind, g.useful_life_years, "useful_life_years")
-            total += capex * capital_recovery_factor(rate, life)
+        total += _generator_coef(g, rate, costs) * g.capacity_kw
     for b in scenario.storage:
-        if b.status != "existing":
-            kind = "battery_community" if b.site == "community" else "battery_onsite"
-            capex = unit(kind, b.capex_jpy_per_kwh, "capex_jpy_per_unit") * b.capacity_kwh
-            life = unit(kind, b.useful_life_years, "useful_life_years")
-            total += capex * capital_recovery_factor(rate, life)
+        total += _battery_coef(b, rate, costs) * b.capacity_kwh
     return total
+
+
+def _unit(costs, kind: str, own, column: str) -> float:
+    if own is not None:
+        return float(own)
+    if kind not in costs:
+        raise InputError(f"no default {column} for kind {kind!r} in the cost table",
+                         field="finance.costs")
+    return costs[kind][column]
+
+
+def _generator_coef(g, rate: float, costs) -> float:
+    """Capital recovery of one kW of generator ``g`` [JPY/yr/kW] (0: existing)."""
+    if g.status == "existing":
+        return 0.0
+    life = _unit(costs, g.kind, g.useful_life_years, "useful_life_years")
+    return (_unit(costs, g.kind, g.capex_jpy_per_kw, "capex_jpy_per_unit")
+            * capital_recovery_factor(rate, life))
+
+
+def _battery_coef(b, rate: float, costs) -> float:
+    """Capital recovery of one kWh of battery ``b`` [JPY/yr/kWh] (0: existing)."""
+    if b.status == "existing":
+        return 0.0
+    kind = "battery_community" if b.site == "community" else "battery_onsite"
+    life = _unit(costs, kind, b.useful_life_years, "useful_life_years")
+    return (_unit(costs, kind, b.capex_jpy_per_kwh, "capex_jpy_per_unit")
+            * capital_recovery_factor(rate, life))
+
+
+class CapitalRecovery:
+    """:func:`capital_recovery` of candidates without building each one's scenario.
+
+    The capital part is linear in the rows' capacities, each row at its own
+    cost per kW or kWh; :func:`sim.studies.sweep.apply_case` (a full scenario
+    validation, ~0.25 s at 1,000 consumers) is needed only for the variables
+    whose effect on the rows is not a plain scaling: a consumer's battery
+    totals, the community battery's power, ``section`` parameters (which may
+    change the cost table). Those fall back to it.
+    """
+
+    #: kinds computed here; any other kind falls back to apply_case
+    FAST = ("gen_scale", "gen_capacity", "storage_scale", "community_kwh", "savings",
+            "must_run", "efficiency")
+
+    def __init__(self, prob: Problem, costs: dict[str, dict[str, float]]):
+        sc, rate = prob.scenario, prob.spec.discount_rate
+        self.prob, self.costs, self.rate = prob, costs, rate
+        self.fallback = any(p.kind not in self.FAST for p in prob.params)
+        community = [i for i, b in enumerate(sc.storage) if b.site == "community"]
+        if any(p.kind == "community_kwh" for p in prob.params) and not community:
+            self.fallback = True  # apply_case makes a new battery row
+        if self.fallback:
+            return
+        try:
+            g_kw = np.array([_generator_coef(g, rate, costs) for g in sc.generators])
+            b_kwh = np.array([_battery_coef(b, rate, costs) for b in sc.storage])
+        except InputError:
+            self.fallback = True  # capital_recovery raises where it would
+            return
+        self.g_cap = g_kw * np.array([g.capacity_kw for g in sc.generators])
+        self.b_cap = b_kwh * np.array([b.capacity_kwh for b in sc.storage])
+        self.g_kw = g_kw
+        # the community battery's rows are replaced by one like the first
+        self.community_kwh = b_kwh[community[0]] if community else 0.0
+        self.community_kw = sum(sc.storage[i].power_kw for i in community)
+        touched_g, touched_b = set(), set()
+        for p in prob.params:
+            if p.kind in ("gen_scale", "gen_capacity"):
+                touched_g.update(p.index)
+            elif p.kind == "storage_scale":
+                touched_b.update(p.index)
+            elif p.kind == "community_kwh":
+                touched_b.update(community)
+        self.const = (sum(v for i, v in enumerate(self.g_cap) if i not in touched_g)
+                      + sum(v for i, v in enumerate(self.b_cap) if i not in touched_b))
+
+    def __call__(self, values: np.ndarray) -> float:
+        """Σ projects capex × CRF of the candidate ``values`` (P,) [JPY/yr]."""
+        prob = self.prob
+        if self.fallback:
+            case = apply_case(prob.scenario, prob.params, values)
+            return capital_recovery(case, self.rate, self.costs)
+        total = self.const
+        for p, v in zip(prob.params, values):
+            v = float(v)
+            if p.kind == "gen_scale":
+                total += sum(self.g_cap[i] for i in p.index) * v
+            elif p.kind == "gen_capacity":
+                total += self.g_kw[p.index[0]] * v
+            elif p.kind == "storage_scale":
+                total += sum(self.b_cap[i] for i in p.index) * v
+            elif p.kind == "community_kwh" and v > 0 and self.community_kw > 0:
+                total += self.community_kwh * v
+        return total
 
 
 # -- evaluating candidates ------------------------------------------------------
@@ -336,7 +415,9 @@ class Evaluator:
         self.cache: dict[bytes, dict[str, float]] = {}
         self.rows: list[dict[str, float]] = []   # every candidate evaluated, in order
         self.calls = 0
+        self.compute_seconds = 0.0  # in the kernel and the evaluation (not the cache)
         self.costs = cost_lookup(prob.scenario)
+        self.capital = CapitalRecovery(prob, self.costs)
         self.dask = _DaskMap(dask, base, prob.params) if dask else None
 
     def close(self) -> None:
@@ -353,8 +434,10 @@ class Evaluator:
         pos = {k: i for i, k in reversed(list(enumerate(keys)))}
         if todo:
             new = values[[pos[k] for k in todo]]
+            t0 = time.perf_counter()
             for k, row in zip(todo, self._compute(new)):
                 self.cache[k] = row
+            self.compute_seconds += time.perf_counter() - t0
         rows = [self.cache[k] for k in keys]
         self.calls += 1
         for k, v, r in zip(keys, values, rows):
@@ -382,9 +465,7 @@ class Evaluator:
         return out
 
     def _derived(self, values: np.ndarray, row: dict[str, float]) -> dict[str, float]:
-        case = apply_case(self.base.scenario, self.prob.params, values)
-        ann = (capital_recovery(case, self.prob.spec.discount_rate, self.costs)
-               + row.get("opex_jpy_per_year", math.nan))
+        ann = self.capital(values) + row.get("opex_jpy_per_year", math.nan)
         gen = row.get("generation_kwh", math.nan)
         return {"annualised_cost_jpy": ann,
                 "net_annualised_cost_jpy": ann - row.get("benefit_jpy_per_year", math.nan),
@@ -444,6 +525,11 @@ class Solve:
     generations : int
     seconds : float
     message : str, scipy's
+    stop : str, why the search ended: ``"tol"`` (scipy's convergence test:
+        the population's energies within ``tol`` of their mean), ``"stall"``
+        (the best feasible objective improved by no more than ``stall_tol``
+        over ``stall_generations`` generations) or ``"generations"`` (the
+        budget ran out: not converged)
     """
 
     values: np.ndarray
@@ -456,6 +542,7 @@ class Solve:
     generations: int
     seconds: float
     message: str
+    stop: str = "generations"
 
 
 def _energy(prob: Problem, constraints: list[Constraint], figs: dict) -> tuple:
@@ -476,6 +563,18 @@ def _de_kwargs(seed: int) -> dict:
     # scipy >= 1.15 names the generator ``rng``; older releases ``seed``
     sig = inspect.signature(differential_evolution).parameters
     return {"rng": seed} if "rng" in sig else {"seed": seed}
+
+
+def stalled(best: list[float], generations: int, tol: float) -> bool:
+    """Whether the best feasible objective moved by no more than ``tol`` (relative)
+    over the last ``generations`` generations (``best``: one value per
+    generation, NaN before the first feasible candidate; 0 generations: never)."""
+    if generations <= 0 or len(best) <= generations:
+        return False
+    new, old = best[-1], best[-1 - generations]
+    if not (math.isfinite(new) and math.isfinite(old)):
+        return False
+    return abs(old - new) <= tol * max(abs(old), 1e-300)
 
 
 def solve(prob: Problem, ev: Evaluator, *, constraints: list[Constraint] | None = None,
@@ -523,6 +622,10 @@ def solve(prob: Problem, ev: Evaluator, *, constraints: list[Constraint] | None 
                      "feasible_share": float(np.mean(viol == 0))})
         return energy
 
+    def callback(xk, convergence=None):  # after each generation; True stops
+        return stalled([h["best_objective"] for h in hist], spec.stall_generations,
+                       spec.stall_tol)
+
     t0 = time.perf_counter()
     if init is not None:
         lo, hi = np.array(bounds, dtype=float).T
@@ -531,12 +634,16 @@ def solve(prob: Problem, ev: Evaluator, *, constraints: list[Constraint] | None 
         func, bounds, maxiter=generations or spec.generations, popsize=spec.popsize,
         tol=spec.tol, polish=False, vectorized=True, updating="deferred",
         integrality=integrality if integrality.any() else None,
-        init="latinhypercube" if init is None else init, **_de_kwargs(spec.seed))
+        init="latinhypercube" if init is None else init, callback=callback,
+        **_de_kwargs(spec.seed))
     seconds = time.perf_counter() - t0
+    stop = ("stall" if "callback" in str(res.message) else
+            "tol" if res.success else "generations")
     return Solve(values=best["values"], figures=best["figs"], feasible=best["viol"] == 0,
                  violation=best["viol"], population=np.asarray(res.population),
                  history=pd.DataFrame(hist), evaluations=best["n"],
-                 generations=int(res.nit), seconds=seconds, message=str(res.message))
+                 generations=int(res.nit), seconds=seconds, message=str(res.message),
+                 stop=stop)
 
 
 # -- the whole study -----------------------------------------------------------
@@ -566,7 +673,13 @@ class OptimizeResult:
     history : DataFrame, convergence of the main run (:class:`Solve`)
     scenario : Scenario, the scenario with the optimum set
     variables : list of Variable
-    seconds, evaluations, generations, message : run statistics
+    seconds, evaluations, generations, message : run statistics (``seconds``:
+        the whole study, profiles included)
+    stop : str, why the main search ended (:class:`Solve`)
+    search_seconds : float, the main search alone [s]
+    simulations : int, distinct candidates simulated (all stages; repeats
+        come from the cache)
+    simulation_seconds : float, time spent simulating and evaluating them [s]
     """
 
     x: dict[str, float]
@@ -587,6 +700,10 @@ class OptimizeResult:
     evaluations: int
     generations: int
     message: str
+    stop: str = "generations"
+    search_seconds: float = math.nan
+    simulations: int = 0
+    simulation_seconds: float = math.nan
     notes: list[str] = field(default_factory=list)
 
     def infeasible_message(self) -> str:
@@ -759,7 +876,9 @@ def optimize(scenario: Scenario | str | Path, *, weather: pd.DataFrame | None = 
         candidates=_candidates(ev), history=main.history,
         scenario=apply_case(scenario, prob.params, main.values), variables=prob.variables,
         seconds=time.perf_counter() - t0, evaluations=main.evaluations,
-        generations=main.generations, message=main.message, notes=list(base.notes))
+        generations=main.generations, message=main.message, stop=main.stop,
+        search_seconds=main.seconds, simulations=len(ev.cache),
+        simulation_seconds=ev.compute_seconds, notes=list(base.notes))
 
 
 def _candidates(ev: Evaluator) -> pd.DataFrame:

@@ -121,6 +121,53 @@ def test_annualised_cost_is_capital_recovery_plus_opex(weather):
         + row["opex_jpy_per_year"], rel=1e-12)
 
 
+def test_capital_recovery_without_building_each_scenario_matches_apply_case():
+    """The per-row linear path (no scenario per candidate) gives what building the
+    candidate's scenario gives, with existing rows, own costs and rows dropped at 0."""
+    data = copy.deepcopy(BASE)
+    data["consumers"].append({"id": "shop", "sector": "commercial", "annual_kwh": 80_000})
+    for row in data["generators"] + data["storage"]:
+        row["owner"] = "municipal"
+    data["generators"] += [
+        {"id": "roof", "kind": "pv", "site": "shop", "capacity_kw": 40, "owner": "private",
+         "capex_jpy_per_kw": 300_000, "useful_life_years": 20},
+        {"id": "roof2", "kind": "pv", "site": "town", "capacity_kw": 60, "owner": "private"},
+        {"id": "old", "kind": "pv", "capacity_kw": 300, "status": "existing",
+         "owner": "municipal"}]
+    data["storage"] += [
+        {"id": "home", "site": "shop", "capacity_kwh": 30, "power_kw": 10,
+         "owner": "private", "capex_jpy_per_kwh": 150_000},
+        {"id": "hub2", "site": "community", "capacity_kwh": 500, "power_kw": 100,
+         "owner": "municipal"}]
+    data["optimize"] = {**SMALL, "variables": [
+        {"name": "roof_scale", "target": "generators[owner=private].scale", "lower": 0,
+         "upper": 3},
+        {**FARM}, {"name": "home_scale", "target": "storage[owner=private].scale",
+                   "lower": 0, "upper": 2},
+        {"name": "hub_kwh", "target": "community.capacity_kwh", "lower": 0, "upper": 9000},
+        TURBINES]}
+    prob = op.problem(scenario_from_dict(data))
+    cap = op.CapitalRecovery(prob, op.cost_lookup(prob.scenario))
+    assert not cap.fallback
+    rng = np.random.default_rng(0)
+    cases = np.column_stack([rng.uniform(0, 3, 12), rng.uniform(0, 6000, 12),
+                             rng.uniform(0, 2, 12), rng.uniform(0, 9000, 12),
+                             800.0 * rng.integers(0, 7, 12)])
+    cases[0] = 0.0  # every plant dropped
+    cases[1, [0, 2]] = 0.0
+    for v in cases:
+        slow = op.capital_recovery(op.apply_case(prob.scenario, prob.params, v), 0.03)
+        assert cap(v) == pytest.approx(slow, rel=1e-12, abs=1e-6)
+    # a consumer's battery totals are not a plain scaling: built the slow way
+    data["optimize"]["variables"] = [{"target": "consumers[shop].battery_kwh", "lower": 0,
+                                      "upper": 100}]
+    prob = op.problem(scenario_from_dict(data))
+    cap = op.CapitalRecovery(prob, op.cost_lookup(prob.scenario))
+    assert cap.fallback
+    assert cap(np.array([55.0])) == pytest.approx(op.capital_recovery(
+        op.apply_case(prob.scenario, prob.params, [55.0]), 0.03), rel=1e-12)
+
+
 # -- seeds, constraints, marginal costs, bounds --------------------------------------
 
 def test_same_seed_same_search(weather):
@@ -133,6 +180,50 @@ def test_same_seed_same_search(weather):
     assert a.candidates.equals(b.candidates)
     assert not a.candidates[["farm_kw", "turbines"]].equals(c.candidates[["farm_kw",
                                                                            "turbines"]])
+
+
+def test_stall_rule():
+    nan = float("nan")
+    assert not op.stalled([nan, nan, 10.0], 2, 1e-3)        # nothing feasible 2 back
+    assert op.stalled([10.0, 10.0, 9.995], 2, 1e-3)         # 0.05 % in 2 generations
+    assert not op.stalled([10.0, 10.0, 9.9], 2, 1e-3)       # 1 %
+    assert not op.stalled([10.0, 10.0], 2, 1e-3)            # not 2 generations yet
+    assert not op.stalled([10.0, 10.0, 10.0], 0, 1e-3)      # off
+
+
+def test_search_stops_when_the_objective_stalls(weather):
+    opt = {"variables": [FARM, TURBINES], "constraints": ["hourly_matched_share >= 0.4"],
+           "generations": 200, "tol": 0, "stall_generations": 3, "stall_tol": 1e-3,
+           "popsize": 4}
+    res = op.optimize(scenario(opt), weather=weather)
+    assert res.stop == "stall" and res.generations < 200
+    best = res.history["best_objective"].to_numpy()
+    # the last 3 generations improved the best by no more than 0.1 %; not so earlier
+    assert best[-4] - best[-1] <= 1e-3 * best[-4]
+    assert res.feasible and res.objective_value == best[-1]
+    budget = op.optimize(scenario({**opt, "stall_generations": 0, "generations": 3}),
+                         weather=weather)
+    assert budget.stop == "generations" and budget.generations == 3
+    assert res.simulations == len({tuple(r) for r in
+                                   res.candidates[["farm_kw", "turbines"]].to_numpy()})
+
+
+def test_dask_run_gives_the_same_search_as_the_local_run(weather):
+    """Seeded: the same candidates, figures and optimum on a Dask cluster (in-process
+    workers here, to stay fast) as in this process."""
+    distributed = pytest.importorskip("distributed")
+    opt = {"variables": [FARM, TURBINES], "constraints": ["hourly_matched_share >= 0.4"],
+           "generations": 2, "popsize": 3}
+    local = op.optimize(scenario(opt), weather=weather, chunk_size=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        on_dask = op.optimize(scenario(opt), weather=weather, chunk_size=2,
+                              dask=cluster.scheduler_address)
+        assert "compute_chunk" in cluster.scheduler.task_prefixes  # ran on the workers
+    assert len(local.candidates) > 2 * 2  # several chunks per generation
+    assert on_dask.x == local.x and on_dask.objective_value == local.objective_value
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(on_dask.candidates, local.candidates, check_exact=True)
 
 
 def test_constraints_hold_bind_and_cost_at_the_margin(weather):
@@ -211,10 +302,12 @@ def test_bad_sections_end_in_one_line(optimize, expected):
 
 
 def test_empty_bounds_are_refused_when_read():
-    with pytest.raises(InputError, match="empty bounds"):
+    with pytest.raises(InputError, match="empty bounds") as err:
         scenario({"variables": [{**FARM, "lower": 10, "upper": 5}]})
-    with pytest.raises(InputError, match="no multiple of step"):
+    assert "optimize.variables[0]" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(InputError, match="no multiple of step") as err:
         scenario({"variables": [{**TURBINES, "lower": 100, "upper": 700}]})
+    assert "\n" not in str(err.value)
 
 
 # -- the command -------------------------------------------------------------------------
