@@ -17,7 +17,10 @@ variables, a fixed seed: the same input gives the same optimum). Constraints
 are handled by ranking (Deb's rule): a feasible candidate beats an infeasible
 one; two infeasible ones compare by their total relative violation, so the
 search is led towards the feasible region and, when there is none, ends on
-the closest candidate.
+the closest candidate. The search stops at scipy's convergence test
+(``tol``), when the best feasible objective has improved by no more than
+``stall_tol`` over ``stall_generations`` generations, or at the budget of
+``generations`` (not converged); ``OptimizeResult.stop`` says which.
 
 The marginal cost of a target is found by re-solving with the target one
 point higher and one point lower (warm-started from the final population);

@@ -331,6 +331,8 @@ def test_cli_writes_the_optimum_and_exits_0(tmp_path, capsys):
     assert main(["optimize", str(path), "-o", str(out)]) == 0
     doc = json.loads((out / "optimum.json").read_text())
     assert doc["status"] == "optimal" and doc["figures"]["annual_netting_share"] >= 0.2
+    assert doc["run"]["stop"] == "generations" and doc["run"]["generations"] == 3
+    assert 0 < doc["run"]["simulations"] <= doc["run"]["evaluations"]
     assert {"candidates.csv", "convergence.png", "convergence.csv", "summary.txt",
             "optimum_scenario.json"} <= {p.name for p in out.iterdir()}
     assert "optimum" in capsys.readouterr().out
