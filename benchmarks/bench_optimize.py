@@ -287,16 +287,15 @@ def test_cost_of_one_candidate_at_1000_consumers(benchmark):
     values = np.array([[v.lower + 0.5 * (v.upper - v.lower) for v in prob.variables]])
     values[0, 3] = 800.0 * round(values[0, 3] / 800)
     kin = sw.kernel_arrays(base, prob.params, values)
+    gen = base.generation * kin["gen_scale"][0][:, None]   # (G, T) at the case's sizes
+    here = base.site_index >= 0
     on = np.zeros_like(base.demand_gross)
-    np.add.at(on, base.site_index[base.site_index >= 0],
-              base.generation[base.site_index >= 0] * kin["gen_scale"][0, base.site_index >= 0,
-                                                                       None])
-    off = (base.generation[base.site_index < 0]
-           * kin["gen_scale"][0, base.site_index < 0, None]).sum(axis=0)
-    match = dict(onsite=on, offsite=off, battery_kwh=kin["battery_kwh"][0],
-                 battery_kw=kin["battery_kw"][0], community_kwh=float(kin["community_kwh"][0]),
-                 community_kw=float(kin["community_kw"][0]),
-                 must_run=float(kin["must_run_kw"][0]))
+    np.add.at(on, base.site_index[here], gen[here])
+    match = {"onsite": on, "offsite": gen[~here].sum(axis=0),
+             "battery_kwh": kin["battery_kwh"][0], "battery_kw": kin["battery_kw"][0],
+             "community_kwh": float(kin["community_kwh"][0]),
+             "community_kw": float(kin["community_kw"][0]),
+             "must_run": float(kin["must_run_kw"][0])}
     threads = numba.get_num_threads()
     load0 = os.getloadavg()
     try:

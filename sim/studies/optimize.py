@@ -58,13 +58,25 @@ import pandas as pd
 
 from sim.core.engine import build_inputs
 from sim.errors import InputError
-from sim.inputs.scenario import (_SWEEP_CONSTRAINT, OptimizeSpec, Scenario, SweepParameter,
-                                 SweepSpec, validate)
+from sim.inputs.scenario import (
+    _SWEEP_CONSTRAINT,
+    OptimizeSpec,
+    Scenario,
+    SweepParameter,
+    SweepSpec,
+    validate,
+)
 from sim.programme import finance
 from sim.programme.evaluate import FIGURES
-from sim.studies.sweep import (KPI_UNITS, Base, Param, apply_case, compute_chunk,
-                               resolve_parameters)
-from sim.studies.sweep import _hint  # the sweep's close-match hint, same wording
+from sim.studies.sweep import (
+    KPI_UNITS,
+    Base,
+    Param,
+    _hint,  # the sweep's close-match hint, same wording
+    apply_case,
+    compute_chunk,
+    resolve_parameters,
+)
 
 #: objective short names -> figure
 ALIASES = {"annualised_cost": "annualised_cost_jpy", "annualized_cost": "annualised_cost_jpy",
@@ -177,7 +189,7 @@ class Constraint:
         t = float(self.value)
         return 0.01 if unit in ("-", "1") and abs(t) <= 1.5 else max(abs(t), 1e-12) * 0.01
 
-    def shifted(self, delta: float) -> "Constraint":
+    def shifted(self, delta: float) -> Constraint:
         """The constraint with its target moved by ``delta``."""
         return dataclasses.replace(self, value=float(self.value) + delta,
                                    text=f"{self.figure} {self.op} {float(self.value) + delta:g}")
