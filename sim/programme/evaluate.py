@@ -341,20 +341,28 @@ def _grant_rule(t: _Totals) -> dict:
     = "exclude"`` (default) they are also taken out of the deliveries used below."""
     excluded = np.zeros_like(t.L)
     lines, breach = [], 0.0
+    region = t.scenario.region
     row = {c.id: i for i, c in enumerate(t.cons)}
+    # The rule depends on the consumer's municipality only: ask it once per
+    # municipality, not once per (plant, consumer) pair (2 M calls at 1,000
+    # consumers and 1,000 rooftop plants).
+    towns = np.array([c.municipality or region.municipality for c in t.cons], dtype=object)
+    first_of_town = {town: t.cons[i] for i, town in reversed(list(enumerate(towns)))}
     for j, g in enumerate(t.gens):
         if not rules.is_grant_funded(g, t.fin):
             continue
-        own = row[g.site] if g.site is not None else -1  # direct use is not "over the grid"
-        for i, c in enumerate(t.cons):
+        allowed_town = {town: rules.grant_supply_allowed(g, c, region)
+                        for town, c in first_of_town.items()}
+        refused = ~np.array([allowed_town[town] for town in towns], dtype=bool)
+        refused &= t.L[j] > 0
+        if g.site is not None:
+            refused[row[g.site]] = False  # direct use is not "over the grid"
+        for i in np.flatnonzero(refused):  # in consumer order, summed as before
             kwh = t.L[j, i]
-            if i == own or kwh <= 0 or rules.grant_supply_allowed(g, c, t.scenario.region):
-                continue
             excluded[j, i] = kwh
             breach += kwh
-            lines.append(f"{g.id} ({g.municipality or t.scenario.region.municipality}) → "
-                         f"{c.id} ({c.municipality or t.scenario.region.municipality}): "
-                         f"{kwh:,.1f} kWh")
+            lines.append(f"{g.id} ({g.municipality or region.municipality}) → "
+                         f"{t.cons[i].id} ({towns[i]}): {kwh:,.1f} kWh")
     if t.acc.grant_municipality_rule == "list":
         excluded[:] = 0.0
     L = t.L - excluded
