@@ -268,31 +268,59 @@ def _with_overrides(scenario: Scenario, overrides: dict) -> tuple[AccountingSpec
 
 
 @dataclass
-class _Totals:
-    """Annual arrays shared by the steps of :func:`evaluate_totals` (scenario order).
+class CaseTotals:
+    """Annual totals of C cases that share one scenario's rows, in scenario order.
 
-    ``L`` (G, R) is the ledger [kWh/yr]; ``ren``/``eq``/``nc`` the counted
-    shares of each generator (問27, 問31); ``to_civil``/``to_non_civil`` what
-    each generator delivered to civil / other consumers after the 問26 ※1
-    exclusion; ``avail`` its output not used by non-civil consumers.
+    A sweep's chunk (C cases, :mod:`sim.studies.sweep`) or one simulated year
+    (C = 1, :func:`evaluate_totals`). Cases differ in sizes and flows only:
+    a generator or battery absent from a case has capacity 0 there.
+
+    Attributes
+    ----------
+    ledger : (C, G, R) [kWh/yr], renewable energy by generator and consumer
+    table : dict of (C, G) [kWh/yr]
+        The ledger's generator columns: ``generated``, ``self_consumed``,
+        ``not_delivered`` and :data:`sim.programme.finance.GENERATOR_COLUMNS`.
+    gross, net : (C, R) [kWh/yr], demand before and after savings
+    charge, discharge : (C, R) [kWh/yr], on-site battery flows
+    community_charge, community_discharge, unattributed : (C,) [kWh/yr]
+    capacity_kw : (C, G) [kW], each generator's capacity
+    storage_kwh : (C, S) [kWh], each storage row's capacity
+    """
+
+    ledger: np.ndarray
+    table: dict
+    gross: np.ndarray
+    net: np.ndarray
+    charge: np.ndarray
+    discharge: np.ndarray
+    community_charge: np.ndarray
+    community_discharge: np.ndarray
+    unattributed: np.ndarray
+    capacity_kw: np.ndarray
+    storage_kwh: np.ndarray
+
+
+@dataclass
+class _Totals:
+    """Arrays shared by the steps of :func:`evaluate_cases` (C cases, scenario order).
+
+    ``L`` (C, G, R) is the ledger [kWh/yr]; ``ren``/``eq``/``nc`` (G,) the
+    counted shares of each generator (問27, 問31); ``to_civil``/``to_non_civil``
+    (C, G) what each generator delivered to civil / other consumers after the
+    問26 ※1 exclusion; ``avail`` (C, G) its output not used by non-civil consumers.
+    ``notes`` collects the notes of each case when asked (``None`` otherwise).
     """
 
     scenario: Scenario
     acc: AccountingSpec
     fin: FinanceSpec
-    ledger: object
-    annual: pd.DataFrame
-    same_rows: bool
+    ct: CaseTotals
     civil: np.ndarray
-    gross: np.ndarray
-    net: np.ndarray
-    L: np.ndarray
-    generated: np.ndarray
-    self_consumed: np.ndarray
     ren: np.ndarray
     eq: np.ndarray
     nc: np.ndarray
-    notes: list[str] = field(default_factory=list)
+    notes: list[list[str]] | None
     to_civil: np.ndarray | None = None
     to_non_civil: np.ndarray | None = None
     avail: np.ndarray | None = None
@@ -305,13 +333,29 @@ class _Totals:
     def cons(self):
         return self.scenario.consumers
 
+    @property
+    def L(self):
+        return self.ct.ledger
 
-def _prepare(scenario: Scenario, ledger, annual: pd.DataFrame, acc, fin) -> _Totals:
-    """Step 1: the ledger and annual table as plain arrays in scenario order."""
+    @property
+    def generated(self):
+        return self.ct.table["generated"]
+
+    def note(self, text: str, cases=None) -> None:
+        """Add a note to every case, or to the cases ``cases`` (bool (C,))."""
+        if self.notes is None:
+            return
+        for c, n in enumerate(self.notes):
+            if cases is None or cases[c]:
+                n.append(text)
+
+
+def case_totals(scenario: Scenario, ledger, annual: pd.DataFrame) -> CaseTotals:
+    """One simulated year's :class:`CaseTotals` (C = 1) from the labelled ledger
+    (:func:`sim.core.accounting.ledger`) and ``Result.annual``."""
     cons, gens = scenario.consumers, scenario.generators
     ids = [c.id for c in cons]
-    same_rows = annual.index.tolist() == ids
-    a = annual if same_rows else annual.reindex(ids)
+    a = annual if annual.index.tolist() == ids else annual.reindex(ids)
     if gens:
         if tuple(ledger.dims) == ("generator", "consumer"):
             L = np.asarray(ledger.values, float)
@@ -319,114 +363,116 @@ def _prepare(scenario: Scenario, ledger, annual: pd.DataFrame, acc, fin) -> _Tot
             L = np.asarray(ledger.transpose("generator", "consumer").values, float)
         if finance._labels(ledger, "consumer") != ids:
             L = np.asarray(ledger.sel(consumer=ids).transpose("generator", "consumer").values)
+        table = {name: finance._coord(ledger, name)[None, :] for name in
+                 ("self_consumed", "not_delivered") + finance.GENERATOR_COLUMNS}
     else:
         L = np.zeros((0, len(cons)))
-
-    def gcol(name):
-        return finance._coord(ledger, name) if gens else np.zeros(0)
-
-    cnt = [rules.counting(g) for g in gens]
-    return _Totals(
-        scenario=scenario, acc=acc, fin=fin, ledger=ledger, annual=annual,
-        same_rows=same_rows, civil=np.array([c.is_civil for c in cons], dtype=bool),
-        gross=a["demand_gross"].to_numpy(float), net=a["demand"].to_numpy(float), L=L,
-        generated=gcol("generated"), self_consumed=gcol("self_consumed"),
-        ren=np.array([c.renewable for c in cnt]), eq=np.array([c.equivalent for c in cnt]),
-        nc=np.array([c.not_counted for c in cnt]))
+        table = {name: np.zeros((1, 0)) for name in
+                 ("self_consumed", "not_delivered") + finance.GENERATOR_COLUMNS}
+    col = lambda name: a[name].to_numpy(float)[None, :]  # noqa: E731
+    attr = lambda name: np.array([float(ledger.attrs.get(name, 0.0))])  # noqa: E731
+    return CaseTotals(
+        ledger=L[None], table=table, gross=col("demand_gross"), net=col("demand"),
+        charge=col("charge"), discharge=col("discharge"),
+        community_charge=attr("community_charge_kwh"),
+        community_discharge=attr("community_discharge_kwh"),
+        unattributed=attr("unattributed_kwh"),
+        capacity_kw=np.array([[float(g.capacity_kw) for g in gens]]).reshape(1, -1),
+        storage_kwh=np.array([[float(b.capacity_kwh) for b in scenario.storage]]
+                             ).reshape(1, -1))
 
 
 def _grant_rule(t: _Totals) -> dict:
     """Step 2, 問26 ※1: grant-funded plants deliver over the grid only to consumers
     of their own municipality. Breaches are listed; with ``grant_municipality_rule
     = "exclude"`` (default) they are also taken out of the deliveries used below."""
-    excluded = np.zeros_like(t.L)
-    lines, breach = [], 0.0
-    region = t.scenario.region
     row = {c.id: i for i, c in enumerate(t.cons)}
-    # The rule depends on the consumer's municipality only: ask it once per
-    # municipality, not once per (plant, consumer) pair (2 M calls at 1,000
-    # consumers and 1,000 rooftop plants).
-    towns = np.array([c.municipality or region.municipality for c in t.cons], dtype=object)
-    first_of_town = {town: t.cons[i] for i, town in reversed(list(enumerate(towns)))}
+    barred = np.zeros(t.L.shape[1:], dtype=bool)  # (G, R): pairs the rule forbids
     for j, g in enumerate(t.gens):
         if not rules.is_grant_funded(g, t.fin):
             continue
-        allowed_town = {town: rules.grant_supply_allowed(g, c, region)
-                        for town, c in first_of_town.items()}
-        refused = ~np.array([allowed_town[town] for town in towns], dtype=bool)
-        refused &= t.L[j] > 0
-        if g.site is not None:
-            refused[row[g.site]] = False  # direct use is not "over the grid"
-        for i in np.flatnonzero(refused):  # in consumer order, summed as before
-            kwh = t.L[j, i]
-            excluded[j, i] = kwh
-            breach += kwh
-            lines.append(f"{g.id} ({g.municipality or region.municipality}) → "
-                         f"{t.cons[i].id} ({towns[i]}): {kwh:,.1f} kWh")
+        own = row[g.site] if g.site is not None else -1  # direct use is not "over the grid"
+        for i, c in enumerate(t.cons):
+            barred[j, i] = i != own and not rules.grant_supply_allowed(g, c, t.scenario.region)
+    hit = barred & (t.L > 0)
+    excluded = np.where(hit, t.L, 0.0)
+    breach = excluded.reshape(len(t.L), -1).sum(axis=1)
+    any_hit = hit.reshape(len(t.L), -1).any(axis=1)
+    lines = [[] for _ in range(len(t.L))]
+    if t.notes is not None:
+        for c, j, i in zip(*np.nonzero(hit)):
+            g, cn = t.gens[j], t.cons[i]
+            lines[c].append(f"{g.id} ({g.municipality or t.scenario.region.municipality}) → "
+                            f"{cn.id} ({cn.municipality or t.scenario.region.municipality}): "
+                            f"{t.L[c, j, i]:,.1f} kWh")
     if t.acc.grant_municipality_rule == "list":
         excluded[:] = 0.0
     L = t.L - excluded
-    t.to_civil = L[:, t.civil].sum(axis=1) if t.gens else np.zeros(0)
-    t.to_non_civil = L[:, ~t.civil].sum(axis=1) if t.gens else np.zeros(0)
+    t.to_civil = L[:, :, t.civil].sum(axis=2)
+    t.to_non_civil = L[:, :, ~t.civil].sum(axis=2)
     # annual netting: output not used by non-civil consumers, less what went
     # to the wrong municipality (it cannot be credited to the area either)
-    t.avail = np.maximum(t.generated - t.L[:, ~t.civil].sum(axis=1)
-                         - excluded[:, t.civil].sum(axis=1), 0.0) if t.gens else np.zeros(0)
-    if lines:
-        how = ("excluded from supply" if t.acc.grant_municipality_rule == "exclude"
-               else "listed only ([accounting] grant_municipality_rule = 'list')")
-        t.notes.append(f"問26 ※1: {breach:,.1f} kWh of grant-funded plants reached "
-                       f"consumers of another municipality, {how}")
+    t.avail = np.maximum(t.generated - t.L[:, :, ~t.civil].sum(axis=2)
+                         - excluded[:, :, t.civil].sum(axis=2), 0.0)
+    how = ("excluded from supply" if t.acc.grant_municipality_rule == "exclude"
+           else "listed only ([accounting] grant_municipality_rule = 'list')")
+    if t.notes is not None:
+        for c in np.flatnonzero(any_hit):
+            t.notes[c].append(f"問26 ※1: {breach[c]:,.1f} kWh of grant-funded plants "
+                              f"reached consumers of another municipality, {how}")
     return {"grant_rule_breach_kwh": breach,
-            "grant_rule_excluded_kwh": float(excluded.sum()),
-            "grant_rule_ok": not lines, "grant_rule_breaches": "; ".join(lines)}
+            "grant_rule_excluded_kwh": excluded.reshape(len(t.L), -1).sum(axis=1),
+            "grant_rule_ok": ~any_hit,
+            "grant_rule_breaches": ["; ".join(x) for x in lines]}
 
 
-def _evaluated_demand(t: _Totals) -> float:
+def _evaluated_demand(t: _Totals) -> np.ndarray:
     """Step 3, 問24/問25: the civil demand weighted for the scale criterion [kWh/yr]."""
     row = {c.id: i for i, c in enumerate(t.cons)}
-    own_sc = np.zeros(len(t.cons))
+    gross = t.ct.gross
+    own_sc = np.zeros_like(gross)
     for j, g in enumerate(t.gens):
         if g.site is not None:
-            own_sc[row[g.site]] += t.self_consumed[j]
-    evaluated = 0.0
-    for i, c in enumerate(t.cons):
+            own_sc[:, row[g.site]] += t.ct.table["self_consumed"][:, j]
+    evaluated = np.zeros(len(gross))
+    for i, c in enumerate(t.cons):  # summed consumer by consumer, as the rule reads
         if (rules.is_local_government_waste_plant(c)
                 and t.acc.waste_plant_discount == "self_consumption"):
-            evaluated += rules.area_weight(c) * max(t.gross[i] - own_sc[i], 0.0)
+            evaluated = evaluated + rules.area_weight(c) * np.maximum(
+                gross[:, i] - own_sc[:, i], 0.0)
         else:
-            evaluated += rules.demand_weight(c) * t.gross[i]
+            evaluated = evaluated + rules.demand_weight(c) * gross[:, i]
         if c.area == "added" and c.model_case and c.owner in rules.PUBLIC_OWNERS:
-            t.notes.append(f"{c.id}: model_case applies to private facilities (問24); "
-                           "counted ×0.5 as public")
+            t.note(f"{c.id}: model_case applies to private facilities (問24); "
+                   "counted ×0.5 as public")
         if c.sector == "waste_plant" and c.owner == "public":
-            t.notes.append(f"{c.id}: owner 'public' is not a local government; a plant of "
-                           "a prefecture or 一部事務組合 is owner 'prefecture' or "
-                           "'association' (問25 ×0)")
+            t.note(f"{c.id}: owner 'public' is not a local government; a plant of "
+                   "a prefecture or 一部事務組合 is owner 'prefecture' or "
+                   "'association' (問25 ×0)")
     return evaluated
 
 
-def _supply(t: _Totals, civil_demand: float) -> dict:
+def _supply(t: _Totals, civil_demand: np.ndarray) -> dict:
     """Step 4: supply on both bases, 自家消費率 and 地産地消率 (scoring (4)①, 問26, 問46)."""
     gens, ren, eq = t.gens, t.ren, t.eq
     certs = t.acc.certificates_kwh
     row = {c.id: i for i, c in enumerate(t.cons)}
-    renewable = float(ren @ t.to_civil) if gens else 0.0
-    plastic_h = float(eq @ t.to_civil) if gens else 0.0
+    renewable = t.to_civil @ ren
+    plastic_h = t.to_civil @ eq
     supply_h = renewable + plastic_h + certs
-    supply_a = float((ren + eq) @ t.avail) + certs if gens else certs
+    supply_a = t.avail @ (ren + eq) + certs
     basis = rules.supply_basis(t.scenario)
     onsite_civil = np.array([g.site is not None and t.cons[row[g.site]].is_civil
-                             for g in gens], dtype=bool)
-    sc_counted = float(((ren + eq) * t.self_consumed)[onsite_civil].sum()) if gens else 0.0
-    local = np.array([rules.is_local(g, t.scenario.region) for g in gens], dtype=bool)
-    local_h = ratio_of(float((ren * t.to_civil)[local].sum()) if gens else 0.0, civil_demand)
-    local_a = ratio_of(float((ren * t.avail)[local].sum()) if gens else 0.0, civil_demand)
-    local_a = min(1.0, local_a) if local_a == local_a else local_a
+                             for g in gens], dtype=bool).reshape(-1)
+    sc_counted = ((ren + eq) * t.ct.table["self_consumed"])[:, onsite_civil].sum(axis=1)
+    local = np.array([rules.is_local(g, t.scenario.region) for g in gens],
+                     dtype=bool).reshape(-1)
+    local_h = ratio_of((ren * t.to_civil)[:, local].sum(axis=1), civil_demand)
+    local_a = np.fmin(1.0, ratio_of((ren * t.avail)[:, local].sum(axis=1), civil_demand))
     lp_basis = rules.local_production_basis(t.scenario, t.acc)
     if certs and t.scenario.grid.isolated:
-        t.notes.append("certificates counted on an isolated grid: 問46 ties supply to "
-                       "metered hourly output; check they are accepted")
+        t.note("certificates counted on an isolated grid: 問46 ties supply to "
+               "metered hourly output; check they are accepted")
     return dict(
         renewable_supply_annual_kwh=supply_a, renewable_supply_hourly_kwh=supply_h,
         netting_gap_kwh=supply_a - supply_h, supply_basis=basis,
@@ -436,86 +482,152 @@ def _supply(t: _Totals, civil_demand: float) -> dict:
         local_production_rate_annual=local_a,
         local_production_rate=local_h if lp_basis == "hourly" else local_a,
         renewable_kwh=renewable, renewable_equivalent_kwh=plastic_h + certs,
-        certificates_kwh=certs,
-        not_counted_kwh=float(t.nc @ t.to_civil) if gens else 0.0,
-        not_counted_generation_kwh=float(t.nc @ t.generated) if gens else 0.0,
-        non_civil_supply_kwh=float((ren + eq) @ t.to_non_civil) if gens else 0.0)
+        certificates_kwh=np.full(len(civil_demand), float(certs)),
+        not_counted_kwh=t.to_civil @ t.nc,
+        not_counted_generation_kwh=t.generated @ t.nc,
+        non_civil_supply_kwh=t.to_non_civil @ (ren + eq))
 
 
 def _additionality(t: _Totals) -> tuple[dict, np.ndarray]:
     """Step 5, 問42 and 問31: additional and existing capacity and output inside the
     area, and each generator's additional share of its output [-] (for the
     projects' own CO2)."""
-    n = len(t.gens)
-    add_kw, ex_kw, add_kwh, ex_kwh = (np.zeros(n) for _ in range(4))
+    gen = t.generated
+    add_kw, ex_kw, add_kwh, ex_kwh = (np.zeros_like(gen) for _ in range(4))
     for j, g in enumerate(t.gens):
-        add_kw[j], ex_kw[j] = rules.additional_capacity(g)
-        add_kwh[j], ex_kwh[j] = rules.additional_energy(g, t.generated[j])
-        if g.status == "repowered" and add_kwh[j] == 0:
-            t.notes.append(f"{g.id}: output {t.generated[j]:,.0f} kWh not above its output "
-                           f"before repowering {g.existing_output_kwh_per_year:,.0f} kWh: "
-                           "nothing additional (問42)")
-    share = np.divide(add_kwh, t.generated, out=np.array(
-        [float(g.status == "new") for g in t.gens]), where=t.generated > 0)
-    inside = np.array([g.inside_area for g in t.gens], dtype=bool)
-    # summed as numpy vectors in scenario order (same bits as before the split)
-    out = {name: float((x * t.ren)[inside].sum()) if n else 0.0 for name, x in (
+        add_kw[:, j], ex_kw[:, j] = rules.additional_capacity(g, t.ct.capacity_kw[:, j])
+        add_kwh[:, j], ex_kwh[:, j] = rules.additional_energy(g, gen[:, j])
+        if g.status == "repowered" and t.notes is not None:
+            for c in np.flatnonzero((add_kwh[:, j] == 0) & (t.ct.capacity_kw[:, j] > 0)):
+                t.notes[c].append(
+                    f"{g.id}: output {gen[c, j]:,.0f} kWh not above its output before "
+                    f"repowering {g.existing_output_kwh_per_year:,.0f} kWh: nothing "
+                    "additional (問42)")
+    new = np.array([float(g.status == "new") for g in t.gens])
+    share = np.divide(add_kwh, gen, out=np.broadcast_to(new, gen.shape).copy(),
+                      where=gen > 0)
+    inside = np.array([g.inside_area for g in t.gens], dtype=bool).reshape(-1)
+    out = {name: (x * t.ren)[:, inside].sum(axis=1) for name, x in (
         ("additional_capacity_kw", add_kw), ("additional_energy_kwh", add_kwh),
         ("existing_capacity_kw", ex_kw), ("existing_energy_kwh", ex_kwh))}
-    waste = np.array([g.kind == "waste" for g in t.gens], dtype=bool)
+    waste = np.array([g.kind == "waste" for g in t.gens], dtype=bool).reshape(-1)
     ratio = np.array([getattr(g, "biomass_ratio", 1.0) for g in t.gens])
-    out["waste_biomass_kwh"] = float((t.generated * ratio)[waste].sum()) if t.gens else 0.0
-    out["waste_plastic_kwh"] = float((t.generated * (1 - ratio))[waste].sum()) \
-        if t.gens else 0.0
+    out["waste_biomass_kwh"] = (gen * ratio)[:, waste].sum(axis=1)
+    out["waste_plastic_kwh"] = (gen * (1 - ratio))[:, waste].sum(axis=1)
     return out, share
 
 
-def _co2(t: _Totals, supply: dict, savings: float) -> tuple[dict, np.ndarray]:
+def _co2(t: _Totals, supply: dict, savings: np.ndarray) -> tuple[dict, np.ndarray]:
     """Step 6: CO2 of the plan on the co2 basis (問28 factor, 問31 plastic), and each
     generator's counted supply on that basis [kWh/yr]."""
     ef, ef_source = rules.emission_factor(t.scenario, t.acc)
     basis = rules.co2_basis(t.scenario, t.acc)
-    gens, ren, eq = t.gens, t.ren, t.eq
+    ren, eq = t.ren, t.eq
     if basis == "hourly":
         supply_basis = supply["renewable_supply_hourly_kwh"]
-        plastic_basis = float(eq @ t.to_civil) if gens else 0.0
+        plastic_basis = t.to_civil @ eq
         per_gen = (ren + eq) * t.to_civil
     else:
         supply_basis = supply["renewable_supply_annual_kwh"]
-        plastic_basis = float(eq @ t.avail) if gens else 0.0
+        plastic_basis = t.avail @ eq
         per_gen = (ren + eq) * t.avail
     plastic_ef = (t.acc.plastic_co2_kg_per_kwh if t.acc.plastic_co2_kg_per_kwh is not None
                   else ef)
     co2 = (supply_basis + savings) * ef / 1000.0
     plastic_co2 = plastic_basis * plastic_ef / 1000.0
     return dict(plastic_supplied_kwh=plastic_basis, plastic_co2_t=plastic_co2,
-                emission_factor_kg_per_kwh=ef, emission_factor_source=ef_source,
+                emission_factor_kg_per_kwh=np.full(len(savings), float(ef)),
+                emission_factor_source=ef_source,
                 co2_basis=basis, co2_reduction_t=co2, co2_reduction_net_t=co2 - plastic_co2,
                 co2_reduction_non_civil_t=supply["non_civil_supply_kwh"] * ef / 1000.0
                 ), per_gen
 
 
-def _finance(t: _Totals, project_supply: np.ndarray, ef: float, co2: float):
+def _finance(t: _Totals, project_supply: np.ndarray, ef: float, co2: np.ndarray):
     """Step 7, scoring (3): projects and their totals (:mod:`sim.programme.finance`)."""
-    flows = None
-    if t.same_rows:  # on-site battery flows by position, not by a pandas look-up
-        row = {c.id: i for i, c in enumerate(t.cons)}
-        discharge = t.annual["discharge"].to_numpy(float)
-        charge = t.annual["charge"].to_numpy(float)
+    row = {c.id: i for i, c in enumerate(t.cons)}
+    ct = t.ct
+    flows = np.zeros((len(ct.gross), len(t.scenario.storage), 2))
+    for i, b in enumerate(t.scenario.storage):
+        if b.site == "community":
+            flows[:, i, 0], flows[:, i, 1] = ct.community_discharge, ct.community_charge
+        else:
+            flows[:, i, 0], flows[:, i, 1] = ct.discharge[:, row[b.site]], \
+                ct.charge[:, row[b.site]]
+    arr = finance.project_arrays(t.scenario, t.fin, table=ct.table,
+                                 capacity_kw=ct.capacity_kw, storage_kwh=ct.storage_kwh,
+                                 storage_flows=flows, counted_supply=project_supply,
+                                 co2_t_per_kwh=ef / 1000.0)
+    return arr, finance.totals_of_arrays(arr, co2, t.fin)
 
-        def flows(site):
-            return float(discharge[row[site]]), float(charge[row[site]])
 
-    cols = finance.project_columns(
-        t.scenario, t.ledger, t.annual, spec=t.fin, co2_t_per_kwh=ef / 1000.0,
-        counted_supply=dict(zip([g.id for g in t.gens], project_supply)),
-        battery_flows=flows)
-    return cols, finance.totals_of_columns(cols, co2, t.fin)
+def ratio_of(x, y):
+    """x / y, NaN when y is not positive (floats or arrays of cases)."""
+    if np.ndim(x) == 0 and np.ndim(y) == 0:
+        return x / y if y > 0 else math.nan
+    y = np.asarray(y, float)
+    return np.divide(x, y, out=np.full(np.broadcast(x, y).shape, math.nan), where=y > 0)
 
 
-def ratio_of(x: float, y: float) -> float:
-    """x / y, NaN when y is not positive."""
-    return x / y if y > 0 else math.nan
+def evaluate_cases(scenario: Scenario, ct: CaseTotals, *, accounting: AccountingSpec,
+                   finance_spec: FinanceSpec, notes: bool = False) -> tuple[dict, list, dict]:
+    """The programme's figures of C cases at once (the rules of :func:`evaluate_totals`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The rows the cases share (sizes come from ``ct``).
+    ct : CaseTotals
+    accounting, finance_spec : AccountingSpec, FinanceSpec
+    notes : bool
+        Also write each case's notes (the per-scenario path).
+
+    Returns
+    -------
+    (figures, notes, projects)
+        ``figures``: each :class:`Evaluation` field except ``region``, ``year``
+        and ``notes``, a (C,) array (or a label shared by all cases);
+        ``notes``: a list of C lists of str (empty lists unless ``notes``);
+        ``projects``: :func:`sim.programme.finance.project_arrays`.
+    """
+    cnt = [rules.counting(g) for g in scenario.generators]
+    civil = np.array([c.is_civil for c in scenario.consumers], dtype=bool)
+    n_c = len(ct.gross)
+    t = _Totals(scenario=scenario, acc=accounting, fin=finance_spec, ct=ct, civil=civil,
+                ren=np.array([c.renewable for c in cnt], dtype=float),
+                eq=np.array([c.equivalent for c in cnt], dtype=float),
+                nc=np.array([c.not_counted for c in cnt], dtype=float),
+                notes=[[] for _ in range(n_c)] if notes else None)
+    gross, net = ct.gross, ct.net
+    civil_demand = gross[:, civil].sum(axis=1)
+    savings = (gross - net)[:, civil].sum(axis=1)
+    grant = _grant_rule(t)
+    evaluated = _evaluated_demand(t)
+    supply = _supply(t, civil_demand)
+    additional, add_share = _additionality(t)
+    co2, per_gen_supply = _co2(t, supply, savings)
+    ef = float(co2["emission_factor_kg_per_kwh"][0]) if n_c else 0.0
+    projects, fin_tot = _finance(t, per_gen_supply * add_share, ef, co2["co2_reduction_t"])
+    if t.notes is not None:
+        for c in np.flatnonzero(ct.unattributed > 0):
+            t.notes[c].append(f"{ct.unattributed[c]:.1f} kWh of initial battery energy "
+                              "has no generator and is not counted")
+    supply_a, supply_h = supply["renewable_supply_annual_kwh"], \
+        supply["renewable_supply_hourly_kwh"]
+    figures = dict(
+        civil_demand_kwh=civil_demand,
+        civil_demand_after_savings_kwh=net[:, civil].sum(axis=1),
+        evaluated_demand_kwh=evaluated, savings_kwh=savings,
+        non_civil_demand_kwh=gross[:, ~civil].sum(axis=1),
+        coverage_annual=ratio_of(supply_a + savings, civil_demand),
+        coverage_hourly=ratio_of(supply_h + savings, civil_demand),
+        balance_annual_ok=supply_a + savings >= civil_demand * (1 - BALANCE_RTOL),
+        balance_hourly_ok=supply_h + savings >= civil_demand * (1 - BALANCE_RTOL),
+        generation_kwh=t.generated.sum(axis=1),
+        spilled_kwh=ct.table["not_delivered"].sum(axis=1),
+        additional_energy_share=ratio_of(additional["additional_energy_kwh"], civil_demand),
+        **supply, **grant, **additional, **co2, **fin_tot)
+    return figures, t.notes or [[] for _ in range(n_c)], projects
 
 
 def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
@@ -542,38 +654,27 @@ def evaluate_totals(scenario: Scenario, ledger, annual: pd.DataFrame, *,
     Returns
     -------
     Evaluation, or (Evaluation, pandas.DataFrame) with ``with_projects``
+
+    Notes
+    -----
+    The arithmetic is :func:`evaluate_cases` for one case, the function a
+    sweep calls on a chunk of cases.
     """
     acc, fin = _with_overrides(scenario, overrides)
-    t = _prepare(scenario, ledger, annual, accounting or acc, finance_spec or fin)
-    civil_demand = float(t.gross[t.civil].sum())
-    savings = float((t.gross - t.net)[t.civil].sum())
-    grant = _grant_rule(t)
-    evaluated = _evaluated_demand(t)
-    supply = _supply(t, civil_demand)
-    additional, add_share = _additionality(t)
-    co2, per_gen_supply = _co2(t, supply, savings)
-    cols, fin_tot = _finance(t, per_gen_supply * add_share,
-                             co2["emission_factor_kg_per_kwh"], co2["co2_reduction_t"])
-    if float(ledger.attrs.get("unattributed_kwh", 0.0)) > 0:
-        t.notes.append(f"{ledger.attrs['unattributed_kwh']:.1f} kWh of initial battery "
-                       "energy has no generator and is not counted")
-    supply_a, supply_h = supply["renewable_supply_annual_kwh"], \
-        supply["renewable_supply_hourly_kwh"]
-    ev = Evaluation(
-        region=scenario.region.name, year=scenario.region.year,
-        civil_demand_kwh=civil_demand,
-        civil_demand_after_savings_kwh=float(t.net[t.civil].sum()),
-        evaluated_demand_kwh=evaluated, savings_kwh=savings,
-        non_civil_demand_kwh=float(t.gross[~t.civil].sum()),
-        coverage_annual=ratio_of(supply_a + savings, civil_demand),
-        coverage_hourly=ratio_of(supply_h + savings, civil_demand),
-        balance_annual_ok=bool(supply_a + savings >= civil_demand * (1 - BALANCE_RTOL)),
-        balance_hourly_ok=bool(supply_h + savings >= civil_demand * (1 - BALANCE_RTOL)),
-        generation_kwh=float(t.generated.sum()),
-        spilled_kwh=float(finance._coord(ledger, "not_delivered").sum()) if t.gens else 0.0,
-        additional_energy_share=ratio_of(additional["additional_energy_kwh"], civil_demand),
-        notes="; ".join(t.notes), **supply, **grant, **additional, **co2, **fin_tot)
-    return (ev, finance.projects_frame(cols, t.fin)) if with_projects else ev
+    fin = finance_spec or fin
+    figures, notes, projects = evaluate_cases(
+        scenario, case_totals(scenario, ledger, annual), accounting=accounting or acc,
+        finance_spec=fin, notes=True)
+    one = {k: (v[0] if isinstance(v, list) else v if isinstance(v, str)
+               else bool(v[0]) if v.dtype == bool else float(v[0]))
+           for k, v in figures.items()}
+    ev = Evaluation(region=scenario.region.name, year=scenario.region.year,
+                    notes="; ".join(notes[0]), **one)
+    if not with_projects:
+        return ev
+    cols = {k: (v if isinstance(v, list) else v.tolist() if v.ndim == 1 else v[0].tolist())
+            for k, v in projects.items()}
+    return ev, finance.projects_frame(cols, fin)
 
 
 def evaluate(result, **overrides) -> Evaluation:

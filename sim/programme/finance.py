@@ -146,23 +146,152 @@ def project_columns(scenario: Scenario, ledger, annual: pd.DataFrame | None, *,
     function ``site -> (discharge, charge)`` [kWh/yr] replacing the look-up
     in ``annual``. Returns a dict of equal-length lists keyed by
     :data:`_PROJECT_FIELDS` (``grant_rate`` included, ``grant_jpy`` and the
-    payback not yet computed). Used by :func:`projects` and, for totals only,
-    by :mod:`sim.evaluate`.
+    payback not yet computed). The arithmetic is :func:`project_arrays`'s,
+    for one case.
     """
     spec = spec or scenario.finance
-    cols: dict[str, list] = {k: [] for k in _PROJECT_FIELDS}
-    unit_cost = _unit_costs(scenario)
-    for row in _generator_projects(scenario, ledger, spec, unit_cost, co2_t_per_kwh,
-                                   counted_supply or {}):
-        _append(cols, row)
-    for row in _battery_projects(scenario, ledger, annual, spec, unit_cost, battery_flows):
-        _append(cols, row)
-    return cols
+    gens = scenario.generators
+    table = {name: np.zeros((1, len(gens))) for name in GENERATOR_COLUMNS}
+    if any(g.status != "existing" for g in gens):
+        pos = {gid: k for k, gid in enumerate(_labels(ledger, "generator"))}
+        order = [pos[g.id] for g in gens]
+        table = {name: _coord(ledger, name)[order][None, :] for name in GENERATOR_COLUMNS}
+    flows = np.zeros((1, len(scenario.storage), 2))
+    for i, b in enumerate(scenario.storage):
+        if b.status == "existing":
+            continue  # not a project: its flows are not needed
+        if b.site == "community":
+            flows[0, i] = (float(ledger.attrs.get("community_discharge_kwh", 0.0)),
+                           float(ledger.attrs.get("community_charge_kwh", 0.0)))
+        elif battery_flows is not None:
+            flows[0, i] = battery_flows(b.site)
+        else:
+            flows[0, i] = (float(annual.loc[b.site, "discharge"]),
+                           float(annual.loc[b.site, "charge"]))
+    supply = counted_supply or {}
+    arr = project_arrays(
+        scenario, spec, table=table,
+        capacity_kw=np.array([[float(g.capacity_kw) for g in gens]]).reshape(1, -1),
+        storage_kwh=np.array([[float(b.capacity_kwh) for b in scenario.storage]]
+                             ).reshape(1, -1),
+        storage_flows=flows,
+        counted_supply=np.array([[supply.get(g.id, 0.0) for g in gens]]).reshape(1, -1),
+        co2_t_per_kwh=co2_t_per_kwh)
+    cols = {k: (v.tolist() if isinstance(v, np.ndarray) and v.ndim == 1
+                else v[0].tolist() if isinstance(v, np.ndarray) else list(v))
+            for k, v in arr.items()}
+    return {k: cols[k] for k in _PROJECT_FIELDS}
 
 
-def _append(cols: dict[str, list], row: dict) -> None:
-    for k, v in row.items():
-        cols[k].append(v)
+#: per-generator columns of the ledger that the generator projects read [kWh/yr]
+GENERATOR_COLUMNS = ("generated", "direct", "pooled", "community", "to_storage", "spilled",
+                     "unshared_export")
+
+
+def project_arrays(scenario: Scenario, spec: FinanceSpec, *, table: dict,
+                   capacity_kw: np.ndarray, storage_kwh: np.ndarray,
+                   storage_flows: np.ndarray, counted_supply: np.ndarray,
+                   co2_t_per_kwh: float) -> dict:
+    """The projects of C cases at once (a sweep's chunk; one case for :func:`projects`).
+
+    The cases share the scenario's rows (kinds, statuses, costs, sites); only
+    the sizes and the flows differ.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its generators (G) and storage rows (S), in order.
+    spec : FinanceSpec
+    table : dict of (C, G) arrays [kWh/yr]
+        The ledger's generator columns :data:`GENERATOR_COLUMNS`.
+    capacity_kw : (C, G) [kW], each generator's capacity in each case (0: absent)
+    storage_kwh : (C, S) [kWh], each battery's capacity in each case (0: absent)
+    storage_flows : (C, S, 2) [kWh/yr]
+        (discharge, charge) of each battery's site (of the community battery
+        for ``site = "community"``).
+    counted_supply : (C, G) [kWh/yr], each generator's counted supply (its CO2)
+    co2_t_per_kwh : float [t-CO2/kWh]
+
+    Returns
+    -------
+    dict
+        Per project (P, in :func:`projects`'s order): ``project, type, kind,
+        status, unit, cost_source`` (lists), ``grant_rate, useful_life_years``
+        (P,) and ``capacity, capex_jpy, opex_jpy_per_year, benefit_jpy_per_year,
+        co2_t_per_year`` (C, P).
+    """
+    cost = _unit_costs(scenario)
+    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
+    n_c = capacity_kw.shape[0]
+    rows: list[dict] = []
+    for k, g in enumerate(scenario.generators):
+        if g.status == "existing":
+            continue
+        where = f"generators[{k}]"
+        cap = capacity_kw[:, k]
+        sold_direct = table["direct"][:, k] + table["pooled"][:, k] + table["community"][:, k]
+        sold_cheap = (table["to_storage"][:, k] + table["spilled"][:, k]
+                      + table["unshared_export"][:, k])
+        # fuel is paid for every kWh generated (biomass, waste: issue 11); not for
+        # the routes, which count energy passing through a battery twice
+        fuel_jpy = getattr(g, "fuel_jpy_per_kwh", 0.0) * table["generated"][:, k]
+        rows.append(dict(
+            project=g.id, type="generator", kind=g.kind, status=g.status, unit="kW",
+            grant_rate=0.0 if g.grant_funded is False
+            else spec.grant_rates.get(g.id, spec.grant_rate),
+            useful_life_years=cost(g.kind, "useful_life_years", where, g.useful_life_years),
+            cost_source="scenario" if g.capex_jpy_per_kw is not None
+            else "default (profiles/finance)",
+            capacity=cap,
+            capex_jpy=cost(g.kind, "capex_jpy_per_unit", where, g.capex_jpy_per_kw) * cap,
+            opex_jpy_per_year=cost(g.kind, "opex_jpy_per_unit_year", where,
+                                   g.opex_jpy_per_kw_year) * cap + fuel_jpy,
+            benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
+            co2_t_per_year=counted_supply[:, k] * co2_t_per_kwh))
+    rows += _battery_rows(scenario, spec, cost, storage_kwh, storage_flows)
+    out: dict = {k: [r[k] for r in rows] for k in _STATIC_FIELDS}
+    out["grant_rate"] = np.array([r["grant_rate"] for r in rows], dtype=float)
+    out["useful_life_years"] = np.array([r["useful_life_years"] for r in rows], dtype=float)
+    for k in _CASE_FIELDS:
+        out[k] = (np.stack([np.broadcast_to(r[k], (n_c,)) for r in rows], axis=1) if rows
+                  else np.zeros((n_c, 0)))
+    return out
+
+
+_STATIC_FIELDS = ("project", "type", "kind", "status", "unit", "cost_source")
+_CASE_FIELDS = ("capacity", "capex_jpy", "opex_jpy_per_year", "benefit_jpy_per_year",
+                "co2_t_per_year")
+
+
+def _battery_rows(scenario, spec, cost, storage_kwh, storage_flows) -> list[dict]:
+    """Rows of the new batteries: the margin between purchase and sale prices."""
+    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
+    by_site: dict[str, np.ndarray] = {}
+    for i, b in enumerate(scenario.storage):
+        by_site[b.site] = by_site.get(b.site, 0.0) + storage_kwh[:, i]
+    rows = []
+    for i, b in enumerate(scenario.storage):
+        if b.status == "existing":
+            continue
+        where = f"storage[{i}]"
+        kind = "battery_community" if b.site == "community" else "battery_onsite"
+        cap, total = storage_kwh[:, i], by_site[b.site]
+        # a battery absent from a case (capacity 0) earns nothing
+        share = np.divide(cap, total, out=np.zeros_like(cap), where=total > 0)
+        out, into = storage_flows[:, i, 0], storage_flows[:, i, 1]
+        rows.append(dict(
+            project=b.id, type="battery", kind=kind, status=b.status, unit="kWh",
+            grant_rate=spec.grant_rates.get(b.id, spec.grant_rate),
+            useful_life_years=cost(kind, "useful_life_years", where, b.useful_life_years),
+            cost_source="scenario" if b.capex_jpy_per_kwh is not None
+            else "default (profiles/finance)",
+            capacity=cap,
+            capex_jpy=cost(kind, "capex_jpy_per_unit", where, b.capex_jpy_per_kwh) * cap,
+            opex_jpy_per_year=cost(kind, "opex_jpy_per_unit_year", where,
+                                   b.opex_jpy_per_kwh_year) * cap,
+            benefit_jpy_per_year=share * (out * buy - into * sell),
+            co2_t_per_year=0.0))
+    return rows
 
 
 def _unit_costs(scenario: Scenario):
@@ -179,75 +308,6 @@ def _unit_costs(scenario: Scenario):
         return lookup[kind][column]
 
     return cost
-
-
-def _generator_projects(scenario, ledger, spec, cost, co2_t_per_kwh, supply_of):
-    """Rows of the new and repowered generators (a repowered plant is costed whole)."""
-    gens = scenario.generators
-    if all(g.status == "existing" for g in gens):
-        return
-    gen_ids = _labels(ledger, "generator") if "generator" in ledger.dims else []
-    pos = {gid: k for k, gid in enumerate(gen_ids)}
-    col = {name: _coord(ledger, name) for name in
-           ("generated", "direct", "pooled", "community", "to_storage", "spilled",
-            "unshared_export")}
-    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
-    for i, g in enumerate(gens):
-        if g.status == "existing":
-            continue
-        where = f"generators[{i}]"
-        capex_u = cost(g.kind, "capex_jpy_per_unit", where, g.capex_jpy_per_kw)
-        opex_u = cost(g.kind, "opex_jpy_per_unit_year", where, g.opex_jpy_per_kw_year)
-        life = cost(g.kind, "useful_life_years", where, g.useful_life_years)
-        k = pos[g.id]
-        sold_direct = col["direct"][k] + col["pooled"][k] + col["community"][k]
-        sold_cheap = col["to_storage"][k] + col["spilled"][k] + col["unshared_export"][k]
-        # fuel is paid for every kWh generated (biomass, waste: issue 11); not for
-        # the routes, which count energy passing through a battery twice
-        fuel_jpy = getattr(g, "fuel_jpy_per_kwh", 0.0) * col["generated"][k]
-        yield dict(project=g.id, type="generator", kind=g.kind, status=g.status,
-                   capacity=g.capacity_kw, unit="kW", capex_jpy=capex_u * g.capacity_kw,
-                   grant_rate=0.0 if g.grant_funded is False
-                   else spec.grant_rates.get(g.id, spec.grant_rate),
-                   opex_jpy_per_year=opex_u * g.capacity_kw + fuel_jpy,
-                   benefit_jpy_per_year=sold_direct * buy + sold_cheap * sell,
-                   useful_life_years=life,
-                   co2_t_per_year=supply_of.get(g.id, 0.0) * co2_t_per_kwh,
-                   cost_source="scenario" if g.capex_jpy_per_kw is not None
-                   else "default (profiles/finance)")
-
-
-def _battery_projects(scenario, ledger, annual, spec, cost, battery_flows):
-    """Rows of the new batteries: the margin between purchase and sale prices."""
-    buy, sell = spec.purchase_price_jpy_per_kwh, spec.sale_price_jpy_per_kwh
-    by_site: dict[str, float] = {}
-    for b in scenario.storage:
-        by_site[b.site] = by_site.get(b.site, 0.0) + b.capacity_kwh
-    for i, b in enumerate(scenario.storage):
-        if b.status == "existing":
-            continue
-        where = f"storage[{i}]"
-        kind = "battery_community" if b.site == "community" else "battery_onsite"
-        if b.site == "community":
-            out = float(ledger.attrs.get("community_discharge_kwh", 0.0))
-            into = float(ledger.attrs.get("community_charge_kwh", 0.0))
-        elif battery_flows is not None:
-            out, into = battery_flows(b.site)
-        else:
-            out = float(annual.loc[b.site, "discharge"])
-            into = float(annual.loc[b.site, "charge"])
-        share = b.capacity_kwh / by_site[b.site]
-        capex_u = cost(kind, "capex_jpy_per_unit", where, b.capex_jpy_per_kwh)
-        opex_u = cost(kind, "opex_jpy_per_unit_year", where, b.opex_jpy_per_kwh_year)
-        life = cost(kind, "useful_life_years", where, b.useful_life_years)
-        yield dict(project=b.id, type="battery", kind=kind, status=b.status,
-                   capacity=b.capacity_kwh, unit="kWh", capex_jpy=capex_u * b.capacity_kwh,
-                   grant_rate=spec.grant_rates.get(b.id, spec.grant_rate),
-                   opex_jpy_per_year=opex_u * b.capacity_kwh,
-                   benefit_jpy_per_year=share * (out * buy - into * sell),
-                   useful_life_years=life, co2_t_per_year=0.0,
-                   cost_source="scenario" if b.capex_jpy_per_kwh is not None
-                   else "default (profiles/finance)")
 
 
 def projects(scenario: Scenario, ledger, annual: pd.DataFrame, *,
@@ -363,20 +423,58 @@ def totals_of_columns(cols: dict[str, list], co2_reduction_t: float,
     return _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec, projects_t)
 
 
+def totals_of_arrays(arr: dict, co2_reduction_t: np.ndarray, spec: FinanceSpec) -> dict:
+    """:func:`totals_of_columns` of C cases at once, from :func:`project_arrays`.
+
+    Returns
+    -------
+    dict of (C,) arrays, keyed as :func:`totals`.
+    """
+    capex_p = arr["capex_jpy"]
+    capex = np.nansum(capex_p, axis=1)
+    grant = np.nansum(arr["grant_rate"] * capex_p, axis=1)
+    opex = np.nansum(arr["opex_jpy_per_year"], axis=1)
+    benefit = np.nansum(arr["benefit_jpy_per_year"], axis=1)
+    life = _div(np.nansum(capex_p * arr["useful_life_years"], axis=1), capex, capex > 0)
+    projects_t = np.nansum(arr["co2_t_per_year"], axis=1)
+    return _totals_arrays(capex, grant, opex, benefit, life,
+                          np.asarray(co2_reduction_t, float), spec, projects_t)
+
+
+def _div(x, y, where, fill=math.nan):
+    """x / y where ``where``, else ``fill`` (no warning for the others)."""
+    return np.divide(x, y, out=np.full(np.shape(where), fill), where=where)
+
+
 def _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec, projects_t) -> dict:
-    """Totals; the cost per t-CO2 both ways (scoring (3)): over the whole plan's
-    reduction and over the projects' own (``projects_t``, Σ co2_t_per_year)."""
-    period = spec.period_years if spec.period_years is not None else life
+    """:func:`_totals_arrays` of one case, as floats (and a bool)."""
+    one = [np.array([v], dtype=float) for v in (capex, grant, opex, benefit, life,
+                                                co2_reduction_t)]
+    out = _totals_arrays(*one, spec, np.array([projects_t], dtype=float))
+    return {k: bool(v[0]) if v.dtype == bool else float(v[0]) for k, v in out.items()}
+
+
+def _totals_arrays(capex, grant, opex, benefit, life, co2_reduction_t, spec,
+                   projects_t) -> dict:
+    """Totals of C cases; the cost per t-CO2 both ways (scoring (3)): over the whole
+    plan's reduction and over the projects' own (``projects_t``, Σ co2_t_per_year).
+    Per case: payback (capex − grant, or capex) / (benefit − opex), 0 when nothing
+    is to be paid back, infinite when benefit ≤ opex, NaN without capex."""
+    period = (np.full_like(capex, spec.period_years) if spec.period_years is not None
+              else life)
+    built = capex > 0
 
     def per_t(x, annual_t):
-        lifetime_t = annual_t * period if period == period else math.nan
-        if capex <= 0 or annual_t != annual_t:
-            return math.nan
-        return x / lifetime_t if lifetime_t and lifetime_t > 0 else math.inf
+        lifetime_t = annual_t * period  # NaN when the period is
+        ok = built & (annual_t == annual_t)
+        pos = ok & (lifetime_t > 0)
+        return np.where(pos, _div(x, lifetime_t, pos), np.where(ok, math.inf, math.nan))
 
-    payback = payback_years(capex, grant, benefit, opex, spec.payback_basis) if capex > 0 \
-        else math.nan
-    rate = grant / capex if capex > 0 else math.nan
+    cost = capex - grant if spec.payback_basis == "net_of_grant" else capex
+    net = benefit - opex
+    payback = np.where(cost <= 0, 0.0, np.where(net > 0, _div(cost, net, net > 0), math.inf))
+    payback = np.where(built, payback, math.nan)
+    rate = _div(grant, capex, built)
     return {
         "capex_jpy": capex,
         "grant_jpy": grant,
@@ -385,13 +483,12 @@ def _totals(capex, grant, opex, benefit, life, co2_reduction_t, spec, projects_t
         "benefit_jpy_per_year": benefit,
         "payback_years": payback,
         "useful_life_years": life,
-        "payback_to_life_ratio": payback / life if life and life == life else math.nan,
-        "period_years": period,
+        "payback_to_life_ratio": _div(payback, life, (life != 0) & (life == life)),
+        "period_years": np.asarray(period, float),
         "cost_per_t_co2_total_jpy": per_t(capex, co2_reduction_t),
         "cost_per_t_co2_grant_jpy": per_t(grant, co2_reduction_t),
         "co2_reduction_projects_t": projects_t,
         "cost_per_t_co2_total_projects_jpy": per_t(capex, projects_t),
         "cost_per_t_co2_grant_projects_jpy": per_t(grant, projects_t),
-        "lower_grant_rate": bool(rate < spec.standard_grant_rate - 1e-12) if capex > 0
-        else False,
+        "lower_grant_rate": built & (rate < spec.standard_grant_rate - 1e-12),
     }

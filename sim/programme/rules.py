@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
@@ -103,38 +104,46 @@ def counting(generator) -> Counting:
     return Counting(1.0, 0.0, 0.0)
 
 
-def additional_capacity(generator) -> tuple[float, float]:
+def additional_capacity(generator, capacity_kw=None):
     """(additional, existing) capacity of a generator [kW] (問42).
 
     ``new``: all additional; ``existing``: none; ``repowered``: the increase
     over ``existing_kw`` is additional (設備能力は既存設備からの増加分のみ), the rest
-    (up to the installed capacity) existing.
+    (up to the installed capacity) existing. ``capacity_kw`` (a float or an
+    array of cases, e.g. a sweep's) replaces the row's ``capacity_kw``; floats
+    in, floats out.
     """
-    cap = float(generator.capacity_kw)
+    cap = np.asarray(generator.capacity_kw if capacity_kw is None else capacity_kw, float)
     if generator.status == "new":
-        return cap, 0.0
+        return _plain(cap), _plain(np.zeros_like(cap))
     if generator.status == "existing":
-        return 0.0, cap
-    add = max(cap - float(generator.existing_kw), 0.0)
-    return add, cap - add
+        return _plain(np.zeros_like(cap)), _plain(cap)
+    add = np.maximum(cap - float(generator.existing_kw), 0.0)
+    return _plain(add), _plain(cap - add)
 
 
-def additional_energy(generator, generated_kwh: float) -> tuple[float, float]:
+def additional_energy(generator, generated_kwh):
     """(additional, existing) annual output of a generator [kWh/yr] (問42).
 
     問42: 「発電量が維持・縮小するものは評価せず、追加性がある部分のみ評価」 and the
     output column takes 「既存設備からの増加分のみ」. A repowered plant's additional
     output is ``max(generated − existing_output_kwh_per_year, 0)``; the rest is
     existing (既存). E.g. 200 kW kept, output 1,226,400 → 1,664,400 kWh/yr:
-    438,000 additional, 1,226,400 existing.
+    438,000 additional, 1,226,400 existing. ``generated_kwh`` may be an array
+    of cases (floats in, floats out).
     """
-    gen = float(generated_kwh)
+    gen = np.asarray(generated_kwh, float)
     if generator.status == "new":
-        return gen, 0.0
+        return _plain(gen), _plain(np.zeros_like(gen))
     if generator.status == "existing":
-        return 0.0, gen
-    add = max(gen - float(generator.existing_output_kwh_per_year), 0.0)
-    return add, gen - add
+        return _plain(np.zeros_like(gen)), _plain(gen)
+    add = np.maximum(gen - float(generator.existing_output_kwh_per_year), 0.0)
+    return _plain(add), _plain(gen - add)
+
+
+def _plain(x: np.ndarray):
+    """A 0-d array as a float (the per-scenario path), else the array (cases)."""
+    return float(x) if x.ndim == 0 else x
 
 
 def is_grant_funded(generator, finance: FinanceSpec) -> bool:

@@ -678,113 +678,69 @@ def case_inputs(base: Base, params: list[Param], values, inputs: Inputs) -> tupl
 
 # -- one chunk ------------------------------------------------------------------
 
-def _evaluator():
-    """``sim.programme.evaluate.evaluate_totals`` if the evaluation module is installed."""
-    try:
-        from sim.programme.evaluate import evaluate_totals
-    except ImportError:
-        return None
-    return evaluate_totals
+def _row_fsum(a: np.ndarray) -> np.ndarray:
+    """Exact sum of each row (``math.fsum``): the same bits in every process
+    (local or Dask), whatever numpy's alignment-dependent summation does."""
+    a = np.asarray(a, dtype=float)
+    return np.array([math.fsum(r) for r in a.reshape(len(a), -1)])
 
 
-def _annual_frame(sc: Scenario, cons: np.ndarray, demand_gross: np.ndarray) -> pd.DataFrame:
-    """Per consumer annual table as in ``Result.annual``, from the kernel's sums."""
-    cols = {"demand_gross": demand_gross}
-    for i, f in enumerate(batch.CONSUMER_FIELDS):
-        cols[f] = cons[i]
-        if f == "demand":
-            cols["savings"] = demand_gross - cons[i]
-    cols = {"demand_gross": cols["demand_gross"], "savings": cols["savings"],
-            **{f: cons[i] for i, f in enumerate(batch.CONSUMER_FIELDS)}}
-    cols["renewable"] = cons[2] + cons[4] + cons[6] + cons[7]
-    cs = sc.consumers
-    cols.update(sector=[c.sector for c in cs], civil=[c.is_civil for c in cs],
-                owner=[c.owner for c in cs], area=[c.area for c in cs],
-                count=[c.count for c in cs])
-    return pd.DataFrame(cols, index=pd.Index([c.id for c in cs], name="consumer"))
-
-
-_LEDGER_TEMPLATES: dict = {}
-
-
-def _ledger_da(case_sc: Scenario, keep: np.ndarray, led, table, totals) -> xr.DataArray:
-    """The labelled ledger of :func:`sim.core.accounting.ledger_dataarray` for one case.
-
-    Built once per generator set and scenario rows, then copied and filled:
-    labelling a DataArray costs more than the case's kernel run.
-    """
-    from sim.core import accounting
-
-    tab = {f: table[keep, i] for i, f in enumerate(batch.TABLE_FIELDS)}
-    tab["delivered"] = tab["direct"] + tab["battery"] + tab["pooled"] + tab["community"]
-    tab["self_consumed"] = tab["direct"] + tab["battery"]
-    tab["not_delivered"] = (tab["spilled"] + tab["unshared_export"] + tab["storage_losses"]
-                            + tab["stored_end"] - tab["from_initial_storage"])
-    tot = {f: float(totals[i]) for i, f in enumerate(batch.TOTAL_FIELDS)}
-    key = (case_sc.model_dump_json(include={"consumers", "generators"}), tuple(keep))
-    template = _LEDGER_TEMPLATES.get(key)
-    if template is None:
-        att = accounting.Attribution(ledger=led[keep], table=tab, totals=tot)
-        template = accounting.ledger_dataarray(case_sc, att)
-        if len(_LEDGER_TEMPLATES) > 256:
-            _LEDGER_TEMPLATES.clear()
-        _LEDGER_TEMPLATES[key] = template
-    da = template.copy(deep=True)
-    da.values[...] = led[keep]
-    for name in accounting.TABLE_COLUMNS:
-        da.coords[name].values[...] = tab[name]
-    da.attrs.update({f"{k}_kwh": v for k, v in tot.items()})
-    return da
-
-
-def _kpis(base: Base, kin: dict, c: int, cons, region, table) -> dict[str, float]:
+def _kpi_arrays(base: Base, kin: dict, cons, region, table) -> dict[str, np.ndarray]:
+    """The sweep's own figures (:data:`KPI_UNITS`) of every case of a chunk, (n,) each."""
     sc = base.scenario
     i = {f: k for k, f in enumerate(batch.CONSUMER_FIELDS)}
-    fs = math.fsum  # exact sums: the same bits in every process (local or Dask)
-    demand = fs(cons[i["demand"]])
-    delivered = fs(cons[i["direct"]] + cons[i["discharge"]] + cons[i["pooled"]]
-                   + cons[i["community"]])
-    generation = fs(table[:, 0])
-    self_consumed = fs(cons[i["direct"]]) + fs(cons[i["discharge"]])
-    # 問31: the plastic share of waste power is not renewable (as region_kpis)
     t = {f: k for k, f in enumerate(batch.TABLE_FIELDS)}
+    demand = _row_fsum(cons[:, i["demand"]])
+    delivered = _row_fsum(cons[:, i["direct"]] + cons[:, i["discharge"]]
+                          + cons[:, i["pooled"]] + cons[:, i["community"]])
+    generation = _row_fsum(table[:, :, t["generated"]])
+    self_consumed = _row_fsum(cons[:, i["direct"]]) + _row_fsum(cons[:, i["discharge"]])
+    # 問31: the plastic share of waste power is not renewable (as region_kpis)
     plastic = np.array([1.0 - g.biomass_ratio if g.kind == "waste" else 0.0
                         for g in sc.generators])
-    plastic_gen = fs(plastic * table[:, t["generated"]])
-    plastic_del = fs(plastic * (table[:, t["direct"]] + table[:, t["battery"]]
-                                + table[:, t["pooled"]] + table[:, t["community"]]))
-    nan = float("nan")
+    plastic_gen = _row_fsum(plastic * table[:, :, t["generated"]])
+    plastic_del = _row_fsum(plastic * (table[:, :, t["direct"]] + table[:, :, t["battery"]]
+                                       + table[:, :, t["pooled"]]
+                                       + table[:, :, t["community"]]))
+    n = len(demand)
     out = {
         "demand": demand,
-        "savings": math.fsum(base.gross_annual * (1 - kin["demand_factor"][c])),
+        "savings": _row_fsum(base.gross_annual * (1 - kin["demand_factor"])),
         "generation": generation,
         "renewable_delivered": delivered,
         "waste_plastic_generated": plastic_gen,
         "waste_plastic_delivered": plastic_del,
-        "hourly_matched_share": (delivered - plastic_del) / demand if demand > 0 else nan,
-        "annual_netting_share": (generation - plastic_gen) / demand if demand > 0 else nan,
+        "hourly_matched_share": _ratio(delivered - plastic_del, demand),
+        "annual_netting_share": _ratio(generation - plastic_gen, demand),
         "self_consumed": self_consumed,
-        "self_consumption_share": self_consumed / delivered if delivered > 0 else nan,
-        "pooled": fs(cons[i["pooled"]]),
-        "community": fs(cons[i["community"]]),
-        "grid": fs(cons[i["grid"]]),
-        "spill": region[batch.REGION_FIELDS.index("spill")],
-        "unshared_export": (0.0 if sc.options.share_onsite_surplus
-                            else fs(cons[i["export"]])),
-        "battery_kwh": fs(kin["battery_kwh"][c]),
-        "battery_kw": fs(kin["battery_kw"][c]),
-        "community_kwh": kin["community_kwh"][c],
-        "community_kw": kin["community_kw"][c],
+        "self_consumption_share": _ratio(self_consumed, delivered),
+        "pooled": _row_fsum(cons[:, i["pooled"]]),
+        "community": _row_fsum(cons[:, i["community"]]),
+        "grid": _row_fsum(cons[:, i["grid"]]),
+        "spill": region[:, batch.REGION_FIELDS.index("spill")].copy(),
+        "unshared_export": (np.zeros(n) if sc.options.share_onsite_surplus
+                            else _row_fsum(cons[:, i["export"]])),
+        "battery_kwh": _row_fsum(kin["battery_kwh"]),
+        "battery_kw": _row_fsum(kin["battery_kw"]),
+        "community_kwh": np.asarray(kin["community_kwh"], float),
+        "community_kw": np.asarray(kin["community_kw"], float),
     }
     for kind in ("pv", "wind", "biomass", "waste"):
-        out[f"{kind}_kw"] = sum(g.capacity_kw * kin["gen_scale"][c, j]
-                                for j, g in enumerate(sc.generators) if g.kind == kind)
-    return {k: float(v) for k, v in out.items()}
+        acc: Any = 0
+        for j, g in enumerate(sc.generators):
+            if g.kind == kind:
+                acc = acc + g.capacity_kw * kin["gen_scale"][:, j]
+        out[f"{kind}_kw"] = np.broadcast_to(np.asarray(acc, float), (n,)).copy()
+    return out
+
+
+def _ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.divide(x, y, out=np.full(len(y), np.nan), where=y > 0)
 
 
 def compute_chunk(base: Base, params: list[Param], values: np.ndarray, *,
                   evaluate: bool = True, threads: int | None = None) -> dict[str, np.ndarray]:
-    """Run one chunk of cases: the batch kernel, then figures per case.
+    """Run one chunk of cases: the batch kernel, then figures for all cases at once.
 
     Parameters
     ----------
@@ -792,8 +748,8 @@ def compute_chunk(base: Base, params: list[Param], values: np.ndarray, *,
     params : list of Param
     values : ndarray (n, P)
     evaluate : bool, default True
-        Add the programme's figures (``sim.programme.evaluate.evaluate_totals``) when
-        the evaluation module is installed.
+        Add the programme's figures (:func:`sim.programme.evaluate.evaluate_cases`,
+        the arithmetic of ``sim.evaluate``, over the chunk's cases at once).
     threads : int, optional
         numba threads for this call (Dask workers: their share of the cores).
 
@@ -820,29 +776,13 @@ def compute_chunk(base: Base, params: list[Param], values: np.ndarray, *,
                           soc_initial=sc.options.soc_initial,
                           share_onsite_surplus=sc.options.share_onsite_surplus, **kin_u)
     kin = kernel_arrays(base, params, values)
-    cons = out["consumer"][inverse]
-    region = out["region"][inverse]
-    led = out["ledger"][inverse]
-    table = out["table"][inverse]
-    totals = out["totals"][inverse]
-    evaluate_totals = _evaluator() if evaluate else None
-    figures: list[dict[str, Any]] = []
-    for c in range(n):
-        f = _kpis(base, kin, c, cons[c], region[c], table[c])
-        if evaluate_totals is not None:
-            f.update(_evaluate_case(base, params, values[c], kin, c, cons[c], led[c],
-                                    table[c], totals[c], region[c], evaluate_totals))
-        figures.append(f)
-    res: dict[str, np.ndarray] = {}
-    names: list[str] = []
-    for f in figures:
-        names += [k for k in f if k not in names]
-    for k in names:
-        col = [f.get(k) for f in figures]
-        if all(isinstance(v, (bool, np.bool_)) for v in col):
-            res[k] = np.array(col, dtype=bool)
-        else:
-            res[k] = np.array([np.nan if v is None else float(v) for v in col])
+    same = len(first) == n and np.array_equal(inverse, np.arange(n))
+    pick = (lambda a: a) if same else (lambda a: a[inverse])  # noqa: E731
+    cons, region, led, table, totals = (pick(out[k]) for k in
+                                        ("consumer", "region", "ledger", "table", "totals"))
+    res: dict[str, np.ndarray] = dict(_kpi_arrays(base, kin, cons, region, table))
+    if evaluate:
+        res.update(_evaluate_chunk(base, params, values, kin, cons, led, table, totals))
     for i, fname in enumerate(batch.CONSUMER_FIELDS):
         res[f"consumer__{fname}"] = cons[:, i, :]
     res["consumer__renewable"] = (cons[:, 2] + cons[:, 4] + cons[:, 6] + cons[:, 7])
@@ -852,30 +792,121 @@ def compute_chunk(base: Base, params: list[Param], values: np.ndarray, *,
     return res
 
 
-def _evaluate_case(base, params, values, kin, c, cons, led, table, totals, region,
-                   evaluate_totals) -> dict[str, Any]:
-    case_sc = apply_case(base.scenario, params, values)
-    keep = np.flatnonzero(kin["gen_scale"][c] > 0)
-    ledger_da = _ledger_da(case_sc, keep, led, table, totals)
-    annual = _annual_frame(case_sc, cons, base.gross_annual)
-    spill = float(region[batch.REGION_FIELDS.index("spill")])
-    ev = _call_evaluate(evaluate_totals, case_sc, ledger_da, annual, spill=spill)
-    d = ev.to_dict() if hasattr(ev, "to_dict") else dict(ev)
-    return {k: v for k, v in d.items() if k not in _NOT_FIGURES and (
-        v is None or isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)))}
-
-
 #: Evaluation fields that label the run rather than measure a case
 _NOT_FIGURES = {"region", "year", "notes"}
 
 
-def _call_evaluate(fn, scenario, ledger_da, annual, **extra):
-    """Call ``evaluate_totals`` with the keyword arguments it accepts."""
-    import inspect
+def _evaluate_chunk(base: Base, params: list[Param], values: np.ndarray, kin: dict, cons,
+                    led, table, totals) -> dict[str, np.ndarray]:
+    """The programme's figures of every case of a chunk, as ``sim.evaluate`` of the
+    case's scenario would give them (:func:`sim.programme.evaluate.evaluate_cases`).
 
-    sig = inspect.signature(fn)
-    kwargs = {k: v for k, v in extra.items() if k in sig.parameters}
-    return fn(scenario, ledger_da, annual, **kwargs)
+    No Scenario per case: the cases share the base scenario's rows and differ
+    in sizes (generator capacities, battery sizes, savings), passed as arrays.
+    A Scenario is built only per distinct set of ``finance``/``accounting``
+    values (section parameters), for its validated sections.
+    """
+    from sim.programme.evaluate import FIGURES, CaseTotals, evaluate_cases
+
+    rows, cap, store_kwh = case_sizes(base, params, values)
+    ct = _case_totals(base, cons, led, table, totals, cap, store_kwh)
+    sect = [j for j, p in enumerate(params) if not p.physical]
+    groups = (np.unique(values[:, sect], axis=0, return_inverse=True) if sect
+              else (np.zeros((1, 0)), np.zeros(len(values), dtype=int)))
+    res: dict[str, np.ndarray] = {}
+    for k, sv in enumerate(groups[0]):
+        idx = np.flatnonzero(groups[1].reshape(-1) == k)
+        spec_sc = apply_case(base.scenario, [params[j] for j in sect], sv) if sect \
+            else base.scenario
+        sub = ct if len(idx) == len(values) else CaseTotals(**{
+            f: ({n: a[idx] for n, a in v.items()} if isinstance(v, dict) else v[idx])
+            for f, v in vars(ct).items()})
+        figs, _, _ = evaluate_cases(rows, sub, accounting=spec_sc.accounting,
+                                    finance_spec=spec_sc.finance)
+        for name in FIGURES:
+            v = figs.get(name)
+            if name in _NOT_FIGURES or not isinstance(v, np.ndarray):
+                continue
+            if v.dtype != bool:  # infinite figures are stored as NaN (as to_dict's None)
+                v = np.where(np.isfinite(v), v, np.nan)
+            res.setdefault(name, np.zeros(len(values), dtype=v.dtype))[idx] = v
+    return res
+
+
+def _case_totals(base: Base, cons, led, table, totals, cap, store_kwh):
+    """:class:`sim.programme.evaluate.CaseTotals` from the batch kernel's outputs."""
+    from sim.programme.evaluate import CaseTotals
+
+    tf = {f: table[:, :, k] for k, f in enumerate(batch.TABLE_FIELDS)}
+    tab = {name: tf[name] for name in
+           ("generated", "direct", "pooled", "community", "to_storage", "spilled",
+            "unshared_export")}
+    tab["self_consumed"] = tf["direct"] + tf["battery"]
+    tab["not_delivered"] = (tf["spilled"] + tf["unshared_export"] + tf["storage_losses"]
+                            + tf["stored_end"] - tf["from_initial_storage"])
+    ci = {f: k for k, f in enumerate(batch.CONSUMER_FIELDS)}
+    tot = {f: totals[:, k] for k, f in enumerate(batch.TOTAL_FIELDS)}
+    return CaseTotals(
+        ledger=led, table=tab, gross=np.broadcast_to(base.gross_annual, cons[:, 0].shape),
+        net=cons[:, ci["demand"]], charge=cons[:, ci["charge"]],
+        discharge=cons[:, ci["discharge"]], community_charge=tot["community_charge"],
+        community_discharge=tot["community_discharge"], unattributed=tot["unattributed"],
+        capacity_kw=cap, storage_kwh=store_kwh)
+
+
+def case_sizes(base: Base, params: list[Param], values: np.ndarray
+               ) -> tuple[Scenario, np.ndarray, np.ndarray]:
+    """The rows and sizes :func:`apply_case` gives each case, without a Scenario per case.
+
+    Returns
+    -------
+    (Scenario, ndarray (n, G), ndarray (n, S))
+        The base scenario with, after its own storage rows, one battery per site
+        whose batteries a parameter replaces (as :func:`apply_case` does); each
+        generator's capacity [kW] and each storage row's capacity [kWh] per case
+        (0 where the case has none).
+    """
+    from sim.inputs.scenario import Battery
+
+    sc = base.scenario
+    n = values.shape[0]
+    cap = np.tile(np.array([float(g.capacity_kw) for g in sc.generators]), (n, 1))
+    store = np.tile(np.array([float(b.capacity_kwh) for b in sc.storage]), (n, 1))
+    power = np.tile(np.array([float(b.power_kw) for b in sc.storage]), (n, 1))
+    site_set: dict[str, dict[str, np.ndarray]] = {}
+    for j, p in enumerate(params):
+        v = values[:, j]
+        if p.kind == "gen_scale":
+            for i in p.index:
+                cap[:, i] = sc.generators[i].capacity_kw * v
+        elif p.kind == "gen_capacity":
+            cap[:, p.index[0]] = v
+        elif p.kind == "storage_scale":
+            for i in p.index:
+                store[:, i] = sc.storage[i].capacity_kwh * v
+                power[:, i] = sc.storage[i].power_kw * v
+        elif p.kind in ("battery_kwh", "battery_kw"):
+            for i in p.index:
+                site_set.setdefault(sc.consumers[i].id, {})[p.kind] = v
+        elif p.kind in ("community_kwh", "community_kw"):
+            key = "battery_kwh" if p.kind == "community_kwh" else "battery_kw"
+            site_set.setdefault("community", {})[key] = v
+    extra, extra_kwh = [], []
+    for site, sizes in site_set.items():
+        at = [i for i, b in enumerate(sc.storage) if b.site == site]
+        e = sizes.get("battery_kwh", sum(sc.storage[i].capacity_kwh for i in at))
+        pw = sizes.get("battery_kw", sum(sc.storage[i].power_kw for i in at))
+        store[:, at] = 0.0
+        proto = (sc.storage[at[0]].model_dump() if at
+                 else {"id": f"{site}_battery", "site": site})
+        extra.append(Battery(**{**proto, "capacity_kwh": 1.0, "power_kw": 1.0}))
+        extra_kwh.append(np.where((np.asarray(e) > 0) & (np.asarray(pw) > 0),
+                                  np.broadcast_to(np.asarray(e, float), (n,)), 0.0))
+    store = np.where(power > 0, store, 0.0)
+    if extra:
+        store = np.concatenate([store, np.stack(extra_kwh, axis=1)], axis=1)
+        sc = sc.model_copy(update={"storage": list(sc.storage) + extra})
+    return sc, cap, store
 
 
 # -- running ----------------------------------------------------------------------
@@ -943,7 +974,7 @@ def sweep_identity(base: Base, cases: Cases, size: int, evaluate: bool) -> str:
     h.update(base.scenario.sweep.model_dump_json().encode())
     h.update(np.ascontiguousarray(cases.values).tobytes())
     h.update(json.dumps([(p.name, p.target) for p in cases.params] + [size, evaluate,
-                        _evaluator() is not None]).encode())
+                        True]).encode())  # True: the evaluation is always present
     return h.hexdigest()
 
 
