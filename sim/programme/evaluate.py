@@ -388,12 +388,18 @@ def _grant_rule(t: _Totals) -> dict:
     = "exclude"`` (default) they are also taken out of the deliveries used below."""
     row = {c.id: i for i, c in enumerate(t.cons)}
     barred = np.zeros(t.L.shape[1:], dtype=bool)  # (G, R): pairs the rule forbids
+    # the rule reads the consumer's municipality only: asked once per municipality
+    towns: dict = {}
+    for i, c in enumerate(t.cons):
+        towns.setdefault(c.municipality, (c, []))[1].append(i)
     for j, g in enumerate(t.gens):
         if not rules.is_grant_funded(g, t.fin):
             continue
-        own = row[g.site] if g.site is not None else -1  # direct use is not "over the grid"
-        for i, c in enumerate(t.cons):
-            barred[j, i] = i != own and not rules.grant_supply_allowed(g, c, t.scenario.region)
+        for c, rows in towns.values():
+            if not rules.grant_supply_allowed(g, c, t.scenario.region):
+                barred[j, rows] = True
+        if g.site is not None:  # direct use is not "over the grid"
+            barred[j, row[g.site]] = False
     hit = barred & (t.L > 0)
     excluded = np.where(hit, t.L, 0.0)
     breach = excluded.reshape(len(t.L), -1).sum(axis=1)

@@ -173,7 +173,8 @@ def grant_supply_allowed(generator, consumer: Consumer, region: Region) -> bool:
     Only consumers of the area in the plant's own municipality (for a
     prefecture-led plan, in the same prefecture; consumers are in the region's
     prefecture). A generator or consumer without ``municipality`` is in the
-    region's.
+    region's. Of the consumer only ``municipality`` is read (callers may ask
+    once per municipality).
     """
     g_town = generator.municipality or region.municipality
     if region.prefecture_led:

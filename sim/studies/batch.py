@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import threading
 from pathlib import Path
 
 import numba as nb
@@ -138,58 +139,12 @@ _C_CHARGE, _C_DISCHARGE, _ON_CHARGE, _ON_DISCHARGE, _UNATTRIBUTED = range(5)
 
 
 @nb.njit(**_JIT)
-def _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge,
-               discharge, export, residual, pool_factor, community_factor, spill,
-               community_charge, community_discharge, sqrt_eta, soc0_r, soc0_c,
-               share_onsite_surplus, ledger, table, totals, src, share):
-    """In-kernel equivalent of :func:`sim.core.accounting.attribute` for one case.
-
-    Writes ``ledger`` (G, R), ``table`` (G, len(TABLE_FIELDS)) and ``totals``
-    (len(TOTAL_FIELDS),) [kWh/yr]; ``src`` (G, T) and ``share`` (T, G) are
-    work buffers (overwritten).
-    """
-    ledger[:, :] = 0.0
-    table[:, :] = 0.0
-    totals[:] = 0.0
-    for g in range(gen_s.shape[0]):
-        acc = 0.0
-        for t in range(gen_s.shape[1]):
-            acc += gen_s[g, t]
-        table[g, _GENERATED] = acc
-    _offsite_inflow(gen_s, site_index, src)
-    for r in range(direct.shape[0]):
-        gens = site_gens[site_ptr[r]:site_ptr[r + 1]]
-        frac, in_g = _onsite_split(gen_s, gens, onsite[r], direct[r], charge[r], export[r],
-                                   share_onsite_surplus, src, table)
-        _onsite_battery(gens, frac, in_g, charge[r], discharge[r], sqrt_eta, soc0_r[r],
-                        table, totals)
-        for j in range(gens.shape[0]):
-            g = gens[j]
-            ledger[g, r] += table[g, _DIRECT] + table[g, _BATTERY]
-    _pool_share(src, share)
-    comp = _community_battery(community_charge, community_discharge, share, sqrt_eta,
-                              soc0_c, table, totals)
-    _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp, ledger,
-                     table)
-
-
-@nb.njit(**_JIT)
-def _offsite_inflow(gen_s, site_index, src):
-    """``src`` (G, T): pool inflow by source with the off-site generators'
-    output filled in, zeros elsewhere [kWh]."""
-    n_g, n_t = gen_s.shape
-    for g in range(n_g):
-        off = site_index[g] < 0
-        for t in range(n_t):
-            src[g, t] = gen_s[g, t] if off else 0.0
-
-
-@nb.njit(**_JIT)
-def _onsite_split(gen_s, gens, onsite, direct, charge, export, share_onsite_surplus,
-                  src, table):
+def _onsite_split(generation, gen_scale, gens, onsite, direct, charge, export,
+                  share_onsite_surplus, src, table):
     """One consumer's direct use, charge and export split by its generators ``gens``
-    pro rata to their output in each hour; exports go to ``src`` (the pool) or to
-    ``unshared_export``. Returns the (T, K) shares and the (K,) charge by generator."""
+    pro rata to their output in each hour; exports go to the pool sources ``src``
+    (T, G) or to ``unshared_export``. Returns the (T, K) shares and the (K,)
+    charge by generator."""
     n_t = onsite.shape[0]
     k = gens.shape[0]
     frac = np.zeros((n_t, k))
@@ -198,14 +153,15 @@ def _onsite_split(gen_s, gens, onsite, direct, charge, export, share_onsite_surp
         o = onsite[t]
         if o > 0.0:
             for j in range(k):
-                w = gen_s[gens[j], t] / o
+                g = gens[j]
+                w = generation[g, t] * gen_scale[g] / o
                 frac[t, j] = w
-                table[gens[j], _DIRECT] += direct[t] * w
+                table[g, _DIRECT] += direct[t] * w
                 in_g[j] += charge[t] * w
                 if share_onsite_surplus:
-                    src[gens[j], t] = export[t] * w
+                    src[t, g] = export[t] * w
                 else:
-                    table[gens[j], _UNSHARED] += export[t] * w
+                    table[g, _UNSHARED] += export[t] * w
     for j in range(k):
         table[gens[j], _TO_STORAGE] += in_g[j]
     return frac, in_g
@@ -248,23 +204,23 @@ def _onsite_battery(gens, frac, in_g, charge, discharge, sqrt_eta, s0, table, to
 
 
 @nb.njit(**_JIT)
-def _pool_share(src, share):
-    """``share`` (T, G): each source's share of the pool in each hour [-] from
-    ``src`` (G, T) [kWh]."""
-    n_g, n_t = src.shape
+def _pool_share(share):
+    """``share`` (T, G): the pool inflow by source [kWh] on entry, each source's
+    share of the pool in each hour [-] on return (normalised in place)."""
+    n_t, n_g = share.shape
     for t in range(n_t):
         p = 0.0
         for g in range(n_g):
-            p += src[g, t]
+            p += share[t, g]
         for g in range(n_g):
-            share[t, g] = src[g, t] / p if p > 0.0 else 0.0
+            share[t, g] = share[t, g] / p if p > 0.0 else 0.0
 
 
 @nb.njit(**_JIT)
 def _community_battery(community_charge, community_discharge, share, sqrt_eta, soc0_c,
                        table, totals):
     """The community battery charged at the pool's mix; returns the (T, G + 1) mix
-    of its discharge (zeros (T, G) when it is unused)."""
+    of its discharge, or a (0, 0) array when it is unused (nothing allocated)."""
     n_t, n_g = share.shape
     c_ch = 0.0
     c_dis = 0.0
@@ -274,7 +230,7 @@ def _community_battery(community_charge, community_discharge, share, sqrt_eta, s
     totals[_C_CHARGE] = c_ch
     totals[_C_DISCHARGE] = c_dis
     if not (c_ch > 0.0 or c_dis > 0.0):
-        return np.zeros((n_t, n_g))
+        return np.zeros((0, 0))
     in_g = np.zeros(n_g)
     for t in range(n_t):
         for g in range(n_g):
@@ -299,19 +255,39 @@ def _community_battery(community_charge, community_discharge, share, sqrt_eta, s
 def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp, ledger,
                      table):
     """Pooled and community energy of each consumer by source (ledger), and the
-    ``pooled``, ``community``, ``spilled`` columns.
+    ``pooled``, ``community``, ``spilled`` columns (added to ``ledger`` and
+    ``table``); :func:`_pool_and_sums` without the consumer sums."""
+    sums = np.zeros((3, residual.shape[0]))
+    _pool_and_sums(residual, pool_factor, community_factor, spill, share, comp, ledger,
+                   table, sums)
+
+
+@nb.njit(**_JIT)
+def _pool_and_sums(residual, pool_factor, community_factor, spill, share, comp, ledger,
+                   table, sums):
+    """Pooled and community energy of each consumer by source (ledger), the
+    ``pooled``, ``community``, ``spilled`` columns, and each consumer's annual
+    pooled, community and grid energy added to ``sums`` (3, R) [kWh]
+    (:func:`sim.core.kernel.split_residual`, as phase 3 of the kernel).
 
     Each hour touches only the consumers that draw on the pool and the sources
     with a non-zero share of it (most rooftop PV exports nothing in most hours):
     the skipped terms are exact zeros, so the ledger is the same to the bit as
     the full hours x consumers x generators loop, in a fraction of the time.
+    ``comp`` of shape (0, 0): no community battery (its terms are zeros).
     """
     n_r, n_t = residual.shape
     n_g = share.shape[1]
+    has_comp = comp.shape[0] > 0
     rows = np.empty(n_r, dtype=np.int64)
     pls = np.empty(n_r)
     cms = np.empty(n_r)
     gens = np.empty(n_g, dtype=np.int64)
+    # the columns summed hour by hour in local arrays (the same order and bits
+    # as adding to ``table`` in place, without a store per generator-hour)
+    pooled = table[:, _POOLED].copy()
+    community = table[:, _COMMUNITY].copy()
+    spilled = table[:, _SPILLED].copy()
     for t in range(n_t):
         f = pool_factor[t]
         cf = community_factor[t]
@@ -319,9 +295,10 @@ def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp
         cm_t = 0.0
         n_rows = 0
         for r in range(n_r):
-            res = residual[r, t]
-            pl = res * f
-            cm = res * cf
+            pl, cm, gr = split_residual(residual[r, t], f, cf)
+            sums[0, r] += pl
+            sums[1, r] += cm
+            sums[2, r] += gr
             pl_t += pl
             cm_t += cm
             if pl > 0.0 or cm > 0.0:
@@ -332,21 +309,41 @@ def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp
         n_gens = 0
         if n_rows > 0:
             for g in range(n_g):
-                if share[t, g] != 0.0 or comp[t, g] != 0.0:
+                if share[t, g] != 0.0 or (has_comp and comp[t, g] != 0.0):
                     gens[n_gens] = g
                     n_gens += 1
-        # g outer, consumers inner: one ledger row (R,) stays in cache
+        # g outer, consumers inner: one ledger row (R,) stays in cache; when every
+        # consumer draws, a contiguous loop (rows[i] == i) the compiler vectorises
+        dense = n_rows == n_r
         for j in range(n_gens):
             g = gens[j]
             s = share[t, g]
-            c = comp[t, g]
-            for i in range(n_rows):
-                ledger[g, rows[i]] += pls[i] * s + cms[i] * c
+            lg = ledger[g]
+            if has_comp:
+                c = comp[t, g]
+                if dense:
+                    for i in range(n_r):
+                        lg[i] += pls[i] * s + cms[i] * c
+                else:
+                    for i in range(n_rows):
+                        lg[rows[i]] += pls[i] * s + cms[i] * c
+            elif dense:
+                for i in range(n_r):
+                    lg[i] += pls[i] * s
+            else:
+                for i in range(n_rows):
+                    lg[rows[i]] += pls[i] * s
         sp = spill[t]
         for g in range(n_g):
-            table[g, _POOLED] += pl_t * share[t, g]
-            table[g, _COMMUNITY] += cm_t * comp[t, g]
-            table[g, _SPILLED] += sp * share[t, g]
+            s = share[t, g]
+            if s != 0.0:  # the skipped terms add exact zeros
+                pooled[g] += pl_t * s
+                spilled[g] += sp * s
+            if has_comp:
+                community[g] += cm_t * comp[t, g]
+    table[:, _POOLED] = pooled
+    table[:, _COMMUNITY] = community
+    table[:, _SPILLED] = spilled
 
 
 @nb.njit(**_JIT)
@@ -377,121 +374,128 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     totals : (5,) out, attribution totals (:data:`TOTAL_FIELDS`)
     """
     n_g, n_t = generation.shape
-    ws = _workspace(demand_gross.shape[0], n_g, n_t)
-    _run_case_in(ws, demand_gross, generation, site_index, site_gens, site_ptr,
-                 demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
+    rt, share, hours = _workspace(demand_gross.shape[0], n_g, n_t)
+    _run_case_in(rt, share, hours, demand_gross, generation, site_index, site_gens,
+                 site_ptr, demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
                  consumer_out, region_out, ledger, table, totals)
 
 
+#: hourly (T,) work series of one case: 12 of the region, 7 of the consumer in hand
+_N_HOURS = 19
+
+
 @nb.njit(**_JIT)
 def _workspace(n_r, n_g, n_t):
-    """Work buffers of one case, reused by the next cases of the same thread:
-    (R, T) ``demand, onsite, direct, charge, discharge, export, residual``,
-    (G, T) ``gen_s, src``, (T, G) ``share``, twelve (T,) hourly series and (R,)
-    initial states. Allocating them for every case cost page faults
-    (~1,800 per demo case) that took as long as the matching itself."""
-    rt = np.empty((7, n_r, n_t))
-    gt = np.empty((2, n_g, n_t))
-    share = np.empty((n_t, n_g))
-    hours = np.empty((12, n_t))
-    soc0 = np.empty(n_r)
-    return rt, gt, share, hours, soc0
+    """Work buffers of one case: the (R, T) residuals (phase 1 to phase 3), the
+    (T, G) pool shares and the (T,) hourly series. Everything else of a
+    consumer is computed, used and reduced while its row is in hand."""
+    return np.empty((n_r, n_t)), np.empty((n_t, n_g)), np.empty((_N_HOURS, n_t))
 
 
 @nb.njit(**_JIT)
-def _run_case_in(ws, demand_gross, generation, site_index, site_gens, site_ptr,
-                 demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
+def _run_case_in(residual, share, hours, demand_gross, generation, site_index, site_gens,
+                 site_ptr, demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
                  consumer_out, region_out, ledger, table, totals):
-    """:func:`run_case` in the work buffers ``ws`` (from :func:`_workspace`)."""
-    rt, gt, share, hours, soc0_r = ws
-    demand, onsite, direct, charge, discharge, export, residual = (
-        rt[0], rt[1], rt[2], rt[3], rt[4], rt[5], rt[6])
-    gen_s, src = gt[0], gt[1]
-    (offsite, must_run, soc, sum_export, sum_residual, pool, pool_factor,
+    """:func:`run_case` in the work buffers of :func:`_workspace` (overwritten)."""
+    (offsite, must_run, sum_export, sum_residual, pool, pool_factor,
      community_factor, community_charge, community_discharge, community_soc, spill) = (
         hours[0], hours[1], hours[2], hours[3], hours[4], hours[5], hours[6], hours[7],
-        hours[8], hours[9], hours[10], hours[11])
-    _scaled_supply(generation, gen_scale, site_index, gen_s, onsite, offsite)
-    n_r, n_t = demand_gross.shape
-    for r in range(n_r):
-        f = demand_factor[r]
-        for t in range(n_t):
-            demand[r, t] = demand_gross[r, t] * f
-        soc0_r[r] = soc_initial * battery_kwh[r]
-    _onsite_rows(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0_r, direct,
-                 charge, discharge, export, residual, soc, sum_export, sum_residual)
+        hours[8], hours[9], hours[10])
+    ledger[:, :] = 0.0
+    table[:, :] = 0.0
+    totals[:] = 0.0
+    _supply_and_sources(generation, gen_scale, site_index, offsite, share, table)
+    _onsite_phase(hours, residual, share, demand_gross, generation, site_gens, site_ptr,
+                  demand_factor, gen_scale, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+                  share_onsite_surplus, consumer_out, ledger, table, totals)
     must_run[:] = must_run_kw
     pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
                community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh,
                pool, pool_factor, community_factor, community_charge,
                community_discharge, community_soc, spill)
-    _consumer_sums(demand, onsite, direct, charge, discharge, export, residual,
-                   pool_factor, community_factor, consumer_out)
     _region_sums(offsite, pool, spill, community_charge, community_discharge, must_run,
                  region_out)
-    _attribute(gen_s, site_index, site_gens, site_ptr, onsite, direct, charge, discharge,
-               export, residual, pool_factor, community_factor, spill, community_charge,
-               community_discharge, sqrt_eta, soc0_r, soc_initial * community_kwh,
-               share_onsite_surplus, ledger, table, totals, src, share)
+    _pool_share(share)
+    comp = _community_battery(community_charge, community_discharge, share, sqrt_eta,
+                              soc_initial * community_kwh, table, totals)
+    _pool_and_sums(residual, pool_factor, community_factor, spill, share, comp, ledger,
+                   table, consumer_out[6:9])
 
 
 @nb.njit(**_JIT)
-def _scaled_supply(generation, gen_scale, site_index, gen_s, onsite, offsite):
-    """Generator outputs times their scale into ``gen_s`` (G, T), summed on site
-    into ``onsite`` (R, T) and off site into ``offsite`` (T,) [kWh]."""
+def _supply_and_sources(generation, gen_scale, site_index, offsite, src, table):
+    """Off-site output summed into ``offsite`` (T,), each generator's annual output
+    into ``table``, and ``src`` (T, G) the pool inflow by source: the off-site
+    generators' output, zeros elsewhere (on-site exports are added per consumer)
+    [kWh]. Outputs are the profiles times each generator's scale."""
     n_g, n_t = generation.shape
-    onsite[:, :] = 0.0
     offsite[:] = 0.0
     for g in range(n_g):
         s = gen_scale[g]
-        r = site_index[g]
+        off = site_index[g] < 0
+        acc = 0.0
         for t in range(n_t):
-            gen_s[g, t] = generation[g, t] * s
-        if r >= 0:
-            for t in range(n_t):
-                onsite[r, t] += gen_s[g, t]
-        else:
-            for t in range(n_t):
-                offsite[t] += gen_s[g, t]
+            x = generation[g, t] * s
+            acc += x
+            if off:
+                offsite[t] += x
+                src[t, g] = x
+            else:
+                src[t, g] = 0.0
+        table[g, _GENERATED] = acc
 
 
 @nb.njit(**_JIT)
-def _onsite_rows(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc0, direct, charge,
-                 discharge, export, residual, soc, sum_export, sum_residual):
-    """Phase 1 of the kernel for every consumer (:func:`sim.core.kernel.onsite_row`)
-    into (R, T) ``direct, charge, discharge, export, residual`` and the (T,) sums
-    of export and residual [kWh] (``soc`` (T,) is scratch)."""
+def _onsite_phase(hours, residual, src, demand_gross, generation, site_gens, site_ptr,
+                  demand_factor, gen_scale, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+                  share_onsite_surplus, consumer_out, ledger, table, totals):
+    """Phase 1 of the kernel (:func:`sim.core.kernel.onsite_row`) consumer by
+    consumer, with everything of the consumer done while its row is in hand:
+    its annual sums (:data:`CONSUMER_FIELDS` up to ``export``), its on-site
+    generators' split of direct use, charge and export (exports into the pool
+    sources ``src`` (T, G)), its battery traced by generator, and its residual
+    kept in ``residual`` (R, T) for phase 3."""
+    sum_export, sum_residual = hours[2], hours[3]
+    demand, onsite, direct, charge, discharge, export, soc = (
+        hours[12], hours[13], hours[14], hours[15], hours[16], hours[17], hours[18])
     sum_export[:] = 0.0
     sum_residual[:] = 0.0
-    for r in range(demand.shape[0]):
-        _onsite(demand[r], onsite[r], battery_kwh[r], battery_kw[r], sqrt_eta, soc0[r],
-                direct[r], charge[r], discharge[r], export[r], residual[r], soc,
-                sum_export, sum_residual)
-
-
-@nb.njit(**_JIT)
-def _consumer_sums(demand, onsite, direct, charge, discharge, export, residual,
-                   pool_factor, community_factor, consumer_out):
-    """Annual sums per consumer (:data:`CONSUMER_FIELDS`), with pooled, community and
-    grid split as in phase 3 of the kernel."""
-    n_r, n_t = demand.shape
+    n_r, n_t = demand_gross.shape
     for r in range(n_r):
-        a = np.zeros(9)
+        f = demand_factor[r]
         for t in range(n_t):
-            pl, cm, gr = split_residual(residual[r, t], pool_factor[t], community_factor[t])
-            a[0] += demand[r, t]
-            a[1] += onsite[r, t]
-            a[2] += direct[r, t]
-            a[3] += charge[r, t]
-            a[4] += discharge[r, t]
-            a[5] += export[r, t]
-            a[6] += pl
-            a[7] += cm
-            a[8] += gr
-        for i in range(9):
+            demand[t] = demand_gross[r, t] * f
+            onsite[t] = 0.0
+        gens = site_gens[site_ptr[r]:site_ptr[r + 1]]
+        for j in range(gens.shape[0]):  # in generator order, as the kernel sums
+            g = gens[j]
+            s = gen_scale[g]
+            for t in range(n_t):
+                onsite[t] += generation[g, t] * s
+        s0 = soc_initial * battery_kwh[r]
+        _onsite(demand, onsite, battery_kwh[r], battery_kw[r], sqrt_eta, s0, direct,
+                charge, discharge, export, residual[r], soc, sum_export, sum_residual)
+        a = np.zeros(6)
+        for t in range(n_t):
+            a[0] += demand[t]
+            a[1] += onsite[t]
+            a[2] += direct[t]
+            a[3] += charge[t]
+            a[4] += discharge[t]
+            a[5] += export[t]
+        for i in range(6):
             consumer_out[i, r] = a[i]
+        for i in range(6, 9):  # pooled, community, grid: summed in phase 3
+            consumer_out[i, r] = 0.0
+        frac, in_g = _onsite_split(generation, gen_scale, gens, onsite, direct, charge,
+                                   export, share_onsite_surplus, src,
+                                   table)
+        _onsite_battery(gens, frac, in_g, charge, discharge, sqrt_eta, s0, table, totals)
+        for j in range(gens.shape[0]):
+            g = gens[j]
+            ledger[g, r] += table[g, _DIRECT] + table[g, _BATTERY]
 
 
 @nb.njit(**_JIT)
@@ -514,28 +518,56 @@ def _region_sums(offsite, pool, spill, community_charge, community_discharge, mu
 def batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
                  demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
-                 consumer_out, region_out, ledger, table, totals, n_spans):
-    """:func:`run_case` for C cases, parallel over ``n_spans`` spans of cases
-    (``prange``; one per thread).
+                 consumer_out, region_out, ledger, table, totals, ws_residual, ws_share,
+                 ws_hours):
+    """:func:`run_case` for C cases, parallel over spans of cases (``prange``; one
+    span per thread, each with its own work buffers).
 
     Per-case arguments carry a leading case axis: ``demand_factor, battery_kwh,
     battery_kw`` (C, R), ``gen_scale`` (C, G), ``community_kwh, community_kw,
     must_run_kw, sqrt_eta`` (C,); outputs ``consumer_out`` (C, 9, R),
     ``region_out`` (C, 6), ``ledger`` (C, G, R), ``table`` (C, G, 11),
-    ``totals`` (C, 5).
+    ``totals`` (C, 5). Work buffers, one per span (their first axis, the
+    number of spans): ``ws_residual`` (S, R, T), ``ws_share`` (S, T, G),
+    ``ws_hours`` (S, 19, T), reused from case to case and from call to call.
     """
-    # One contiguous span of cases per thread, each with its own work buffers
-    # reused from case to case (cases cost the same, so spans stay even).
+    # One contiguous span of cases per thread (cases cost the same, so spans stay even).
     n_c = demand_factor.shape[0]
-    n_g, n_t = generation.shape
+    n_spans = ws_residual.shape[0]
     for k in nb.prange(n_spans):
-        ws = _workspace(demand_gross.shape[0], n_g, n_t)
         for c in range(k * n_c // n_spans, (k + 1) * n_c // n_spans):
-            _run_case_in(ws, demand_gross, generation, site_index, site_gens, site_ptr,
-                         demand_factor[c], gen_scale[c], battery_kwh[c], battery_kw[c],
-                         community_kwh[c], community_kw[c], must_run_kw[c], sqrt_eta[c],
-                         soc_initial, share_onsite_surplus, consumer_out[c],
-                         region_out[c], ledger[c], table[c], totals[c])
+            _run_case_in(ws_residual[k], ws_share[k], ws_hours[k], demand_gross, generation,
+                         site_index, site_gens, site_ptr, demand_factor[c], gen_scale[c],
+                         battery_kwh[c], battery_kw[c], community_kwh[c], community_kw[c],
+                         must_run_kw[c], sqrt_eta[c], soc_initial, share_onsite_surplus,
+                         consumer_out[c], region_out[c], ledger[c], table[c], totals[c])
+
+
+#: work buffers kept between calls of :func:`run_batch`, per Python thread (two
+#: threads of a Dask worker must not share them): the last shape only
+_BUFFERS = threading.local()
+
+
+def work_buffers(n_spans: int, n_r: int, n_g: int, n_t: int) -> tuple:
+    """The kernel's work buffers for ``n_spans`` threads, kept from call to call.
+
+    Fresh pages cost this kind of machine about a second per GB on first
+    touch (a thousand consumers' buffers are ~140 MB per thread), more than
+    the matching itself; a caller running many small batches (an optimizer)
+    reuses them. Only the last shape is kept; :func:`release_buffers` frees it.
+    """
+    key = (n_spans, n_r, n_g, n_t)
+    if getattr(_BUFFERS, "key", None) != key:
+        _BUFFERS.key, _BUFFERS.arrays = None, None  # the old ones freed first
+        _BUFFERS.arrays = (np.empty((n_spans, n_r, n_t)), np.empty((n_spans, n_t, n_g)),
+                           np.empty((n_spans, _N_HOURS, n_t)))
+        _BUFFERS.key = key
+    return _BUFFERS.arrays
+
+
+def release_buffers() -> None:
+    """Free this thread's work buffers kept by :func:`work_buffers`."""
+    _BUFFERS.key, _BUFFERS.arrays = None, None
 
 
 def site_groups(site_index: np.ndarray, n_r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -593,6 +625,7 @@ def run_batch(demand_gross, generation, site_index, *, demand_factor, gen_scale,
                      f8(community_kwh), f8(community_kw), f8(must_run_kw),
                      np.sqrt(f8(efficiency)), float(soc_initial),
                      bool(share_onsite_surplus), consumer, region, ledger, table, totals,
-                     min(n_c, nb.get_num_threads()))
+                     *work_buffers(min(n_c, nb.get_num_threads()), n_r, n_g,
+                                   generation.shape[1]))
     return {"consumer": consumer, "region": region, "ledger": ledger, "table": table,
             "totals": totals}
