@@ -11,6 +11,10 @@ Dataset calls the same function::
     att = attribute(generation, site_index, flows, efficiency=...)
     ev = evaluate_totals(scenario, ledger_dataarray(scenario, att), annual)
 
+:func:`evaluate_totals` is :func:`evaluate_cases` for one case; a sweep calls
+:func:`evaluate_cases` on a whole chunk of cases (arrays with a leading case
+axis, :class:`CaseTotals`), so the rules are written once.
+
 Every figure (unit, definition, Japanese term, FAQ source) is listed in
 :data:`FIGURES` and in ``docs/figures.md``.
 """

@@ -6,9 +6,11 @@ per consumer (savings), and sets batteries, the community battery, the
 must-run level and the round-trip efficiency. For each case the kernel runs
 the same njit building blocks as :func:`sim.match` (:func:`sim.core.kernel.onsite_row`
 and :func:`sim.core.kernel.pool_hours`) on buffers private to that case, then
-reduces the hours to annual figures and the generator × consumer ledger
-before the buffers are dropped. Memory is therefore a few (consumer, time)
-arrays per *thread*, never per case.
+reduces the hours to annual figures and the generator × consumer ledger.
+Memory is one (consumer, time) and one (time, generator) array per *thread*,
+never per case, kept from call to call (:func:`work_buffers`): each
+consumer's own hours are matched, summed and attributed while its row is in
+hand, and only its residual waits for the pool.
 
 Attribution (the ledger) follows docs/design.md section 4: every delivered kWh is
 traced pro rata to its sources in the hour it is delivered.

@@ -14,8 +14,10 @@ Speed by design: weather, demand and generation profiles are computed once
 kernel (:mod:`sim.studies.batch`) runs a chunk of cases in one call, parallel over
 cases, and returns annual figures per case (per consumer flows and the
 generator × consumer ledger of :mod:`sim.core.accounting`), never hourly arrays.
-The programme's figures come from ``sim.programme.evaluate.evaluate_totals`` on those
-annual totals when the evaluation module is installed.
+The programme's figures of a chunk are computed for all its cases at once
+(:func:`sim.programme.evaluate.evaluate_cases`, the arithmetic ``sim.evaluate``
+itself runs for one case) from those annual totals and each case's sizes: no
+Scenario, labelled ledger or DataFrame per case.
 
 Chunks are stored as they finish (one ``.npz`` each, written atomically) in a
 work folder beside the output (:mod:`sim.studies.store`: the sweep's identity,
