@@ -81,3 +81,40 @@ def test_store_composition_equals_the_old_batch_loop(seed):
         assert got[2][0] > 0
     else:
         assert got[2][0] == 0.0
+
+
+def _random_batch(seed, n_c, n_r, n_g, n_t=96):
+    """Inputs of ``run_batch``: a few consumers and generators, on- and off-site."""
+    rng = np.random.default_rng(seed)
+    site = rng.integers(-1, n_r, n_g)
+    return (rng.random((n_r, n_t)) * 5, rng.random((n_g, n_t)) * 4, site), dict(
+        demand_factor=1 - rng.random((n_c, n_r)) * 0.1, gen_scale=rng.random((n_c, n_g)) * 2,
+        battery_kwh=rng.random((n_c, n_r)) * 6 * (rng.random(n_r) < 0.5),
+        battery_kw=rng.random((n_c, n_r)) * 3 + 0.5, community_kwh=rng.random(n_c) * 20,
+        community_kw=rng.random(n_c) * 5 + 1, must_run_kw=rng.random(n_c),
+        efficiency=0.8 + rng.random(n_c) * 0.2)
+
+
+def test_work_buffers_reused_across_calls_and_shapes():
+    """The kernel's work buffers outlive a call (per thread, the last shape):
+    a batch after batches of other shapes gives the same bits as the first time,
+    the buffers of a shape are reused, and release_buffers frees them."""
+    from sim.studies import batch
+
+    batch.release_buffers()
+    args_a, kin_a = _random_batch(1, 5, 4, 6)
+    args_b, kin_b = _random_batch(2, 3, 7, 2)
+    first = batch.run_batch(*args_a, **kin_a)
+    held = batch._BUFFERS.arrays
+    assert held[0].shape[1:] == (4, 96) and held[1].shape[1:] == (96, 6)
+    again = batch.run_batch(*args_a, **kin_a)
+    assert batch._BUFFERS.arrays is held  # reused, not reallocated
+    batch.run_batch(*args_b, **kin_b)
+    assert batch._BUFFERS.arrays is not held and batch._BUFFERS.arrays[0].shape[1] == 7
+    last = batch.run_batch(*args_a, **kin_a)
+    for k in first:
+        np.testing.assert_array_equal(again[k], first[k])
+        np.testing.assert_array_equal(last[k], first[k])
+    assert np.any(first["ledger"] > 0)
+    batch.release_buffers()
+    assert batch._BUFFERS.arrays is None
