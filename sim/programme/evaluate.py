@@ -478,7 +478,7 @@ def _supply(t: _Totals, civil_demand: np.ndarray) -> dict:
     local = np.array([rules.is_local(g, t.scenario.region) for g in gens],
                      dtype=bool).reshape(-1)
     local_h = ratio_of((ren * t.to_civil)[:, local].sum(axis=1), civil_demand)
-    local_a = np.fmin(1.0, ratio_of((ren * t.avail)[:, local].sum(axis=1), civil_demand))
+    local_a = np.minimum(1.0, ratio_of((ren * t.avail)[:, local].sum(axis=1), civil_demand))
     lp_basis = rules.local_production_basis(t.scenario, t.acc)
     if certs and t.scenario.grid.isolated:
         t.note("certificates counted on an isolated grid: 問46 ties supply to "

@@ -419,3 +419,31 @@ def test_every_figure_is_in_docs_figures_md():
     doc = (ROOT / "docs" / "figures.md").read_text(encoding="utf-8")
     missing = [k for k in FIGURES if f"| `{k}` |" not in doc]
     assert not missing, missing
+
+
+def test_evaluate_cases_without_civil_demand_gives_nan_rates(demo_scenario):
+    """A case without civil demand has no coverage or 地産地消率 (NaN, never
+    capped to 1), and two cases at once give two answers."""
+    from sim.programme.evaluate import CaseTotals, evaluate_cases
+    from sim.programme.finance import GENERATOR_COLUMNS
+
+    sc = demo_scenario
+    n_g, n_r, n_s = len(sc.generators), len(sc.consumers), len(sc.storage)
+    gross = np.zeros((2, n_r))
+    gross[1] = 1000.0
+    table = {k: np.zeros((2, n_g)) for k in ("self_consumed", "not_delivered")
+             + GENERATOR_COLUMNS}
+    ct = CaseTotals(ledger=np.zeros((2, n_g, n_r)), table=table, gross=gross,
+                    net=gross.copy(), charge=np.zeros((2, n_r)),
+                    discharge=np.zeros((2, n_r)), community_charge=np.zeros(2),
+                    community_discharge=np.zeros(2), unattributed=np.zeros(2),
+                    capacity_kw=np.array([[g.capacity_kw for g in sc.generators]] * 2),
+                    storage_kwh=np.array([[b.capacity_kwh for b in sc.storage]] * 2
+                                         ).reshape(2, n_s))
+    figs, notes, _ = evaluate_cases(sc, ct, accounting=sc.accounting,
+                                    finance_spec=sc.finance, notes=True)
+    for k in ("coverage_annual", "coverage_hourly", "local_production_rate_annual",
+              "local_production_rate_hourly", "additional_energy_share"):
+        assert np.isnan(figs[k][0]) and not np.isnan(figs[k][1]), k
+    assert figs["local_production_rate_annual"][1] == 0.0
+    assert len(notes) == 2
