@@ -137,13 +137,16 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         only (False). None: all threads from ``PARALLEL_MIN_CELLS``
         consumer-hours on; below that, thread start-up and waiting for a busy
         core cost more than they save. Results are the same bits either way.
-    outputs : "hourly", "annual" or list of str, default "hourly"
+    outputs : "hourly", "annual", "compact" or list of str, default "hourly"
         Which per-consumer (R, T) outputs to allocate and return: all of
         them, none (annual totals and hourly series only: no (R, T) array is
         allocated, the kernel runs phase 1 twice instead), or the names
         listed (any of ``direct, charge, discharge, export, pooled,
-        community, grid, soc``). Every value returned is the same bits
-        whatever the choice.
+        community, grid, soc``). "compact" is "annual" plus
+        ``out["battery"]``: the rows of the consumers with a battery and
+        their ``charge, discharge, export, residual, soc`` (B, T), from which
+        :mod:`sim.core.flows` rebuilds every hourly flow. Every value
+        returned is the same bits whatever the choice.
 
     Returns
     -------
@@ -183,9 +186,31 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         _check_values("demand", arrays["demand"])
         _check_values("onsite", arrays["onsite"])
     kept = {name: outs[name] for name in KERNEL_OUTPUTS if name in keep}
-    return {"demand": arrays["demand"], "onsite": arrays["onsite"], **kept,
-            "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly,
-            "annual": totals.view(ANNUAL_DTYPE)[:, 0]}
+    result = {"demand": arrays["demand"], "onsite": arrays["onsite"], **kept,
+              "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly,
+              "annual": totals.view(ANNUAL_DTYPE)[:, 0]}
+    if outputs == "compact":
+        result["battery"] = _battery_state(arrays, efficiency, soc_initial)
+    return result
+
+
+#: per-consumer flows of the consumers with a battery, kept by ``outputs="compact"``
+BATTERY_STATE = ("charge", "discharge", "export", "residual", "soc")
+
+
+def _battery_state(arrays, efficiency, soc_initial) -> dict:
+    """``match(outputs="compact")["battery"]``: ``rows`` (B,) int, the
+    consumers with a battery, and their ``charge, discharge, export,
+    residual, soc`` (B, T) [kWh] (:func:`sim.core.kernel.battery_rows`)."""
+    demand = arrays["demand"]
+    rows = np.flatnonzero(arrays["battery_kwh"] > 0.0)
+    state = {name: np.empty((len(rows), demand.shape[1]), dtype=demand.dtype)
+             for name in BATTERY_STATE}
+    if len(rows):
+        kernel.battery_rows(demand, arrays["onsite"], rows, arrays["battery_kwh"],
+                            arrays["battery_kw"], kernel.sqrt_efficiency(efficiency),
+                            float(soc_initial), *(state[n] for n in BATTERY_STATE))
+    return {"rows": rows, **state}
 
 
 def _checked_inputs(demand, onsite, offsite, must_run, battery_kwh, battery_kw, dtype):
@@ -228,9 +253,9 @@ def _kept_outputs(outputs) -> frozenset:
     if isinstance(outputs, str):
         if outputs == "hourly":
             return frozenset(KERNEL_OUTPUTS)
-        if outputs == "annual":
+        if outputs in ("annual", "compact"):
             return frozenset()
-        raise InputError(f"expected 'hourly', 'annual' or a list of output names, "
+        raise InputError(f"expected 'hourly', 'annual', 'compact' or a list of output names, "
                          f"got {outputs!r}", field="outputs")
     names = list(outputs)
     unknown = [n for n in names if n not in KERNEL_OUTPUTS + ("demand", "onsite")]

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from sim.core.dispatch import ANNUAL_TOTALS, CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
+from sim.core.flows import lazy_flows
 from sim.errors import InputError
 from sim.io import check_memory
 from sim.inputs.scenario import Scenario
@@ -512,7 +513,11 @@ def run_inputs(scenario: Scenario, inputs: Inputs, *, outputs="hourly") -> Resul
     outputs : "hourly", "annual" or list of str, default "hourly"
         Which per-consumer hourly flows ``Result.hourly`` holds (see
         :func:`sim.match`); ``demand`` and ``onsite`` are always there.
-        ``Result.annual`` is complete whatever the choice.
+        "hourly": all of them, the battery rows' state kept and the rest
+        dask arrays computed per block of consumers when read
+        (:mod:`sim.core.flows`; the same values as a list of every name,
+        which holds them all as numpy arrays). ``Result.annual`` is
+        complete whatever the choice.
 
     Returns
     -------
@@ -520,12 +525,19 @@ def run_inputs(scenario: Scenario, inputs: Inputs, *, outputs="hourly") -> Resul
     """
     opt = scenario.options
     t0 = time.perf_counter()
+    # "hourly": the kernel keeps the battery rows' state only; the other
+    # flows are rebuilt per block of consumers when read (sim.core.flows).
+    lazy = isinstance(outputs, str) and outputs == "hourly"
     out = match(inputs.demand, inputs.onsite(), inputs.offsite(),
                 battery_kwh=inputs.battery_kwh, battery_kw=inputs.battery_kw,
                 efficiency=opt.battery_efficiency, soc_initial=opt.soc_initial,
                 community_kwh=inputs.community_kwh, community_kw=inputs.community_kw,
                 share_onsite_surplus=opt.share_onsite_surplus,
-                must_run=inputs.must_run, dtype=opt.dtype, outputs=outputs)
+                must_run=inputs.must_run, dtype=opt.dtype,
+                outputs="compact" if lazy else outputs)
+    if lazy:
+        out.update(lazy_flows(out["demand"], out["onsite"], out.pop("battery"),
+                              out["pool_factor"], out["community_factor"]))
     timings = dict(inputs.timings, kernel=time.perf_counter() - t0)
 
     t0 = time.perf_counter()

@@ -573,6 +573,91 @@ def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
 
 
 @nb.njit(parallel=True, **_JIT)
+def battery_rows(demand, onsite, rows, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+                 charge, discharge, export, residual, soc):
+    """Phase 1 for the consumers with a battery only, into compact arrays.
+
+    Everything else a consumer's hourly flows need follows from its demand,
+    on-site generation and the hourly factors (:func:`derive_rows`); only a
+    battery carries state from hour to hour. Row ``i`` of each output is
+    consumer ``rows[i]``; values are the same bits as :func:`onsite_phase`'s
+    (the same row function), whatever the pairing there.
+
+    Parameters
+    ----------
+    demand, onsite : 2-d arrays (R, T) [kWh]
+    rows : 1-d int array (B,), the consumers with a battery
+    battery_kwh, battery_kw : 1-d arrays (R,) [kWh], [kW]
+    sqrt_eta : float [-]
+    soc_initial : float, share of capacity [-]
+    charge, discharge, export, residual, soc : 2-d arrays (B, T), out [kWh]
+        In the dtype of ``demand`` (the kernel's stored values).
+    """
+    n_b = rows.shape[0]
+    n_t = demand.shape[1]
+    n_chunks = (n_b + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    for c in nb.prange(n_chunks):
+        direct = np.empty(n_t, dtype=demand.dtype)
+        sums = np.zeros((2, n_t))  # hourly sums this pass does not need
+        for i in range(c * ROWS_PER_BLOCK, min(n_b, (c + 1) * ROWS_PER_BLOCK)):
+            r = rows[i]
+            _onsite_row_checked(demand[r], onsite[r], battery_kwh[r], battery_kw[r],
+                                sqrt_eta, soc_initial * battery_kwh[r], direct, charge[i],
+                                discharge[i], export[i], residual[i], soc[i], sums[0],
+                                sums[1], False)
+
+
+#: flows :func:`derive_rows` can rebuild, by code
+DERIVED = ("direct", "charge", "discharge", "export", "pooled", "community", "grid", "soc")
+
+
+@nb.njit(**_JIT)
+def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual, soc,
+                pool_factor, community_factor, out):
+    """One per-consumer flow for a block of consumers, rebuilt from the inputs.
+
+    The same operations, in the same types, as the kernel (``_onsite_row_checked``
+    for a row without a battery, :func:`split_residual`), so the same bits:
+    ``direct = min(d, g)``; without a battery ``export = g - direct``,
+    ``residual = d - direct`` and no charge, discharge or state; with one,
+    those of :func:`battery_rows`; ``pooled, community, grid`` from the
+    residual and the hourly factors.
+
+    Parameters
+    ----------
+    code : int, index of the flow in :data:`DERIVED`
+    demand, onsite : 2-d arrays (n, T) [kWh], the block's rows
+    slot : 1-d int array (n,), each row's row in the compact arrays, -1 if none
+    charge, discharge, export, residual, soc : 2-d arrays (B, T) [kWh]
+        From :func:`battery_rows`.
+    pool_factor, community_factor : 1-d arrays (T,) [-]
+    out : 2-d array (n, T), out [kWh]
+    """
+    n_r, n_t = demand.shape
+    for r in range(n_r):
+        i = slot[r]
+        if code in (1, 2, 7):  # battery flows: zero without a battery
+            src = charge if code == 1 else (discharge if code == 2 else soc)
+            for t in range(n_t):
+                out[r, t] = src[i, t] if i >= 0 else 0.0
+            continue
+        d_row = demand[r]
+        g_row = onsite[r]
+        for t in range(n_t):
+            d = d_row[t]
+            g = g_row[t]
+            dr = d if d < g else g
+            if code == 0:
+                out[r, t] = dr
+            elif code == 3:
+                out[r, t] = export[i, t] if i >= 0 else g - dr
+            else:
+                res = residual[i, t] if i >= 0 else d - dr
+                pl, cm, gr = split_residual(res, pool_factor[t], community_factor[t])
+                out[r, t] = pl if code == 4 else (cm if code == 5 else gr)
+
+
+@nb.njit(parallel=True, **_JIT)
 def rows_valid(arr):
     """Whether every value of each row of a 2-d array is finite and >= 0.
 
