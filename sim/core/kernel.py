@@ -611,7 +611,7 @@ def battery_rows(demand, onsite, rows, battery_kwh, battery_kw, sqrt_eta, soc_in
 DERIVED = ("direct", "charge", "discharge", "export", "pooled", "community", "grid", "soc")
 
 
-@nb.njit(**_JIT)
+@nb.njit(parallel=True, **_JIT)
 def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual, soc,
                 pool_factor, community_factor, out):
     """One per-consumer flow for a block of consumers, rebuilt from the inputs.
@@ -633,28 +633,40 @@ def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual,
     pool_factor, community_factor : 1-d arrays (T,) [-]
     out : 2-d array (n, T), out [kWh]
     """
-    n_r, n_t = demand.shape
-    for r in range(n_r):
+    for r in nb.prange(demand.shape[0]):
         i = slot[r]
-        if code in (1, 2, 7):  # battery flows: zero without a battery
-            src = charge if code == 1 else (discharge if code == 2 else soc)
-            for t in range(n_t):
-                out[r, t] = src[i, t] if i >= 0 else 0.0
-            continue
-        d_row = demand[r]
-        g_row = onsite[r]
-        for t in range(n_t):
-            d = d_row[t]
-            g = g_row[t]
-            dr = d if d < g else g
-            if code == 0:
-                out[r, t] = dr
-            elif code == 3:
-                out[r, t] = export[i, t] if i >= 0 else g - dr
-            else:
-                res = residual[i, t] if i >= 0 else d - dr
-                pl, cm, gr = split_residual(res, pool_factor[t], community_factor[t])
-                out[r, t] = pl if code == 4 else (cm if code == 5 else gr)
+        if code == 1 or code == 2 or code == 7:
+            _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out[r])
+        else:
+            _derive_row(code, demand[r], onsite[r], i, export, residual, pool_factor,
+                        community_factor, out[r])
+
+
+@nb.njit(**_JIT)
+def _state_row(i, src, out):
+    """A battery flow's row: the compact row ``i``, or zeros without a battery."""
+    if i < 0:
+        out[:] = 0.0
+    else:
+        out[:] = src[i]
+
+
+@nb.njit(**_JIT)
+def _derive_row(code, d_row, g_row, i, export, residual, pool_factor, community_factor,
+                out):
+    """``derive_rows`` for one consumer and a flow other than the battery's."""
+    for t in range(d_row.shape[0]):
+        d = d_row[t]
+        g = g_row[t]
+        dr = d if d < g else g
+        if code == 0:
+            out[t] = dr
+        elif code == 3:
+            out[t] = export[i, t] if i >= 0 else g - dr
+        else:
+            res = residual[i, t] if i >= 0 else d - dr
+            pl, cm, gr = split_residual(res, pool_factor[t], community_factor[t])
+            out[t] = pl if code == 4 else (cm if code == 5 else gr)
 
 
 @nb.njit(parallel=True, **_JIT)
