@@ -201,10 +201,17 @@ BATTERY_STATE = ("charge", "discharge", "export", "residual", "soc")
 def _battery_state(arrays, efficiency, soc_initial) -> dict:
     """``match(outputs="compact")["battery"]``: ``rows`` (B,) int, the
     consumers with a battery, and their ``charge, discharge, export,
-    residual, soc`` (B, T) [kWh] (:func:`sim.core.kernel.battery_rows`)."""
+    residual, soc`` (B, T) [kWh] (:func:`sim.core.kernel.battery_rows`);
+    in float64 ``export`` and ``residual`` have no rows (they follow from
+    the others exactly, :func:`sim.core.kernel.derive_rows`)."""
     demand = arrays["demand"]
+    n_t = demand.shape[1]
     rows = np.flatnonzero(arrays["battery_kwh"] > 0.0)
-    state = {name: np.empty((len(rows), demand.shape[1]), dtype=demand.dtype)
+    # In float64, surplus - charge and deficit - discharge give export and
+    # residual again to the bit (the kernel's own float64 operations on these
+    # very values): they are not kept (no rows).
+    derivable = ("export", "residual") if demand.dtype == np.float64 else ()
+    state = {name: np.empty((0 if name in derivable else len(rows), n_t), dtype=demand.dtype)
              for name in BATTERY_STATE}
     if len(rows):
         kernel.battery_rows(demand, arrays["onsite"], rows, arrays["battery_kwh"],

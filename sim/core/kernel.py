@@ -591,20 +591,23 @@ def battery_rows(demand, onsite, rows, battery_kwh, battery_kw, sqrt_eta, soc_in
     sqrt_eta : float [-]
     soc_initial : float, share of capacity [-]
     charge, discharge, export, residual, soc : 2-d arrays (B, T), out [kWh]
-        In the dtype of ``demand`` (the kernel's stored values).
+        In the dtype of ``demand`` (the kernel's stored values); ``export``
+        and ``residual`` may have no rows (not kept).
     """
     n_b = rows.shape[0]
     n_t = demand.shape[1]
     n_chunks = (n_b + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
     for c in nb.prange(n_chunks):
-        direct = np.empty(n_t, dtype=demand.dtype)
+        # direct, and export and residual when not kept (no rows)
+        scratch = np.empty((3, n_t), dtype=demand.dtype)
         sums = np.zeros((2, n_t))  # hourly sums this pass does not need
         for i in range(c * ROWS_PER_BLOCK, min(n_b, (c + 1) * ROWS_PER_BLOCK)):
             r = rows[i]
             _onsite_row_checked(demand[r], onsite[r], battery_kwh[r], battery_kw[r],
-                                sqrt_eta, soc_initial * battery_kwh[r], direct, charge[i],
-                                discharge[i], export[i], residual[i], soc[i], sums[0],
-                                sums[1], False)
+                                sqrt_eta, soc_initial * battery_kwh[r], scratch[0],
+                                charge[i], discharge[i], _view(export, scratch, 1, i),
+                                _view(residual, scratch, 2, i), soc[i], sums[0], sums[1],
+                                False)
 
 
 #: flows :func:`derive_rows` can rebuild, by code
@@ -629,7 +632,9 @@ def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual,
     demand, onsite : 2-d arrays (n, T) [kWh], the block's rows
     slot : 1-d int array (n,), each row's row in the compact arrays, -1 if none
     charge, discharge, export, residual, soc : 2-d arrays (B, T) [kWh]
-        From :func:`battery_rows`.
+        From :func:`battery_rows`; ``export`` and ``residual`` may have no
+        rows when the arrays are float64 (then rebuilt from charge and
+        discharge).
     pool_factor, community_factor : 1-d arrays (T,) [-]
     out : 2-d array (n, T), out [kWh]
     """
@@ -638,8 +643,8 @@ def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual,
         if code == 1 or code == 2 or code == 7:
             _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out[r])
         else:
-            _derive_row(code, demand[r], onsite[r], i, export, residual, pool_factor,
-                        community_factor, out[r])
+            _derive_row(code, demand[r], onsite[r], i, charge, discharge, export, residual,
+                        pool_factor, community_factor, out[r])
 
 
 @nb.njit(**_JIT)
@@ -652,9 +657,13 @@ def _state_row(i, src, out):
 
 
 @nb.njit(**_JIT)
-def _derive_row(code, d_row, g_row, i, export, residual, pool_factor, community_factor,
-                out):
-    """``derive_rows`` for one consumer and a flow other than the battery's."""
+def _derive_row(code, d_row, g_row, i, charge, discharge, export, residual, pool_factor,
+                community_factor, out):
+    """``derive_rows`` for one consumer and a flow other than the battery's.
+    Without kept ``export``/``residual`` rows (no rows: float64 runs), a
+    battery row's are ``surplus - charge`` and ``deficit - discharge``, the
+    kernel's own float64 operations (in float32 the kernel rounds its float64
+    charge when storing it, so there they are kept)."""
     for t in range(d_row.shape[0]):
         d = d_row[t]
         g = g_row[t]
@@ -662,9 +671,19 @@ def _derive_row(code, d_row, g_row, i, export, residual, pool_factor, community_
         if code == 0:
             out[t] = dr
         elif code == 3:
-            out[t] = export[i, t] if i >= 0 else g - dr
+            if i < 0:
+                out[t] = g - dr
+            elif export.shape[0] > 0:
+                out[t] = export[i, t]
+            else:  # float64: the kernel's own subtraction, exactly
+                out[t] = (g - dr) - charge[i, t]
         else:
-            res = residual[i, t] if i >= 0 else d - dr
+            if i < 0:
+                res = d - dr
+            elif residual.shape[0] > 0:
+                res = residual[i, t]
+            else:
+                res = (d - dr) - discharge[i, t]
             pl, cm, gr = split_residual(res, pool_factor[t], community_factor[t])
             out[t] = pl if code == 4 else (cm if code == 5 else gr)
 

@@ -65,8 +65,14 @@ def test_compact_keeps_no_consumer_hour_array_for_rows_without_battery():
     assert [k for k in KERNEL_OUTPUTS if k in got] == []
     rows = got["battery"]["rows"]
     np.testing.assert_array_equal(rows, np.flatnonzero(kw["battery_kwh"] > 0))
-    for name in ("charge", "discharge", "export", "residual", "soc"):
+    for name in ("charge", "discharge", "soc"):
         assert got["battery"][name].shape == (len(rows), n_t)
+    # float64: export and residual of battery rows follow from charge/discharge
+    for name in ("export", "residual"):
+        assert got["battery"][name].shape == (0, n_t)
+    f32 = match(**kw, outputs="compact", dtype=np.float32)
+    for name in ("charge", "discharge", "export", "residual", "soc"):
+        assert f32["battery"][name].shape == (len(rows), n_t)
 
 
 @pytest.mark.parametrize("key", [
@@ -93,6 +99,7 @@ def test_simulate_hourly_flows_equal_the_stored_path(demo_scenario, dtype):
     inputs = build_inputs(sc)
     lazy = run_inputs(sc, inputs)
     stored = run_inputs(sc, inputs, outputs=list(KERNEL_OUTPUTS))
+    assert lazy.hourly["grid"].dtype == np.dtype(dtype)
     for name in KERNEL_OUTPUTS:
         # the result does not hold these flows: they are computed when read
         assert not isinstance(lazy.hourly[name].variable._data, np.ndarray), name
