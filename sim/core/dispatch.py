@@ -91,7 +91,7 @@ ANNUAL_DTYPE = np.dtype([(name, np.float64) for name in ANNUAL_TOTALS])
 def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
           efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
           share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None,
-          parallel=None, outputs="hourly"):
+          parallel=None, outputs="hourly", annual=True):
     """Match renewable supply to demand hour by hour (docs/design.md section 4).
 
     Parameters
@@ -147,6 +147,12 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         their ``charge, discharge, export, residual, soc`` (B, T), from which
         :mod:`sim.core.flows` rebuilds every hourly flow. Every value
         returned is the same bits whatever the choice.
+    annual : bool, default True
+        Whether the kernel adds up each consumer's annual totals (returned as
+        ``out["annual"]``). False saves callers that keep the hourly
+        outputs and do not need the totals (e.g. with reused ``out``
+        buffers) the pass over each finished row; not with
+        ``outputs="annual"``.
 
     Returns
     -------
@@ -154,7 +160,7 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         ``demand, onsite`` and the kept outputs of shape (R, T); ``offsite,
         must_run, pool, spill, community_charge, community_discharge,
         community_soc`` and the factors ``pool_factor, community_factor`` of
-        shape (T,); ``annual``: a record array (R,) of the annual totals of
+        shape (T,); ``annual`` (unless ``annual=False``): a record array (R,) of the annual totals of
         each consumer (fields :data:`ANNUAL_TOTALS`, e.g. ``out["annual"]["grid"]``). All in kWh
         (``soc`` is the state at the end of the hour; factors [-]). A
         consumer's ``pooled`` is its residual (``demand - direct -
@@ -173,11 +179,14 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
                              dtype)
     _check_scalars(efficiency, soc_initial, community_kwh, community_kw)
     keep = _kept_outputs(outputs)
+    if not annual and not keep:
+        raise InputError("expected annual=True when no hourly output is kept "
+                         "(the annual totals are then the only result)", field="annual")
     n_r, n_t = arrays["demand"].shape
     given = {} if out is None else out
     outs, hourly, zeroed = _allocate(given, keep, n_r, n_t, dtype)
     row_ok = np.empty(n_r, dtype=np.bool_)
-    totals = np.zeros((n_r, len(ANNUAL_TOTALS)))
+    totals = np.zeros((n_r, len(ANNUAL_TOTALS) if annual else 0))
     with _threads(parallel, n_r * n_t):
         _run_kernel(arrays, efficiency, soc_initial, community_kwh, community_kw,
                     share_onsite_surplus, outs, hourly, row_ok, zeroed, totals)
@@ -187,8 +196,9 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         _check_values("onsite", arrays["onsite"])
     kept = {name: outs[name] for name in KERNEL_OUTPUTS if name in keep}
     result = {"demand": arrays["demand"], "onsite": arrays["onsite"], **kept,
-              "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly,
-              "annual": totals.view(ANNUAL_DTYPE)[:, 0]}
+              "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly}
+    if annual:
+        result["annual"] = totals.view(ANNUAL_DTYPE)[:, 0]
     if outputs == "compact":
         result["battery"] = _battery_state(arrays, efficiency, soc_initial)
     return result

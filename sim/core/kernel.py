@@ -258,13 +258,15 @@ def _finish_row(r, slot, battery, demand, onsite, outs, scratch, pool_factor,
     and the hourly factors (:func:`split_residual`)."""
     direct, charge, discharge, export, resid, _soc, pooled, community, grid = outs
     k = slot * _N_SCRATCH
-    totals[r, 0] = _total(demand[r])
-    totals[r, 1] = _total(onsite[r])
-    totals[r, 2] = _total(_view(direct, scratch, k + _DIRECT, r))
-    # Rows without a battery may leave scratch charge/discharge unwritten.
-    totals[r, 3] = _total(_view(charge, scratch, k + _CHARGE, r)) if battery else 0.0
-    totals[r, 4] = _total(_view(discharge, scratch, k + _DISCHARGE, r)) if battery else 0.0
-    totals[r, 5] = _total(_view(export, scratch, k + _EXPORT, r))
+    if totals.shape[1] > 0:  # no columns: the caller does not want the totals
+        totals[r, 0] = _total(demand[r])
+        totals[r, 1] = _total(onsite[r])
+        totals[r, 2] = _total(_view(direct, scratch, k + _DIRECT, r))
+        # Rows without a battery may leave scratch charge/discharge unwritten.
+        totals[r, 3] = _total(_view(charge, scratch, k + _CHARGE, r)) if battery else 0.0
+        totals[r, 4] = (_total(_view(discharge, scratch, k + _DISCHARGE, r)) if battery
+                        else 0.0)
+        totals[r, 5] = _total(_view(export, scratch, k + _EXPORT, r))
     if split:
         res = _view(resid, scratch, k + _RESIDUAL, r)
         # The residual row may be the pooled, community or grid row itself:
@@ -284,9 +286,10 @@ def _split_row(res, pool_factor, community_factor, pooled, community, grid, tot)
         pooled[t] = pl
         community[t] = cm
         grid[t] = g
-    tot[6] = _total(pooled)
-    tot[7] = _total(community)
-    tot[8] = _total(grid)
+    if tot.shape[0] > 0:
+        tot[6] = _total(pooled)
+        tot[7] = _total(community)
+        tot[8] = _total(grid)
 
 
 @nb.njit(**_JIT)
@@ -474,9 +477,9 @@ def onsite_phase(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
     split : bool
         Also run phase 3 on each row (the factors are known: a second pass
         that recomputes phase 1 instead of storing the residuals).
-    totals : 2-d float64 array (R, len(TOTALS)), out
+    totals : 2-d float64 array (R, len(TOTALS)) or (R, 0), out
         Annual totals of each consumer [kWh] (columns :data:`TOTALS`; the last
-        three only with ``split``).
+        three only with ``split``); with no columns, none are computed.
 
     Returns
     -------
