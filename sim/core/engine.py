@@ -322,10 +322,13 @@ def _wind_output(scenario: Scenario, i: int, weather: pd.DataFrame, per_kw: dict
     return np.asarray(np.minimum(per_kw[key] * n * rating, g.capacity_kw), dtype=np.float64)
 
 
-#: hourly arrays per consumer a simulation holds at once (measured: 1,000
-#: consumers peak at 451 MB, 6.4 arrays of R × T × 8 bytes; demand gross and net,
-#: the kernel's flows, the labelled copies of the result), and per generator
-HOURLY_ARRAYS_PER_CONSUMER, HOURLY_ARRAYS_PER_GENERATOR = 8, 4
+#: hourly arrays per consumer a simulation holds at once, and per generator:
+#: demand and on-site generation, a battery's charge, discharge and state
+#: (float64; five arrays in float32, of half the size), one flow being read
+#: (sim.core.flows), so at most 6 when every consumer has a battery
+#: (measured 2026-12-01: 10,000 consumers, a battery on every fourth, float64,
+#: peak 2.50 GiB = 3.8 arrays of R × T × 8 bytes, 3.15 GiB reading each flow)
+HOURLY_ARRAYS_PER_CONSUMER, HOURLY_ARRAYS_PER_GENERATOR = 6, 4
 
 
 def hourly_bytes(scenario: Scenario, hours: int = 8784) -> int:
@@ -610,11 +613,13 @@ def simulate(scenario: Scenario, *, weather: pd.DataFrame | None = None,
     weather : pandas.DataFrame, optional
         Hourly weather to use instead of the scenario's source.
     outputs : "hourly", "annual" or list of str, default "hourly"
-        Per-consumer hourly flows to keep in ``Result.hourly`` (see
-        :func:`sim.match`): "annual" keeps none (only ``demand`` and
-        ``onsite``), for studies that need the annual totals only; at
-        10,000 consumers in float64 that is 2 instead of 10 arrays of
-        0.65 GiB.
+        Per-consumer hourly flows in ``Result.hourly`` (see
+        :func:`run_inputs`): "hourly" all of them, held as the battery
+        rows' state and computed per block of consumers when read
+        (:mod:`sim.core.flows`; 2.5 instead of 7.2 GiB peak at 10,000
+        consumers in float64); "annual" none (only ``demand`` and
+        ``onsite``), for studies that need the annual totals only; a list:
+        those flows, stored as numpy arrays.
 
     Returns
     -------
