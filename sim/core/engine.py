@@ -461,6 +461,9 @@ class Result:
     hourly : xarray.Dataset
         Flows per consumer and hour (dims ``consumer, time``), per hour
         (``time``) and generator output (``generator, time``), all [kWh].
+        With ``outputs="hourly"`` the per-consumer flows other than
+        ``demand`` and ``onsite`` are computed when read
+        (:mod:`sim.core.flows`).
     annual : pandas.DataFrame
         One row per consumer: annual sums of the hourly flows [kWh], plus
         ``demand_gross``, ``savings`` and ``renewable`` (delivered).
