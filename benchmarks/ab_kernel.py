@@ -1,6 +1,6 @@
 """A/B in one process: an older kernel.py (its ``match_kernel`` + the nine
 numpy row sums ``run_inputs`` did) against this tree's ``sim.match`` (totals
-inside; and ``outputs="annual"``), same inputs and reused buffers,
+inside; ``outputs="annual"``; ``annual=False``: no totals), same inputs and reused buffers,
 alternating; all outputs checked identical, totals to 1e-12.
 
     python benchmarks/ab_kernel.py OLD/sim/core/kernel.py 3000 5
@@ -32,18 +32,24 @@ def run_old(sums=True):
         return [d[k].sum(axis=1, dtype=np.float64) for k in ("demand","onsite","direct","charge","discharge","export","pooled","community","grid")]
 def run_new():
     return sim.match(**kw, out=B, parallel=True)
+def run_bare():
+    return sim.match(**kw, out=B, parallel=True, annual=False)
 def run_annual():
     return sim.match(**kw, outputs="annual", parallel=True)
-run_old(); r = run_new(); run_annual()
+run_old(); run_bare()
+for k in names:
+    assert np.array_equal(A[k], B[k]), k
+r = run_new(); run_annual()
 for k in names:
     assert np.array_equal(A[k], B[k]), k
 tot = run_old()
 for i, k in enumerate(("demand","onsite","direct","charge","discharge","export","pooled","community","grid")):
     np.testing.assert_allclose(r["annual"][k], tot[i], rtol=1e-12)
-t = {"old kernel": [], "old kernel + numpy totals": [], "new match (hourly, totals inside)": [], "new match annual-only": []}
+t = {"old kernel": [], "old kernel + numpy totals": [], "new match (hourly, totals inside)": [], "new match annual-only": [], "new match (hourly, annual=False)": []}
 for _ in range(reps):
     s = time.perf_counter(); run_old(False); t["old kernel"].append(time.perf_counter() - s)
     s = time.perf_counter(); run_new(); t["new match (hourly, totals inside)"].append(time.perf_counter() - s)
     s = time.perf_counter(); run_old(True); t["old kernel + numpy totals"].append(time.perf_counter() - s)
     s = time.perf_counter(); run_annual(); t["new match annual-only"].append(time.perf_counter() - s)
+    s = time.perf_counter(); run_bare(); t["new match (hourly, annual=False)"].append(time.perf_counter() - s)
 print(n, {k: round(min(v) * 1e3, 1) for k, v in t.items()}, "ms (min of", reps, ")")

@@ -260,7 +260,7 @@ def test_too_many_consumers_refused_before_allocation(monkeypatch):
     sc = scenario_from_dict(data)
     monkeypatch.setenv("GXSIM_MEMORY_MB", "100")
     with pytest.raises(InputError, match=r"2,000 consumers × 8,760 h would need about "
-                                         r"1\.0 GB of memory; 100\.0 MB is available"):
+                                         r"802\.3 MB of memory; 100\.0 MB is available"):
         sim.simulate(sc)
 
 

@@ -91,7 +91,7 @@ ANNUAL_DTYPE = np.dtype([(name, np.float64) for name in ANNUAL_TOTALS])
 def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
           efficiency=0.9, soc_initial=0.0, community_kwh=0.0, community_kw=0.0,
           share_onsite_surplus=True, must_run=0.0, dtype=np.float64, out=None,
-          parallel=None, outputs="hourly"):
+          parallel=None, outputs="hourly", annual=True):
     """Match renewable supply to demand hour by hour (docs/design.md section 4).
 
     Parameters
@@ -137,13 +137,22 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         only (False). None: all threads from ``PARALLEL_MIN_CELLS``
         consumer-hours on; below that, thread start-up and waiting for a busy
         core cost more than they save. Results are the same bits either way.
-    outputs : "hourly", "annual" or list of str, default "hourly"
+    outputs : "hourly", "annual", "compact" or list of str, default "hourly"
         Which per-consumer (R, T) outputs to allocate and return: all of
         them, none (annual totals and hourly series only: no (R, T) array is
         allocated, the kernel runs phase 1 twice instead), or the names
         listed (any of ``direct, charge, discharge, export, pooled,
-        community, grid, soc``). Every value returned is the same bits
-        whatever the choice.
+        community, grid, soc``). "compact" is "annual" plus
+        ``out["battery"]``: the rows of the consumers with a battery and
+        their ``charge, discharge, export, residual, soc`` (B, T), from which
+        :mod:`sim.core.flows` rebuilds every hourly flow. Every value
+        returned is the same bits whatever the choice.
+    annual : bool, default True
+        Whether the kernel adds up each consumer's annual totals (returned as
+        ``out["annual"]``). False saves callers that keep the hourly
+        outputs and do not need the totals (e.g. with reused ``out``
+        buffers) the pass over each finished row; not with
+        ``outputs="annual"``.
 
     Returns
     -------
@@ -151,7 +160,7 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         ``demand, onsite`` and the kept outputs of shape (R, T); ``offsite,
         must_run, pool, spill, community_charge, community_discharge,
         community_soc`` and the factors ``pool_factor, community_factor`` of
-        shape (T,); ``annual``: a record array (R,) of the annual totals of
+        shape (T,); ``annual`` (unless ``annual=False``): a record array (R,) of the annual totals of
         each consumer (fields :data:`ANNUAL_TOTALS`, e.g. ``out["annual"]["grid"]``). All in kWh
         (``soc`` is the state at the end of the hour; factors [-]). A
         consumer's ``pooled`` is its residual (``demand - direct -
@@ -170,11 +179,14 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
                              dtype)
     _check_scalars(efficiency, soc_initial, community_kwh, community_kw)
     keep = _kept_outputs(outputs)
+    if not annual and not keep:
+        raise InputError("expected annual=True when no hourly output is kept "
+                         "(the annual totals are then the only result)", field="annual")
     n_r, n_t = arrays["demand"].shape
     given = {} if out is None else out
     outs, hourly, zeroed = _allocate(given, keep, n_r, n_t, dtype)
     row_ok = np.empty(n_r, dtype=np.bool_)
-    totals = np.zeros((n_r, len(ANNUAL_TOTALS)))
+    totals = np.zeros((n_r, len(ANNUAL_TOTALS) if annual else 0))
     with _threads(parallel, n_r * n_t):
         _run_kernel(arrays, efficiency, soc_initial, community_kwh, community_kw,
                     share_onsite_surplus, outs, hourly, row_ok, zeroed, totals)
@@ -183,9 +195,39 @@ def match(demand, onsite, offsite, *, battery_kwh=None, battery_kw=None,
         _check_values("demand", arrays["demand"])
         _check_values("onsite", arrays["onsite"])
     kept = {name: outs[name] for name in KERNEL_OUTPUTS if name in keep}
-    return {"demand": arrays["demand"], "onsite": arrays["onsite"], **kept,
-            "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly,
-            "annual": totals.view(ANNUAL_DTYPE)[:, 0]}
+    result = {"demand": arrays["demand"], "onsite": arrays["onsite"], **kept,
+              "offsite": arrays["offsite"], "must_run": arrays["must_run"], **hourly}
+    if annual:
+        result["annual"] = totals.view(ANNUAL_DTYPE)[:, 0]
+    if outputs == "compact":
+        result["battery"] = _battery_state(arrays, efficiency, soc_initial)
+    return result
+
+
+#: per-consumer flows of the consumers with a battery, kept by ``outputs="compact"``
+BATTERY_STATE = ("charge", "discharge", "export", "residual", "soc")
+
+
+def _battery_state(arrays, efficiency, soc_initial) -> dict:
+    """``match(outputs="compact")["battery"]``: ``rows`` (B,) int, the
+    consumers with a battery, and their ``charge, discharge, export,
+    residual, soc`` (B, T) [kWh] (:func:`sim.core.kernel.battery_rows`);
+    in float64 ``export`` and ``residual`` have no rows (they follow from
+    the others exactly, :func:`sim.core.kernel.derive_rows`)."""
+    demand = arrays["demand"]
+    n_t = demand.shape[1]
+    rows = np.flatnonzero(arrays["battery_kwh"] > 0.0)
+    # In float64, surplus - charge and deficit - discharge give export and
+    # residual again to the bit (the kernel's own float64 operations on these
+    # very values): they are not kept (no rows).
+    derivable = ("export", "residual") if demand.dtype == np.float64 else ()
+    state = {name: np.empty((0 if name in derivable else len(rows), n_t), dtype=demand.dtype)
+             for name in BATTERY_STATE}
+    if len(rows):
+        kernel.battery_rows(demand, arrays["onsite"], rows, arrays["battery_kwh"],
+                            arrays["battery_kw"], kernel.sqrt_efficiency(efficiency),
+                            float(soc_initial), *(state[n] for n in BATTERY_STATE))
+    return {"rows": rows, **state}
 
 
 def _checked_inputs(demand, onsite, offsite, must_run, battery_kwh, battery_kw, dtype):
@@ -228,9 +270,9 @@ def _kept_outputs(outputs) -> frozenset:
     if isinstance(outputs, str):
         if outputs == "hourly":
             return frozenset(KERNEL_OUTPUTS)
-        if outputs == "annual":
+        if outputs in ("annual", "compact"):
             return frozenset()
-        raise InputError(f"expected 'hourly', 'annual' or a list of output names, "
+        raise InputError(f"expected 'hourly', 'annual', 'compact' or a list of output names, "
                          f"got {outputs!r}", field="outputs")
     names = list(outputs)
     unknown = [n for n in names if n not in KERNEL_OUTPUTS + ("demand", "onsite")]

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from sim.core.dispatch import ANNUAL_TOTALS, CONSUMER_OUTPUTS, HOURLY_OUTPUTS, match
+from sim.core.flows import lazy_flows
 from sim.errors import InputError
 from sim.io import check_memory
 from sim.inputs.scenario import Scenario
@@ -321,10 +322,13 @@ def _wind_output(scenario: Scenario, i: int, weather: pd.DataFrame, per_kw: dict
     return np.asarray(np.minimum(per_kw[key] * n * rating, g.capacity_kw), dtype=np.float64)
 
 
-#: hourly arrays per consumer a simulation holds at once (measured: 1,000
-#: consumers peak at 451 MB, 6.4 arrays of R × T × 8 bytes; demand gross and net,
-#: the kernel's flows, the labelled copies of the result), and per generator
-HOURLY_ARRAYS_PER_CONSUMER, HOURLY_ARRAYS_PER_GENERATOR = 8, 4
+#: hourly arrays per consumer a simulation holds at once, and per generator:
+#: demand and on-site generation, a battery's charge, discharge and state
+#: (float64; five arrays in float32, of half the size), one flow being read
+#: (sim.core.flows), so at most 6 when every consumer has a battery
+#: (measured 2026-12-01: 10,000 consumers, a battery on every fourth, float64,
+#: peak 2.50 GiB = 3.8 arrays of R × T × 8 bytes, 3.15 GiB reading each flow)
+HOURLY_ARRAYS_PER_CONSUMER, HOURLY_ARRAYS_PER_GENERATOR = 6, 4
 
 
 def hourly_bytes(scenario: Scenario, hours: int = 8784) -> int:
@@ -457,6 +461,9 @@ class Result:
     hourly : xarray.Dataset
         Flows per consumer and hour (dims ``consumer, time``), per hour
         (``time``) and generator output (``generator, time``), all [kWh].
+        With ``outputs="hourly"`` the per-consumer flows other than
+        ``demand`` and ``onsite`` are computed when read
+        (:mod:`sim.core.flows`).
     annual : pandas.DataFrame
         One row per consumer: annual sums of the hourly flows [kWh], plus
         ``demand_gross``, ``savings`` and ``renewable`` (delivered).
@@ -512,7 +519,11 @@ def run_inputs(scenario: Scenario, inputs: Inputs, *, outputs="hourly") -> Resul
     outputs : "hourly", "annual" or list of str, default "hourly"
         Which per-consumer hourly flows ``Result.hourly`` holds (see
         :func:`sim.match`); ``demand`` and ``onsite`` are always there.
-        ``Result.annual`` is complete whatever the choice.
+        "hourly": all of them, the battery rows' state kept and the rest
+        dask arrays computed per block of consumers when read
+        (:mod:`sim.core.flows`; the same values as a list of every name,
+        which holds them all as numpy arrays). ``Result.annual`` is
+        complete whatever the choice.
 
     Returns
     -------
@@ -520,12 +531,19 @@ def run_inputs(scenario: Scenario, inputs: Inputs, *, outputs="hourly") -> Resul
     """
     opt = scenario.options
     t0 = time.perf_counter()
+    # "hourly": the kernel keeps the battery rows' state only; the other
+    # flows are rebuilt per block of consumers when read (sim.core.flows).
+    lazy = isinstance(outputs, str) and outputs == "hourly"
     out = match(inputs.demand, inputs.onsite(), inputs.offsite(),
                 battery_kwh=inputs.battery_kwh, battery_kw=inputs.battery_kw,
                 efficiency=opt.battery_efficiency, soc_initial=opt.soc_initial,
                 community_kwh=inputs.community_kwh, community_kw=inputs.community_kw,
                 share_onsite_surplus=opt.share_onsite_surplus,
-                must_run=inputs.must_run, dtype=opt.dtype, outputs=outputs)
+                must_run=inputs.must_run, dtype=opt.dtype,
+                outputs="compact" if lazy else outputs)
+    if lazy:
+        out.update(lazy_flows(out["demand"], out["onsite"], out.pop("battery"),
+                              out["pool_factor"], out["community_factor"]))
     timings = dict(inputs.timings, kernel=time.perf_counter() - t0)
 
     t0 = time.perf_counter()
@@ -598,11 +616,13 @@ def simulate(scenario: Scenario, *, weather: pd.DataFrame | None = None,
     weather : pandas.DataFrame, optional
         Hourly weather to use instead of the scenario's source.
     outputs : "hourly", "annual" or list of str, default "hourly"
-        Per-consumer hourly flows to keep in ``Result.hourly`` (see
-        :func:`sim.match`): "annual" keeps none (only ``demand`` and
-        ``onsite``), for studies that need the annual totals only; at
-        10,000 consumers in float64 that is 2 instead of 10 arrays of
-        0.65 GiB.
+        Per-consumer hourly flows in ``Result.hourly`` (see
+        :func:`run_inputs`): "hourly" all of them, held as the battery
+        rows' state and computed per block of consumers when read
+        (:mod:`sim.core.flows`; 2.5 instead of 7.2 GiB peak at 10,000
+        consumers in float64); "annual" none (only ``demand`` and
+        ``onsite``), for studies that need the annual totals only; a list:
+        those flows, stored as numpy arrays.
 
     Returns
     -------

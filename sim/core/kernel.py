@@ -258,13 +258,15 @@ def _finish_row(r, slot, battery, demand, onsite, outs, scratch, pool_factor,
     and the hourly factors (:func:`split_residual`)."""
     direct, charge, discharge, export, resid, _soc, pooled, community, grid = outs
     k = slot * _N_SCRATCH
-    totals[r, 0] = _total(demand[r])
-    totals[r, 1] = _total(onsite[r])
-    totals[r, 2] = _total(_view(direct, scratch, k + _DIRECT, r))
-    # Rows without a battery may leave scratch charge/discharge unwritten.
-    totals[r, 3] = _total(_view(charge, scratch, k + _CHARGE, r)) if battery else 0.0
-    totals[r, 4] = _total(_view(discharge, scratch, k + _DISCHARGE, r)) if battery else 0.0
-    totals[r, 5] = _total(_view(export, scratch, k + _EXPORT, r))
+    if totals.shape[1] > 0:  # no columns: the caller does not want the totals
+        totals[r, 0] = _total(demand[r])
+        totals[r, 1] = _total(onsite[r])
+        totals[r, 2] = _total(_view(direct, scratch, k + _DIRECT, r))
+        # Rows without a battery may leave scratch charge/discharge unwritten.
+        totals[r, 3] = _total(_view(charge, scratch, k + _CHARGE, r)) if battery else 0.0
+        totals[r, 4] = (_total(_view(discharge, scratch, k + _DISCHARGE, r)) if battery
+                        else 0.0)
+        totals[r, 5] = _total(_view(export, scratch, k + _EXPORT, r))
     if split:
         res = _view(resid, scratch, k + _RESIDUAL, r)
         # The residual row may be the pooled, community or grid row itself:
@@ -284,9 +286,10 @@ def _split_row(res, pool_factor, community_factor, pooled, community, grid, tot)
         pooled[t] = pl
         community[t] = cm
         grid[t] = g
-    tot[6] = _total(pooled)
-    tot[7] = _total(community)
-    tot[8] = _total(grid)
+    if tot.shape[0] > 0:
+        tot[6] = _total(pooled)
+        tot[7] = _total(community)
+        tot[8] = _total(grid)
 
 
 @nb.njit(**_JIT)
@@ -474,9 +477,9 @@ def onsite_phase(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
     split : bool
         Also run phase 3 on each row (the factors are known: a second pass
         that recomputes phase 1 instead of storing the residuals).
-    totals : 2-d float64 array (R, len(TOTALS)), out
+    totals : 2-d float64 array (R, len(TOTALS)) or (R, 0), out
         Annual totals of each consumer [kWh] (columns :data:`TOTALS`; the last
-        three only with ``split``).
+        three only with ``split``); with no columns, none are computed.
 
     Returns
     -------
@@ -570,6 +573,122 @@ def match_kernel(demand, onsite, offsite, must_run, battery_kwh, battery_kw,
         onsite_phase(demand, onsite, battery_kwh, battery_kw, sqrt_eta, soc_initial,
                      outs, row_ok, True, pf, cf, True, totals)
     return sum_export, sum_residual
+
+
+@nb.njit(parallel=True, **_JIT)
+def battery_rows(demand, onsite, rows, battery_kwh, battery_kw, sqrt_eta, soc_initial,
+                 charge, discharge, export, residual, soc):
+    """Phase 1 for the consumers with a battery only, into compact arrays.
+
+    Everything else a consumer's hourly flows need follows from its demand,
+    on-site generation and the hourly factors (:func:`derive_rows`); only a
+    battery carries state from hour to hour. Row ``i`` of each output is
+    consumer ``rows[i]``; values are the same bits as :func:`onsite_phase`'s
+    (the same row function), whatever the pairing there.
+
+    Parameters
+    ----------
+    demand, onsite : 2-d arrays (R, T) [kWh]
+    rows : 1-d int array (B,), the consumers with a battery
+    battery_kwh, battery_kw : 1-d arrays (R,) [kWh], [kW]
+    sqrt_eta : float [-]
+    soc_initial : float, share of capacity [-]
+    charge, discharge, export, residual, soc : 2-d arrays (B, T), out [kWh]
+        In the dtype of ``demand`` (the kernel's stored values); ``export``
+        and ``residual`` may have no rows (not kept).
+    """
+    n_b = rows.shape[0]
+    n_t = demand.shape[1]
+    n_chunks = (n_b + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    for c in nb.prange(n_chunks):
+        # direct, and export and residual when not kept (no rows)
+        scratch = np.empty((3, n_t), dtype=demand.dtype)
+        sums = np.zeros((2, n_t))  # hourly sums this pass does not need
+        for i in range(c * ROWS_PER_BLOCK, min(n_b, (c + 1) * ROWS_PER_BLOCK)):
+            r = rows[i]
+            _onsite_row_checked(demand[r], onsite[r], battery_kwh[r], battery_kw[r],
+                                sqrt_eta, soc_initial * battery_kwh[r], scratch[0],
+                                charge[i], discharge[i], _view(export, scratch, 1, i),
+                                _view(residual, scratch, 2, i), soc[i], sums[0], sums[1],
+                                False)
+
+
+#: flows :func:`derive_rows` can rebuild, by code
+DERIVED = ("direct", "charge", "discharge", "export", "pooled", "community", "grid", "soc")
+
+
+@nb.njit(parallel=True, **_JIT)
+def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual, soc,
+                pool_factor, community_factor, out):
+    """One per-consumer flow for a block of consumers, rebuilt from the inputs.
+
+    The same operations, in the same types, as the kernel (``_onsite_row_checked``
+    for a row without a battery, :func:`split_residual`), so the same bits:
+    ``direct = min(d, g)``; without a battery ``export = g - direct``,
+    ``residual = d - direct`` and no charge, discharge or state; with one,
+    those of :func:`battery_rows`; ``pooled, community, grid`` from the
+    residual and the hourly factors.
+
+    Parameters
+    ----------
+    code : int, index of the flow in :data:`DERIVED`
+    demand, onsite : 2-d arrays (n, T) [kWh], the block's rows
+    slot : 1-d int array (n,), each row's row in the compact arrays, -1 if none
+    charge, discharge, export, residual, soc : 2-d arrays (B, T) [kWh]
+        From :func:`battery_rows`; ``export`` and ``residual`` may have no
+        rows when the arrays are float64 (then rebuilt from charge and
+        discharge).
+    pool_factor, community_factor : 1-d arrays (T,) [-]
+    out : 2-d array (n, T), out [kWh]
+    """
+    for r in nb.prange(demand.shape[0]):
+        i = slot[r]
+        if code == 1 or code == 2 or code == 7:
+            _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out[r])
+        else:
+            _derive_row(code, demand[r], onsite[r], i, charge, discharge, export, residual,
+                        pool_factor, community_factor, out[r])
+
+
+@nb.njit(**_JIT)
+def _state_row(i, src, out):
+    """A battery flow's row: the compact row ``i``, or zeros without a battery."""
+    if i < 0:
+        out[:] = 0.0
+    else:
+        out[:] = src[i]
+
+
+@nb.njit(**_JIT)
+def _derive_row(code, d_row, g_row, i, charge, discharge, export, residual, pool_factor,
+                community_factor, out):
+    """``derive_rows`` for one consumer and a flow other than the battery's.
+    Without kept ``export``/``residual`` rows (no rows: float64 runs), a
+    battery row's are ``surplus - charge`` and ``deficit - discharge``, the
+    kernel's own float64 operations (in float32 the kernel rounds its float64
+    charge when storing it, so there they are kept)."""
+    for t in range(d_row.shape[0]):
+        d = d_row[t]
+        g = g_row[t]
+        dr = d if d < g else g
+        if code == 0:
+            out[t] = dr
+        elif code == 3:
+            if i < 0:
+                out[t] = g - dr
+            elif export.shape[0] > 0:
+                out[t] = export[i, t]
+            else:  # float64: the kernel's own subtraction, exactly
+                out[t] = (g - dr) - charge[i, t]
+        else:
+            if i < 0:
+                res = d - dr
+            elif residual.shape[0] > 0:
+                res = residual[i, t]
+            else:
+                res = (d - dr) - discharge[i, t]
+            pl, cm, gr = split_residual(res, pool_factor[t], community_factor[t])
+            out[t] = pl if code == 4 else (cm if code == 5 else gr)
 
 
 @nb.njit(parallel=True, **_JIT)

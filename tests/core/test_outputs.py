@@ -99,3 +99,22 @@ def test_annual_mode_equals_hourly_mode(system):
     for name in ANNUAL_TOTALS:
         np.testing.assert_allclose(part["annual"][name], _sums(full, name), rtol=1e-12,
                                    atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_without_annual_totals_the_hourly_outputs_are_the_same_bits(dtype):
+    kw = _system()
+    full = match(**kw, dtype=dtype)
+    n_r, n_t = kw["demand"].shape
+    buffers = {name: np.full((n_r, n_t), np.nan, dtype=dtype) for name in KERNEL_OUTPUTS}
+    bare = match(**kw, dtype=dtype, out=buffers, annual=False)
+    assert "annual" not in bare
+    for name in KERNEL_OUTPUTS + SERIES:
+        np.testing.assert_array_equal(bare[name], full[name], err_msg=name)
+    part = match(**kw, dtype=dtype, outputs=["grid"], annual=False)
+    np.testing.assert_array_equal(part["grid"], full["grid"])
+
+
+def test_no_annual_totals_and_no_hourly_output_is_refused():
+    with pytest.raises(InputError, match="annual=True"):
+        match(**_system(), outputs="annual", annual=False)

@@ -1,0 +1,113 @@
+"""Hourly flows rebuilt on access (sim.core.flows) are the same bits as the
+flows the kernel stores with ``match(outputs="hourly")``."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_kernel import systems
+from test_outputs import _system
+
+from sim import match
+from sim.core import kernel
+from sim.core.dispatch import KERNEL_OUTPUTS
+from sim.core.engine import build_inputs, run_inputs
+from sim.core.flows import lazy_flows
+
+
+def _derived(demand, onsite, offsite, dtype, **kw):
+    """``match(outputs="compact")`` and the flows rebuilt from it, as numpy."""
+    out = match(demand, onsite, offsite, dtype=dtype, outputs="compact", **kw)
+    lazy = lazy_flows(out["demand"], out["onsite"], out["battery"], out["pool_factor"],
+                      out["community_factor"])
+    return out, {n: np.asarray(v) for n, v in lazy.items()}
+
+
+def _assert_same_bits(got, want, name):
+    assert got.dtype == want.dtype and got.shape == want.shape, name
+    bits = np.dtype(f"u{want.dtype.itemsize}")
+    mismatch = np.flatnonzero(got.view(bits) != want.view(bits))
+    assert mismatch.size == 0, (f"{name}: {mismatch.size} values differ, first at "
+                                f"{np.unravel_index(mismatch[0], want.shape)}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(systems(), st.sampled_from([np.float64, np.float32]))
+def test_rebuilt_flows_are_the_kernels_bits(system, dtype):
+    demand, onsite, offsite, kwargs = system
+    full = match(demand, onsite, offsite, dtype=dtype, **kwargs)
+    out, got = _derived(demand, onsite, offsite, dtype, **kwargs)
+    assert set(got) == set(KERNEL_OUTPUTS)
+    for name in KERNEL_OUTPUTS:
+        _assert_same_bits(got[name], full[name], name)
+    np.testing.assert_array_equal(out["annual"], full["annual"])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rebuilt_flows_across_blocks_and_battery_pairs(dtype):
+    # 73 rows, 40 % with batteries: rows paired in phase 1, several blocks
+    kw = _system()
+    full = match(**kw, dtype=dtype)
+    demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
+    out, got = _derived(demand, onsite, offsite, dtype, **kw)
+    rows = out["battery"]["rows"]
+    assert 0 < len(rows) < demand.shape[0]
+    assert out["battery"]["charge"].shape == (len(rows), demand.shape[1])
+    for name in KERNEL_OUTPUTS:
+        _assert_same_bits(got[name], full[name], name)
+
+
+def test_compact_keeps_no_consumer_hour_array_for_rows_without_battery():
+    kw = _system()
+    got = match(**kw, outputs="compact")
+    n_r, n_t = kw["demand"].shape
+    assert [k for k in KERNEL_OUTPUTS if k in got] == []
+    rows = got["battery"]["rows"]
+    np.testing.assert_array_equal(rows, np.flatnonzero(kw["battery_kwh"] > 0))
+    for name in ("charge", "discharge", "soc"):
+        assert got["battery"][name].shape == (len(rows), n_t)
+    # float64: export and residual of battery rows follow from charge/discharge
+    for name in ("export", "residual"):
+        assert got["battery"][name].shape == (0, n_t)
+    f32 = match(**kw, outputs="compact", dtype=np.float32)
+    for name in ("charge", "discharge", "export", "residual", "soc"):
+        assert f32["battery"][name].shape == (len(rows), n_t)
+
+
+@pytest.mark.parametrize("key", [
+    dict(consumer=slice(None)), dict(consumer=5), dict(consumer=slice(3, 40, 7)),
+    dict(consumer=slice(None, None, -3)), dict(consumer=[9, 2, 70], time=[5, 1]),
+    dict(consumer=slice(10, 10)), dict(time=slice(20, 30)), dict(consumer=-1, time=7)])
+def test_selections_of_a_rebuilt_flow_equal_the_stored_array(key):
+    kw = _system()
+    full = match(**kw)
+    demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
+    out = match(demand, onsite, offsite, outputs="compact", **kw)
+    lazy = lazy_flows(out["demand"], out["onsite"], out["battery"], out["pool_factor"],
+                      out["community_factor"])
+    for name in ("grid", "charge", "export"):
+        got = xr.Variable(("consumer", "time"), lazy[name])[key]
+        want = xr.Variable(("consumer", "time"), full[name])[key]
+        np.testing.assert_array_equal(got.values, want.values, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_simulate_hourly_flows_equal_the_stored_path(demo_scenario, dtype):
+    sc = demo_scenario.model_copy(deep=True)
+    sc.options.dtype = dtype
+    inputs = build_inputs(sc)
+    lazy = run_inputs(sc, inputs)
+    stored = run_inputs(sc, inputs, outputs=list(KERNEL_OUTPUTS))
+    assert lazy.hourly["grid"].dtype == np.dtype(dtype)
+    for name in KERNEL_OUTPUTS:
+        # the result does not hold these flows: they are computed when read
+        assert not isinstance(lazy.hourly[name].variable._data, np.ndarray), name
+        _assert_same_bits(lazy.hourly[name].values, stored.hourly[name].values, name)
+    assert lazy.annual.equals(stored.annual)
+    assert lazy.kpis == stored.kpis
+    xr.testing.assert_identical(lazy.hourly.load(), stored.hourly)
+
+
+def test_derive_rows_codes_follow_the_names():
+    assert kernel.DERIVED == tuple(KERNEL_OUTPUTS)
