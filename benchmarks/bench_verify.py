@@ -53,6 +53,8 @@ def claim_dict(n_meters: int, meter_file: str, dtype: str) -> dict:
              "capacity_kw": 30.0 if on else 2000.0}
         if g["kind"] == "wind":
             g["hub_height_m"] = 60.0
+            # whole turbines (the capacity then caps the output; 800 kW E-53)
+            g["turbines"] = max(1, int(np.ceil(g["capacity_kw"] / 800.0)))
         if on:
             g["site"] = f"c{(j * 200) % n_cons:05d}"
         gens.append(g)

@@ -83,6 +83,7 @@ from .checks import check_cells
 from .files import _first_line, read_files
 from .hourly import fill_gaps, to_hourly
 from .model import PROBLEM_KINDS, MeterData, MeterProblem
+from .stream import BATCH_ROWS, CSV_BLOCK, read_cells
 from .text import rows_text
 from .timestamps import detect_interval, parse_timestamps
 
@@ -203,24 +204,53 @@ def read_meter(paths, *, year: int, layout: str = "auto", interval="auto",
         stated one or changing within a file, ambiguous day/month order, an
         unknown encoding, no parseable timestamp at all.
     """
-    unit_n, interval, year = _check_args(unit, label, fill, interval, year, timezone,
-                                         fill_max_hours)
-    parts = read_files(paths, layout=layout, encoding=encoding, unit=unit_n,
-                       timestamp_column=timestamp_column, meter_column=meter_column,
-                       value_column=value_column)
-    parsed, repairs = parse_timestamps(parts, timezone, date_format)
-    imin = detect_interval(parts, parsed, interval, timezone)
-    grid = year_grid(year, timezone, imin)
-    cells = align_to_year(parts, parsed, grid, label=label, meters=meters,
-                          capacities_kw=capacities_kw, unit=unit_n)
+    return _read(paths, dict(
+        year=year, layout=layout, interval=interval, label=label, timezone=timezone,
+        meters=meters, capacities_kw=capacities_kw, unit=unit, fill=fill,
+        fill_max_hours=fill_max_hours, profile_days=profile_days,
+        timestamp_column=timestamp_column, meter_column=meter_column,
+        value_column=value_column, encoding=encoding, date_format=date_format,
+        dark_hours=dark_hours, dtype=dtype), streamed=True)
+
+
+def _read(paths, kw: dict, *, streamed: bool, batch_rows: int = BATCH_ROWS,
+          csv_block: int = CSV_BLOCK) -> MeterData:
+    """:func:`read_meter`: streamed in record batches (``streamed``), or with every
+    row in memory at once (the flat steps, kept as the reference the streamed
+    path is tested against)."""
+    unit_n, interval, year = _check_args(kw["unit"], kw["label"], kw["fill"], kw["interval"],
+                                         kw["year"], kw["timezone"], kw["fill_max_hours"])
+    args = dict(layout=kw["layout"], encoding=kw["encoding"],
+                timestamp_column=kw["timestamp_column"], meter_column=kw["meter_column"],
+                value_column=kw["value_column"])
+    if streamed:
+        cells, hourly, probs, repairs, parts = read_cells(
+            paths, year=year, interval=interval, label=kw["label"], timezone=kw["timezone"],
+            meters=kw["meters"], capacities_kw=kw["capacities_kw"], unit=unit_n,
+            date_format=kw["date_format"], batch_rows=batch_rows, csv_block=csv_block,
+            **args)
+    else:
+        cells, hourly, probs, repairs, parts = _flat_cells(paths, year, interval, unit_n,
+                                                           kw, args)
+    filled_mask = fill_gaps(hourly, cells, probs, kw["fill"], kw["fill_max_hours"],
+                            kw["profile_days"],
+                            _dark_mask(kw["dark_hours"], cells.known, cells.grid.H))
+    return _meter_data(cells, hourly, filled_mask, list(probs), repairs + cells.repairs,
+                       [p.path for p in parts], kw["dtype"])
+
+
+def _flat_cells(paths, year, interval, unit_n, kw, args):
+    """The flat steps: every cell of every file in memory (the reference path)."""
+    parts = read_files(paths, unit=unit_n, **args)
+    parsed, repairs = parse_timestamps(parts, kw["timezone"], kw["date_format"])
+    imin = detect_interval(parts, parsed, interval, kw["timezone"])
+    grid = year_grid(year, kw["timezone"], imin)
+    cells = align_to_year(parts, parsed, grid, label=kw["label"], meters=kw["meters"],
+                          capacities_kw=kw["capacities_kw"], unit=unit_n)
     del parsed
     keep, probs = check_cells(cells, unit_n)
     hourly = to_hourly(cells, keep, probs)
-    del keep
-    filled_mask = fill_gaps(hourly, cells, probs, fill, fill_max_hours, profile_days,
-                            _dark_mask(dark_hours, cells.known, grid.H))
-    return _meter_data(cells, hourly, filled_mask, list(probs), repairs + cells.repairs,
-                       [p.path for p in parts], dtype)
+    return cells, hourly, probs, repairs, parts
 
 
 def _meter_data(cells, hourly, filled_mask, problems, repairs, paths, dtype) -> MeterData:

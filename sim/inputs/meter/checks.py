@@ -68,28 +68,38 @@ class Problems(list):
 
 def check_timestamps(cells: Cells, probs: Problems) -> np.ndarray:
     """Rows with a bad, off-grid or out-of-year stamp; returns the valid-key mask."""
-    slot, loc = cells.slot, cells.loc
+    slot = cells.slot
+    report_timestamps(cells, probs, lambda status: np.flatnonzero(slot == status))
+    return slot >= 0
+
+
+def report_timestamps(cells: Cells, probs: Problems, positions) -> None:
+    """List the cells of each timestamp status; ``positions(status)`` gives them."""
+    loc = cells.loc
     for status, kind, text in (
             (BAD_TS, "bad_timestamp", "with a timestamp that cannot be read"),
             (OFF_GRID, "off_grid", f"with a timestamp not on the {cells.grid.imin}-minute "
              "grid"),
             (OUT_OF_YEAR, "out_of_year", f"with an interval start outside {cells.grid.year}")):
-        pos = np.flatnonzero(slot == status)
-        probs.add_rows(kind, pos, lambda p, m, text=text: _rows_detail(
+        probs.add_rows(kind, positions(status), lambda p, m, text=text: _rows_detail(
             len(np.unique(loc.locate(p)[1])), f"rows {text}; excluded"), by_meter=False)
-    return slot >= 0
 
 
 def unknown_totals(cells: Cells, unknown: np.ndarray) -> pd.Series:
     """Energy of each meter not expected, over the year [kWh] (first of repeated
     intervals, usable values only): what leaving them out of a claim leaves out."""
     pos = np.flatnonzero(unknown & (cells.code >= cells.M))
-    v = cells.value[pos]
+    return unknown_totals_of(cells, cells.code[pos], cells.slot[pos], cells.value[pos])
+
+
+def unknown_totals_of(cells: Cells, code: np.ndarray, slot: np.ndarray, v: np.ndarray
+                      ) -> pd.Series:
+    """:func:`unknown_totals` from the unknown meters' cells (in file order)."""
     ok = np.isfinite(v) & (v >= 0)
-    pos, v = pos[ok], v[ok]
-    key = cells.code[pos].astype(np.int64) * cells.grid.S + cells.slot[pos]
+    code, slot, v = code[ok], slot[ok], v[ok]
+    key = code.astype(np.int64) * cells.grid.S + slot
     _, first = np.unique(key, return_index=True)
-    tot = np.bincount(cells.code[pos][first] - cells.M, weights=v[first],
+    tot = np.bincount(code[first] - cells.M, weights=v[first],
                       minlength=len(cells.ext) - cells.M)
     return pd.Series(tot, index=pd.Index(cells.ext[cells.M:], name="meter"),
                      name="kwh")
@@ -100,10 +110,15 @@ def check_meters(cells: Cells, probs: Problems, valid_key: np.ndarray) -> None:
     code, M = cells.code, cells.M
     unknown = valid_key & ((code >= M) | (code < 0))
     cells.unknown_kwh = unknown_totals(cells, unknown)
-    probs.add_rows("unknown_meter", np.flatnonzero(unknown), lambda p, m: (
+    report_unknown(probs, np.flatnonzero(unknown))
+    valid_key &= ~unknown
+
+
+def report_unknown(probs: Problems, pos: np.ndarray) -> None:
+    """List the cells of meters not expected (or without an id)."""
+    probs.add_rows("unknown_meter", pos, lambda p, m: (
         f"{len(p)} rows of meter id {m!r} not in the given meters; excluded"
         if m is not None else f"{len(p)} rows without a meter id; excluded"))
-    valid_key &= ~unknown
 
 
 def check_duplicates(cells: Cells, probs: Problems, valid_key: np.ndarray) -> np.ndarray:
@@ -124,14 +139,23 @@ def check_duplicates(cells: Cells, probs: Problems, valid_key: np.ndarray) -> np
     if not dup_local.any():
         return keep
     dpos = kidx[dup_local] if kidx is not None else np.flatnonzero(dup_local)
-    df = pd.DataFrame({"key": key[dup_local], "v": value[dpos], "pos": dpos})
+    conflict, first = judge_duplicates(cells, probs, dpos, key[dup_local], value[dpos])
+    keep[dpos[conflict]] = False
+    keep[dpos[~conflict & ~first]] = False
+    return keep
+
+
+def judge_duplicates(cells: Cells, probs: Problems, dpos: np.ndarray, key: np.ndarray,
+                     v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of repeated (meter, slot) keys (``dpos`` ascending, their keys and
+    values): list them; returns (conflicting, first of its key) masks over ``dpos``."""
+    slot, value = cells.slot, cells.value
+    df = pd.DataFrame({"key": key, "v": v, "pos": dpos})
     g = df.groupby("key", sort=False)["v"]
     vmin, vmax = g.transform("min"), g.transform("max")
     n_num, n_all = g.transform("count"), g.transform("size")
     first = (~df.duplicated("key", keep="first")).to_numpy()
     conflict = ((vmin != vmax) | ((n_num > 0) & (n_num < n_all))).to_numpy()
-    keep[dpos[conflict]] = False
-    keep[dpos[~conflict & ~first]] = False
     ident_pos = dpos[~conflict]
     if len(ident_pos):
         cells.repairs.append(f"ignored {int((~conflict & ~first).sum())} identical duplicate "
@@ -156,7 +180,7 @@ def check_duplicates(cells: Cells, probs: Problems, valid_key: np.ndarray) -> np
                 f"different values (e.g. {_fmt_ts(grid.y0 + int(slot[p[0]]) * grid.step, grid.tz)}"
                 f": {vals}); all {len(p)} rows excluded")
     probs.add_rows("duplicate_conflict", dpos[conflict], _conf_detail)
-    return keep
+    return conflict, first
 
 
 def check_values(cells: Cells, probs: Problems, valid_key: np.ndarray, unit: str
@@ -166,35 +190,49 @@ def check_values(cells: Cells, probs: Problems, valid_key: np.ndarray, unit: str
     if len(cells.nonnum):
         nn = np.zeros(len(value), bool)
         nn[cells.nonnum] = True
+        nn_pos = np.flatnonzero(nn & valid_key)
         text_of = dict(zip(cells.nonnum.tolist(), cells.nonnum_text))
-        probs.add_rows("non_numeric", np.flatnonzero(nn & valid_key), lambda p, m: (
-            f"{len(p)} non-numeric values (e.g. {text_of.get(int(p[0]))!r}); excluded"))
     else:
-        nn = None
+        nn, nn_pos, text_of = None, np.zeros(0, np.int64), {}
     isnan = np.isnan(value)
     empty = isnan & valid_key
     if nn is not None:
         empty &= ~nn
-    probs.add_rows("empty", np.flatnonzero(empty), lambda p, m: f"{len(p)} empty/NA values")
+    empty_pos = np.flatnonzero(empty)
     del empty, nn
     neg = valid_key & (value < 0)
-    probs.add_rows("negative", np.flatnonzero(neg), lambda p, m: (
-        f"{len(p)} negative values (min {value[p].min():g} kWh); excluded"))
+    report_values(cells, probs, nn_pos, text_of, empty_pos, np.flatnonzero(neg))
     bad_val = neg | isnan
     if np.isfinite(cells.cap).any():
-        bad_val |= check_capacity(cells, probs, valid_key, unit)
+        code, M = cells.code, cells.M
+        limit = np.append(cells.cap * cells.grid.ih, np.nan)  # code -1 -> nan
+        lim = limit[np.where((code >= 0) & (code < M), code, M)]
+        over = valid_key & (value > lim * (1 + 1e-9))
+        vk = valid_key & ~isnan
+        report_capacity(cells, probs, np.flatnonzero(over), unit,
+                        lambda: np.bincount(code[vk], minlength=M))
+        bad_val |= over
     return bad_val
 
 
-def check_capacity(cells: Cells, probs: Problems, valid_key: np.ndarray, unit: str
-                   ) -> np.ndarray:
-    """Values above capacity x interval; kWh columns that look like kW means."""
+def report_values(cells: Cells, probs: Problems, nn_pos, text_of: dict, empty_pos,
+                  neg_pos) -> None:
+    """List non-numeric (``text_of``: position -> text), empty and negative cells."""
+    value = cells.value
+    if len(nn_pos):
+        probs.add_rows("non_numeric", nn_pos, lambda p, m: (
+            f"{len(p)} non-numeric values (e.g. {text_of.get(int(p[0]))!r}); excluded"))
+    probs.add_rows("empty", empty_pos, lambda p, m: f"{len(p)} empty/NA values")
+    probs.add_rows("negative", neg_pos, lambda p, m: (
+        f"{len(p)} negative values (min {value[p].min():g} kWh); excluded"))
+
+
+def report_capacity(cells: Cells, probs: Problems, over_pos: np.ndarray, unit: str,
+                    n_valid) -> None:
+    """List values above capacity x interval, and kWh columns that look like kW
+    means; ``n_valid()`` gives each known meter's number of numeric cells."""
     code, value, cap, M = cells.code, cells.value, cells.cap, cells.M
     ih, imin = cells.grid.ih, cells.grid.imin
-    limit = np.append(cap * ih, np.nan)  # code -1 -> nan
-    lim = limit[np.where((code >= 0) & (code < M), code, M)]
-    over = valid_key & (value > lim * (1 + 1e-9))
-    over_pos = np.flatnonzero(over)
     probs.add_rows("over_capacity", over_pos, lambda p, m: (
         f"{len(p)} values above capacity {cap[code[p[0]]]:g} kW x {ih:g} h = "
         f"{cap[code[p[0]]] * ih:g} kWh (max {value[p].max():g}); excluded"))
@@ -202,18 +240,15 @@ def check_capacity(cells: Cells, probs: Problems, valid_key: np.ndarray, unit: s
     if unit == "kwh" and imin == 30 and len(over_pos):
         mc = code[over_pos]
         n_over = np.bincount(mc, minlength=M)
-        vk = valid_key & ~np.isnan(value)
-        n_valid = np.bincount(code[vk], minlength=M)
         vmax = np.full(M, -np.inf)
         np.maximum.at(vmax, mc, value[over_pos])
-        sus = (n_over >= np.maximum(2, _KW_FLAG_FRACTION * n_valid)) & \
+        sus = (n_over >= np.maximum(2, _KW_FLAG_FRACTION * n_valid())) & \
               (vmax <= cap * (1 + 1e-9))
         if sus.any():
             probs.add_rows("looks_like_kw", over_pos[sus[mc]], lambda p, m: (
                 f"{len(p)} values exceed capacity x 0.5 h but none exceeds capacity "
                 "x 1 h: the values look like kW means, not kWh per 30 min; "
                 "pass unit='kW' if so"))
-    return over
 
 
 def check_cells(cells: Cells, unit: str) -> tuple[np.ndarray, Problems]:

@@ -165,9 +165,9 @@ def _dict_encode(col: pa.ChunkedArray):
     return codes.astype(np.int32, copy=False), dictionary
 
 
-def _read_table(path: Path, kind: str, encoding: str, ts_col_hint, layout, meter_hint,
-                value_hint):
-    """Read a file into a pyarrow Table; returns (table, ts, meter, value, layout)."""
+def _header(path: Path, kind: str, encoding: str, ts_col_hint, layout, meter_hint,
+            value_hint):
+    """The file's columns recognised: (columns, ts, meter, value, layout)."""
     if not path.exists():
         raise InputError("file not found", source=path)
     if kind != "parquet":
@@ -201,6 +201,14 @@ def _read_table(path: Path, kind: str, encoding: str, ts_col_hint, layout, meter
     elif layout != "wide":
         raise InputError(f"layout must be 'auto', 'long' or 'wide', not {layout!r}",
                          field="layout")
+    return columns, ts_col, meter_col, value_col, layout
+
+
+def _read_table(path: Path, kind: str, encoding: str, ts_col_hint, layout, meter_hint,
+                value_hint):
+    """Read a file into a pyarrow Table; returns (table, ts, meter, value, layout)."""
+    columns, ts_col, meter_col, value_col, layout = _header(
+        path, kind, encoding, ts_col_hint, layout, meter_hint, value_hint)
     try:
         if kind == "parquet":
             table = pq.read_table(path)

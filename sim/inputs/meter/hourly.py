@@ -40,17 +40,19 @@ def _missing(cells: Cells, probs: Problems, usable: np.ndarray) -> None:
 
 
 def _incomplete_hours(cells: Cells, probs: Problems, nat_mat: np.ndarray,
-                      usable: np.ndarray, kpos: np.ndarray | None) -> int:
-    """30-minute data: hours with one usable half are listed; returns how many."""
+                      usable: np.ndarray, kept_pos) -> int:
+    """30-minute data: hours with one usable half are listed; returns how many.
+
+    ``kept_pos(inc)`` gives the positions of the kept cells in the hours
+    flagged by the (H, M) mask ``inc``.
+    """
     H, M = cells.grid.H, cells.M
     inc = usable.reshape(H, 2, M).sum(axis=1) == 1
     n_inc = int(inc.sum())
     if not n_inc:
         return 0
+    lpos = kept_pos(inc)
     slot, code = cells.slot, cells.code
-    if kpos is None:
-        kpos = np.arange(len(slot))
-    lpos = kpos[inc[slot[kpos] // 2, code[kpos]]]
     flat = nat_mat.reshape(-1)
 
     def _inc_detail(p, m):
@@ -71,13 +73,25 @@ def to_hourly(cells: Cells, keep: np.ndarray, probs: Problems) -> np.ndarray:
     else:
         nat_mat[cells.slot[kpos].astype(np.int64) * M + cells.code[kpos]] = \
             cells.value[kpos]
-    nat_mat = nat_mat.reshape(g.S, M)
+
+    def kept_pos(inc):
+        kp = np.arange(len(cells.slot)) if kpos is None else kpos
+        return kp[inc[cells.slot[kp] // 2, cells.code[kp]]]
+    return finish_hourly(cells, probs, nat_mat.reshape(g.S, M), kept_pos)
+
+
+def finish_hourly(cells: Cells, probs: Problems, nat_mat: np.ndarray, kept_pos
+                  ) -> np.ndarray:
+    """From the (slot, meter) matrix of kept values: list ``missing`` and
+    ``incomplete_hour`` problems, sum 30-minute values to hours; (H, M) kWh."""
+    g, M = cells.grid, cells.M
     usable = ~np.isnan(nat_mat)
     _missing(cells, probs, usable)
     cells.present = None
     if g.imin == 60:
         return nat_mat
-    n_inc = _incomplete_hours(cells, probs, nat_mat, usable, kpos)
+    n_inc = _incomplete_hours(cells, probs, nat_mat, usable, kept_pos)
+    del usable
     cells.repairs.append(f"summed 30-minute kWh into hours (both halves required; {n_inc} "
                          "meter-hours with a single half left missing)")
     return nat_mat.reshape(g.H, 2, M).sum(axis=1)   # NaN if any half NaN

@@ -1,0 +1,520 @@
+"""Steps 1-6 streamed: meter files in record batches into the (slot, meter) matrix.
+
+Memory stays bounded by the result, not by the number of rows: the files are
+read twice in record batches (Parquet ``iter_batches``, CSV ``open_csv``):
+
+1. the time stamp column only: each file's unique stamps (parsed once, so
+   the interval, the "24:00" and time-zone repairs and the day/month check
+   see the whole file, as in the flat path);
+2. every column: per batch, each cell's slot and meter code (through the
+   unique stamps and meter ids, never a per-row parse), values scattered
+   into a preallocated (slot, meter) float matrix, and a matrix of the first
+   cell position of each (slot, meter) so that a repeat is found even when
+   its two rows fall in different batches.
+
+Only the cells with a problem (and the repeats) are kept aside with their
+positions; the problem lists are then made by the same functions as the
+flat path (:mod:`.checks`, :mod:`.hourly`), so kinds, rows and texts are the
+same.  ``tests/inputs/test_meter_stream.py`` compares both paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from sim.errors import InputError
+
+from .align import (
+    BAD_TS,
+    Cells,
+    Grid,
+    Locator,
+    _capacities,
+    _meter_codes,
+    _slots,
+    year_grid,
+)
+from .checks import (
+    Problems,
+    judge_duplicates,
+    report_capacity,
+    report_timestamps,
+    report_unknown,
+    report_values,
+    unknown_totals_of,
+)
+from .files import (
+    _KW_VALUE_NAMES,
+    _KWH_VALUE_NAMES,
+    _as_paths,
+    _file_kind,
+    _first_line,
+    _header,
+    _numeric,
+)
+from .hourly import finish_hourly
+from .timestamps import detect_interval, parse_timestamps
+
+#: rows per record batch (Parquet); CSV batches are blocks of this many bytes
+BATCH_ROWS = 1 << 20
+CSV_BLOCK = 1 << 24
+_DICT_STR = pa.dictionary(pa.int32(), pa.string())
+
+
+class _Retry(Exception):
+    """A CSV value column holds text: read that file's values as text."""
+
+
+@dataclass
+class Source:
+    """One file: its recognised columns and, after the first pass, its stamps."""
+
+    path: str
+    kind: str
+    layout: str
+    ts_col: str
+    meter_col: str | None
+    value_col: str | None
+    mcols: list = field(default_factory=list)     # wide: meter columns (raw names)
+    value_str: bool = False                         # CSV values read as text
+    rows: int = 0
+    ts_values: object = None                        # unique stamps (pyarrow)
+    meter_names: list = field(default_factory=list)  # ids in first-seen order
+
+    @property
+    def ncols(self) -> int:
+        return len(self.mcols) if self.layout == "wide" else 1
+
+    @property
+    def n(self) -> int:
+        return self.rows * self.ncols
+
+
+def open_sources(paths, *, layout, encoding, timestamp_column, meter_column,
+                 value_column) -> list[Source]:
+    """Every file's columns recognised (no data read yet)."""
+    out = []
+    for path in _as_paths(paths):
+        kind = _file_kind(path)
+        cols, ts, meter, value, lay = _header(path, kind, encoding, timestamp_column,
+                                              layout, meter_column, value_column)
+        src = Source(str(path), kind, lay, ts, meter, value)
+        if lay == "wide":
+            src.mcols = [c for c in cols if c != ts]
+            src.meter_names = [str(c).strip() for c in src.mcols]
+        out.append(src)
+    return out
+
+
+def _raw_names(src: Source, encoding: str) -> list[str]:
+    """The file's column names as the reader gives them (BOM and all)."""
+    if src.kind == "parquet":
+        return list(pq.read_schema(src.path).names)
+    ro = pacsv.ReadOptions(encoding=encoding, block_size=1 << 16)
+    po = pacsv.ParseOptions(delimiter="\t" if src.kind == "tsv" else ",")
+    with pacsv.open_csv(src.path, read_options=ro, parse_options=po) as rd:
+        return list(rd.schema.names)
+
+
+def _batches(src: Source, wanted: list[str], encoding: str, batch_rows: int,
+             csv_block: int):
+    """Record batches of the ``wanted`` (clean) columns, in that order."""
+    raw = _raw_names(src, encoding)
+    clean = [r[1:] if i == 0 and r.startswith("\ufeff") else r for i, r in enumerate(raw)]
+    pick = [raw[clean.index(c)] for c in wanted]
+    try:
+        if src.kind == "parquet":
+            yield from pq.ParquetFile(src.path).iter_batches(batch_size=max(1, batch_rows),
+                                                             columns=pick)
+            return
+        vt = pa.string() if src.value_str else pa.float64()
+        types = {pick[0]: _DICT_STR}
+        for c in pick[1:]:
+            types[c] = _DICT_STR if c == src.meter_col else vt
+        ro = pacsv.ReadOptions(encoding=encoding, block_size=csv_block)
+        po = pacsv.ParseOptions(delimiter="\t" if src.kind == "tsv" else ",")
+        co = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                  include_columns=pick)
+        with pacsv.open_csv(src.path, read_options=ro, parse_options=po,
+                            convert_options=co) as rd:
+            yield from rd
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, ValueError) as e:
+        if (src.kind != "parquet" and not src.value_str and len(wanted) > 1
+                and "conversion error to double" in str(e)):
+            raise _Retry(src.path) from None
+        raise InputError(f"cannot read the file: {_first_line(e)}",
+                         source=src.path) from None
+
+
+def _dict(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(codes int32, -1 for null; dictionary values) of one batch column."""
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int32, copy=False), arr.dictionary
+
+
+def _meter_strings(arr: pa.Array) -> pa.Array:
+    """A long file's meter column as (dictionary of) strings (as the flat path)."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        return arr if pa.types.is_string(t.value_type) else arr.cast(pa.string())
+    return arr if (pa.types.is_string(t) or pa.types.is_large_string(t)) \
+        else arr.cast(pa.string())
+
+
+def first_pass(src: Source, *, encoding: str, need_meters: bool, batch_rows: int,
+               csv_block: int) -> None:
+    """Rows, unique stamps (first-seen order) and, if asked, meter ids of a file."""
+    wanted = [src.ts_col] + ([src.meter_col] if need_meters and src.layout == "long"
+                             else [])
+    uniq, seen = [], {}
+    for b in _batches(src, wanted, encoding, batch_rows, csv_block):
+        src.rows += b.num_rows
+        uniq.append(_dict(b.column(0))[1])
+        if len(wanted) > 1:
+            names = _dict(_meter_strings(b.column(1)))[1].cast(pa.string())
+            for nm in names.to_pylist():
+                seen.setdefault(str(nm), None)
+    if src.rows == 0:
+        raise InputError("the file has no data rows", source=src.path)
+    if src.layout == "long":
+        src.meter_names = list(seen)
+    u = pa.chunked_array(uniq).combine_chunks() if len(uniq) > 1 else uniq[0]
+    src.ts_values = pc.unique(u).drop_null()
+
+
+def check_units(sources: list[Source], unit: str) -> None:
+    """A long file's value column named in the other unit is refused."""
+    for s in sources:
+        vc = (s.value_col or "").strip().lower()
+        if s.layout == "long" and unit == "kwh" and vc in _KW_VALUE_NAMES:
+            raise InputError(f"value column {s.value_col!r} is named as kW but unit='kWh' "
+                             "was given; pass unit='kW' to convert kW means to kWh",
+                             source=s.path, field=s.value_col)
+        if s.layout == "long" and unit == "kw" and vc in _KWH_VALUE_NAMES:
+            raise InputError(f"value column {s.value_col!r} is named as kWh but unit='kW' "
+                             "was given", source=s.path, field=s.value_col)
+
+
+class _Lookup:
+    """Per-cell values of the cells kept aside, indexed by global cell position."""
+
+    def __init__(self, pos: np.ndarray, vals: np.ndarray):
+        self.pos, self.vals = pos, vals
+
+    def __getitem__(self, p):
+        return self.vals[np.searchsorted(self.pos, p)]
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+
+def _cat(parts, dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+class Accumulator:
+    """The (slot, meter) matrix filled batch by batch, and the cells kept aside.
+
+    ``mat`` (S*M,) float64: the first value of each (slot, meter); ``first``
+    (S*M,) int: the position of that cell (-1: none yet).  Cells with a
+    problem are kept aside (position, slot, code, value) for the problem list.
+    """
+
+    def __init__(self, grid: Grid, known: list[str], cap: np.ndarray, n_cells: int):
+        self.grid, self.M = grid, len(known)
+        self.mat = np.full(grid.S * self.M, np.nan)
+        self.first = np.full(grid.S * self.M, -1,
+                             np.int32 if n_cells < 2**31 - 1 else np.int64)
+        self.limit = np.append(cap * grid.ih, np.nan) if np.isfinite(cap).any() else None
+        self.n_valid = np.zeros(self.M, np.int64)
+        self.side = {k: [] for k in ("pos", "slot", "code", "value")}
+        self.lists = {k: [] for k in ("st", "unk", "nn", "empty", "neg", "over", "bad_key",
+                                      "dup_pos", "dup_key", "dup_val", "u_code", "u_slot",
+                                      "u_val")}
+        self.text_of: dict[int, str] = {}
+
+    def _aside(self, pos, slot, code, value):
+        for k, v in zip(("pos", "slot", "code", "value"), (pos, slot, code, value)):
+            self.side[k].append(v)
+
+    def add(self, off: int, slot, code, value, nn_local, nn_texts) -> None:
+        """Absorb one batch of cells (first cell at global position ``off``)."""
+        L, M = self.lists, self.M
+        st = slot < 0
+        unk = ~st & ((code >= M) | (code < 0))
+        good = ~(st | unk)
+        nan = np.isnan(value)
+        neg = good & (value < 0)
+        over = np.zeros_like(good)
+        if self.limit is not None:
+            lim = self.limit[np.where(good, code, M)]
+            over = good & (value > lim * (1 + 1e-9))
+        aside = st | unk | (good & (nan | neg | over))
+        if aside.any():
+            i = np.flatnonzero(aside)
+            self._aside(i + off, slot[i], code[i], value[i])
+            L["st"].append(i[st[i]] + off)
+            j = i[unk[i]]
+            L["unk"].append(j + off)
+            j = j[code[j] >= M]
+            L["u_code"].append(code[j])
+            L["u_slot"].append(slot[j])
+            L["u_val"].append(value[j])
+            nnm = np.zeros(len(value), bool)
+            nnm[nn_local] = True
+            L["nn"].append(i[(nnm & good)[i]] + off)
+            L["empty"].append(i[(nan & good & ~nnm)[i]] + off)
+            L["neg"].append(i[neg[i]] + off)
+            L["over"].append(i[over[i]] + off)
+            b = i[(neg | over)[i]]
+            L["bad_key"].append(slot[b].astype(np.int64) * M + code[b])
+            for q, t in zip(nn_local.tolist(), nn_texts):
+                if good[q]:
+                    self.text_of[q + off] = t
+        gi = np.flatnonzero(good) if not good.all() else np.arange(len(good))
+        self.n_valid += np.bincount(code[gi[~nan[gi]]], minlength=M)
+        self._scatter(off, gi, slot, code, value)
+
+    def _scatter(self, off, gi, slot, code, value) -> None:
+        """Values into the matrix; repeats (within or across batches) kept aside."""
+        M = self.M
+        k = slot[gi].astype(np.int64) * M + code[gi]
+        seen = self.first[k] != -1
+        new, kn = gi[~seen], k[~seen]
+        pn = new + off
+        self.first[kn] = pn
+        self.mat[kn] = value[new]
+        lost = self.first[kn] != pn
+        rep = gi[seen]
+        rk = k[seen]
+        if lost.any():     # keys repeated within the batch: all their cells aside
+            both = np.isin(kn, np.unique(kn[lost]))
+            rep, rk = np.concatenate([rep, new[both]]), np.concatenate([rk, kn[both]])
+        if len(rep):
+            self._aside(rep + off, slot[rep], code[rep], value[rep])
+            self.lists["dup_pos"].append(rep + off)
+            self.lists["dup_key"].append(rk)
+            self.lists["dup_val"].append(value[rep])
+
+    def pos_list(self, name) -> np.ndarray:
+        return _cat(self.lists[name], np.int64).astype(np.int64, copy=False)
+
+    def lookups(self, cells: Cells) -> None:
+        """(Re)build the cells' per-position lookups from the cells kept aside."""
+        pos = _cat(self.side["pos"], np.int64).astype(np.int64, copy=False)
+        u, i = np.unique(pos, return_index=True)
+        for k, dt in (("slot", np.int32), ("code", np.int32), ("value", np.float64)):
+            vals = _cat(self.side[k], dt)[i]
+            setattr(cells, k, _Lookup(u, vals))
+        self.side = {"pos": [u], "slot": [cells.slot.vals], "code": [cells.code.vals],
+                     "value": [cells.value.vals]}
+
+    def duplicates(self):
+        """(positions ascending, keys, values) of every cell of a repeated key."""
+        dpos = self.pos_list("dup_pos")
+        if not len(dpos):
+            return None
+        key = _cat(self.lists["dup_key"], np.int64)
+        val = _cat(self.lists["dup_val"], np.float64)
+        K = np.unique(key)
+        wpos = self.first[K].astype(np.int64)
+        miss = ~np.isin(wpos, dpos)          # first cells from an earlier batch
+        K, wpos = K[miss], wpos[miss]
+        wval = self.mat[K]
+        self._aside(wpos, (K // self.M).astype(np.int32), (K % self.M).astype(np.int32),
+                    wval)
+        dpos = np.concatenate([dpos, wpos])
+        key = np.concatenate([key, K])
+        val = np.concatenate([val, wval])
+        o = np.argsort(dpos, kind="stable")
+        return dpos[o], key[o], val[o]
+
+
+def _batch_cells(src: Source, b: pa.RecordBatch, s_u: np.ndarray, code_of: dict,
+                 ext: list, names_seen: dict, cache: dict, kw_ih: float | None):
+    """(slot, code, value, non-numeric positions, their texts) of a batch's cells."""
+    codes, dv = _dict(b.column(0))
+    where = pc.index_in(dv, value_set=src.ts_values).fill_null(-1)
+    s_d = np.append(s_u, BAD_TS)[where.to_numpy(zero_copy_only=False)]
+    row_slot = np.where(codes >= 0, s_d[np.maximum(codes, 0)], BAD_TS).astype(np.int32)
+
+    def code_lut(names):
+        out = []
+        for nm in names:
+            if nm not in code_of:           # a meter not expected: coded after the known
+                code_of[nm] = len(ext)
+                ext.append(nm)
+            names_seen.setdefault(nm, None)
+            out.append(code_of[nm])
+        return np.array(out + [-1], np.int32)
+    if src.layout == "long":
+        mc, md = _dict(_meter_strings(b.column(1)))
+        if cache.get("dict") is None or not cache["dict"].equals(md):
+            cache["dict"] = md
+            cache["lut"] = code_lut([str(x) for x in md.cast(pa.string()).to_pylist()])
+        lut = cache["lut"]
+        code = lut[np.where(mc >= 0, mc, len(lut) - 1)]
+        value, bad, texts = _numeric(b.column(2), src.path, src.value_col)
+        nn = np.flatnonzero(bad) if bad is not None else np.zeros(0, np.int64)
+        slot = row_slot
+    else:
+        if "lut" not in cache:
+            cache["lut"] = code_lut(src.meter_names)[:-1]
+        R, C = b.num_rows, src.ncols
+        mat = np.empty((R, C))
+        nn_parts, texts = [], []
+        for j in range(C):
+            v, bad, tx = _numeric(b.column(j + 1), src.path, src.mcols[j])
+            mat[:, j] = v
+            if bad is not None and bad.any():
+                nn_parts.append(np.flatnonzero(bad) * C + j)
+                texts.extend(tx)
+        nn = _cat(nn_parts, np.int64)
+        if len(nn):
+            o = np.argsort(nn, kind="stable")
+            nn, texts = nn[o], [texts[i] for i in o]
+        value = mat.reshape(-1)
+        slot = np.repeat(row_slot, C)
+        code = np.tile(cache["lut"], R)
+    if kw_ih is not None:
+        value = value * kw_ih
+    return slot, code, value, nn, texts
+
+
+def second_pass(sources: list[Source], grid: Grid, parsed: list, *, label: str,
+                known: list[str], ext: list, code_of: dict, cap: np.ndarray,
+                unit: str, encoding: str, batch_rows: int, csv_block: int
+                ) -> tuple[Accumulator, list[dict]]:
+    """Every file's cells into an :class:`Accumulator` (one pass, in batches)."""
+    offs = np.cumsum([0] + [s.n for s in sources])
+    acc = Accumulator(grid, known, cap, int(offs[-1]))
+    seen_per_file = []
+    for src, ts_ns, off in zip(sources, parsed, offs[:-1]):
+        s_u = _slots(ts_ns, grid, label)
+        wanted = [src.ts_col] + ([src.meter_col, src.value_col] if src.layout == "long"
+                                 else [_clean(c) for c in src.mcols])
+        rows = batch_rows if src.layout == "long" else max(1, batch_rows // src.ncols)
+        names_seen, cache, at = {}, {}, int(off)
+        for b in _batches(src, wanted, encoding, rows, csv_block):
+            cells = _batch_cells(src, b, s_u, code_of, ext, names_seen, cache,
+                                 grid.ih if unit == "kw" else None)
+            acc.add(at, *cells)
+            at += len(cells[0])
+        if src.layout == "wide":
+            names_seen = dict.fromkeys(src.meter_names)
+        seen_per_file.append(names_seen)
+    return acc, seen_per_file
+
+
+def _clean(c: str) -> str:
+    return c.removeprefix("\ufeff")
+
+
+def _codes_for(sources: list[Source], meters):
+    """(known ids, ext list, code of each id); unknown ids are added while reading."""
+    if meters is None:
+        return _meter_codes(sources, None)
+    known = [str(m) for m in meters]
+    if len(set(known)) != len(known):
+        raise InputError("meters has duplicate ids", field="meters")
+    return known, list(known), {m: i for i, m in enumerate(known)}
+
+
+def read_cells(paths, *, year: int, layout: str, interval, label: str, timezone: str,
+               meters, capacities_kw, unit: str, encoding: str, timestamp_column,
+               meter_column, value_column, date_format, batch_rows: int = BATCH_ROWS,
+               csv_block: int = CSV_BLOCK):
+    """Steps read to matrix, streamed: (cells, (H, M) hourly kWh, problems, repairs
+    of the time stamps, sources).  Same results as the flat steps."""
+    sources = open_sources(paths, layout=layout, encoding=encoding,
+                           timestamp_column=timestamp_column, meter_column=meter_column,
+                           value_column=value_column)
+    for s in sources:
+        first_pass(s, encoding=encoding, need_meters=meters is None, batch_rows=batch_rows,
+                   csv_block=csv_block)
+    check_units(sources, unit)
+    parsed, repairs = parse_timestamps(sources, timezone, date_format)
+    grid = year_grid(year, timezone, detect_interval(sources, parsed, interval, timezone))
+    while True:
+        known, ext, code_of = _codes_for(sources, meters)
+        cap = _capacities(capacities_kw, known, code_of)
+        try:
+            acc, seen = second_pass(sources, grid, parsed, label=label, known=known, ext=ext,
+                                    code_of=code_of, cap=cap, unit=unit, encoding=encoding,
+                                    batch_rows=batch_rows, csv_block=csv_block)
+            break
+        except _Retry as r:    # non-numeric cells: that file's values as text
+            for s in sources:
+                s.value_str = s.value_str or s.path == str(r)
+    M = len(known)
+    notes = []
+    if label == "end":
+        notes.append(f"timestamps label the interval END: shifted back {grid.imin} min "
+                     "to interval starts")
+    if unit == "kw":
+        notes.append(f"converted kW means to kWh: x {grid.ih:g} h per {grid.imin}-minute "
+                     "interval (unit='kW')")
+    cells = Cells(grid=grid, slot=None, code=None, value=None, nonnum=np.zeros(0, np.int64),
+                  nonnum_text=[], known=known, ext=ext, cap=cap, loc=Locator(sources),
+                  file_meters=[[nm for nm in f if code_of[nm] < M] for f in seen],
+                  repairs=notes)
+    probs = _problems(cells, acc, unit)
+    return cells, _hourly(cells, acc, probs), probs, repairs, sources
+
+
+def _problems(cells: Cells, acc: Accumulator, unit: str) -> Problems:
+    """The checks of :func:`.checks.check_cells`, on the cells kept aside."""
+    probs = Problems(cells)
+    dups = acc.duplicates()
+    acc.lookups(cells)
+    st = acc.pos_list("st")
+    st_slot = cells.slot[st]
+    report_timestamps(cells, probs, lambda status: st[st_slot == status])
+    L = acc.lists
+    cells.unknown_kwh = unknown_totals_of(cells, _cat(L["u_code"], np.int32),
+                                          _cat(L["u_slot"], np.int32),
+                                          _cat(L["u_val"], np.float64))
+    report_unknown(probs, acc.pos_list("unk"))
+    mat = acc.mat
+    if dups is not None:
+        dpos, key, val = dups
+        conflict, first = judge_duplicates(cells, probs, dpos, key, val)
+        mat[np.unique(key[conflict])] = np.nan
+        ok = first & ~conflict          # identical repeats: the first cell is kept
+        mat[key[ok]] = val[ok]
+        acc.first[key[ok]] = dpos[ok]
+    mat[_cat(L["bad_key"], np.int64)] = np.nan
+    report_values(cells, probs, acc.pos_list("nn"), acc.text_of, acc.pos_list("empty"),
+                  acc.pos_list("neg"))
+    if np.isfinite(cells.cap).any():
+        report_capacity(cells, probs, acc.pos_list("over"), unit, lambda: acc.n_valid)
+    return probs
+
+
+def _hourly(cells: Cells, acc: Accumulator, probs: Problems) -> np.ndarray:
+    """Missing and incomplete hours listed; (H, M) hourly kWh."""
+    g, M = cells.grid, cells.M
+    nat = acc.mat.reshape(g.S, M)
+    cells.present = (acc.first >= 0).reshape(g.S, M).T
+
+    def kept_pos(inc):
+        h, m = np.nonzero(inc)
+        s = 2 * h
+        s = np.where(np.isnan(nat[s, m]), s + 1, s)
+        lp = acc.first[s.astype(np.int64) * M + m].astype(np.int64)
+        o = np.argsort(lp)
+        lp, s, m = lp[o], s[o], m[o]
+        acc._aside(lp, s.astype(np.int32), m.astype(np.int32), nat[s, m])
+        acc.lookups(cells)
+        return lp
+    out = finish_hourly(cells, probs, nat, kept_pos)
+    acc.first = acc.mat = None
+    return out
