@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +33,8 @@ from sim.errors import InputError
 
 from .align import (
     BAD_TS,
+    OFF_GRID,
+    OUT_OF_YEAR,
     Cells,
     Grid,
     Locator,
@@ -65,6 +68,7 @@ from .timestamps import detect_interval, parse_timestamps
 BATCH_ROWS = 1 << 20
 CSV_BLOCK = 1 << 24
 _DICT_STR = pa.dictionary(pa.int32(), pa.string())
+_NAT = np.iinfo(np.int64).min
 
 
 class _Retry(Exception):
@@ -203,6 +207,65 @@ def check_units(sources: list[Source], unit: str) -> None:
                              "was given", source=s.path, field=s.value_col)
 
 
+# per-cell flags of a batch (a cell is either a status, unknown, or good with bits)
+_ST, _UNK, _NAN, _NEG, _OVER, _DUP = 1, 2, 4, 8, 16, 32
+
+
+@nb.njit(cache=True, nogil=True)
+def _absorb(off, slot, code, value, M, limit, has_limit, first, mat, n_valid, flags):
+    """One pass over a batch's cells: flag the problems, count the numeric values
+    per meter, and put each (slot, meter)'s first value and position in ``mat``
+    and ``first``; a repeat is flagged, and so is its first cell when that is in
+    the same batch (an earlier batch's first cell is found from ``first``)."""
+    for i in range(len(slot)):
+        s = slot[i]
+        if s < 0:
+            flags[i] = _ST
+            continue
+        c = code[i]
+        if c < 0 or c >= M:
+            flags[i] = _UNK
+            continue
+        v = value[i]
+        f = 0
+        if np.isnan(v):
+            f |= _NAN
+        else:
+            n_valid[c] += 1
+            if v < 0:
+                f |= _NEG
+            if has_limit and v > limit[c] * (1 + 1e-9):
+                f |= _OVER
+        k = np.int64(s) * M + c
+        p = first[k]
+        if p == -1:
+            first[k] = off + i
+            mat[k] = v
+        else:
+            f |= _DUP
+            if p >= off:
+                flags[p - off] |= _DUP
+        flags[i] = f
+
+
+@nb.njit(cache=True, nogil=True)
+def _instant_slots(raw, scale, shift, y0, step, S, out):
+    """:func:`.align._slots` of instants given in ``scale`` ns units (NaT: iNaT)."""
+    for i in range(len(raw)):
+        r = raw[i]
+        if r == _NAT:
+            out[i] = BAD_TS
+            continue
+        rel = r * scale - shift - y0
+        sl = rel // step
+        if rel - sl * step != 0:
+            out[i] = OFF_GRID
+        elif sl < 0 or sl >= S:
+            out[i] = OUT_OF_YEAR
+        else:
+            out[i] = sl
+
+
 class _Lookup:
     """Per-cell values of the cells kept aside, indexed by global cell position."""
 
@@ -248,61 +311,38 @@ class Accumulator:
     def add(self, off: int, slot, code, value, nn_local, nn_texts) -> None:
         """Absorb one batch of cells (first cell at global position ``off``)."""
         L, M = self.lists, self.M
-        st = slot < 0
-        unk = ~st & ((code >= M) | (code < 0))
-        good = ~(st | unk)
-        nan = np.isnan(value)
-        neg = good & (value < 0)
-        over = np.zeros_like(good)
-        if self.limit is not None:
-            lim = self.limit[np.where(good, code, M)]
-            over = good & (value > lim * (1 + 1e-9))
-        aside = st | unk | (good & (nan | neg | over))
-        if aside.any():
-            i = np.flatnonzero(aside)
-            self._aside(i + off, slot[i], code[i], value[i])
-            L["st"].append(i[st[i]] + off)
-            j = i[unk[i]]
-            L["unk"].append(j + off)
-            j = j[code[j] >= M]
-            L["u_code"].append(code[j])
-            L["u_slot"].append(slot[j])
-            L["u_val"].append(value[j])
-            nnm = np.zeros(len(value), bool)
-            nnm[nn_local] = True
-            L["nn"].append(i[(nnm & good)[i]] + off)
-            L["empty"].append(i[(nan & good & ~nnm)[i]] + off)
-            L["neg"].append(i[neg[i]] + off)
-            L["over"].append(i[over[i]] + off)
-            b = i[(neg | over)[i]]
-            L["bad_key"].append(slot[b].astype(np.int64) * M + code[b])
-            for q, t in zip(nn_local.tolist(), nn_texts):
-                if good[q]:
-                    self.text_of[q + off] = t
-        gi = np.flatnonzero(good) if not good.all() else np.arange(len(good))
-        self.n_valid += np.bincount(code[gi[~nan[gi]]], minlength=M)
-        self._scatter(off, gi, slot, code, value)
-
-    def _scatter(self, off, gi, slot, code, value) -> None:
-        """Values into the matrix; repeats (within or across batches) kept aside."""
-        M = self.M
-        k = slot[gi].astype(np.int64) * M + code[gi]
-        seen = self.first[k] != -1
-        new, kn = gi[~seen], k[~seen]
-        pn = new + off
-        self.first[kn] = pn
-        self.mat[kn] = value[new]
-        lost = self.first[kn] != pn
-        rep = gi[seen]
-        rk = k[seen]
-        if lost.any():     # keys repeated within the batch: all their cells aside
-            both = np.isin(kn, np.unique(kn[lost]))
-            rep, rk = np.concatenate([rep, new[both]]), np.concatenate([rk, kn[both]])
-        if len(rep):
-            self._aside(rep + off, slot[rep], code[rep], value[rep])
-            self.lists["dup_pos"].append(rep + off)
-            self.lists["dup_key"].append(rk)
-            self.lists["dup_val"].append(value[rep])
+        flags = np.zeros(len(slot), np.uint8)
+        lim = self.limit if self.limit is not None else np.zeros(1)
+        _absorb(off, slot, code, value, M, lim, self.limit is not None, self.first,
+                self.mat, self.n_valid, flags)
+        i = np.flatnonzero(flags)
+        if not len(i):
+            return
+        f = flags[i]
+        s_i, c_i, v_i = slot[i], code[i], value[i]
+        self._aside(i + off, s_i, c_i, v_i)
+        L["st"].append(i[f == _ST] + off)
+        u = f == _UNK
+        L["unk"].append(i[u] + off)
+        u &= c_i >= M
+        L["u_code"].append(c_i[u])
+        L["u_slot"].append(s_i[u])
+        L["u_val"].append(v_i[u])
+        nn = nn_local[(flags[nn_local] & (_ST | _UNK)) == 0] if len(nn_local) else nn_local
+        L["nn"].append(nn + off)
+        L["empty"].append(i[((f & _NAN) != 0) & ~np.isin(i, nn)] + off)
+        L["neg"].append(i[(f & _NEG) != 0] + off)
+        L["over"].append(i[(f & _OVER) != 0] + off)
+        b = (f & (_NEG | _OVER)) != 0
+        L["bad_key"].append(s_i[b].astype(np.int64) * M + c_i[b])
+        d = (f & _DUP) != 0
+        L["dup_pos"].append(i[d] + off)
+        L["dup_key"].append(s_i[d].astype(np.int64) * M + c_i[d])
+        L["dup_val"].append(v_i[d])
+        good_nn = set(nn.tolist())
+        for q, t in zip(nn_local.tolist(), nn_texts):
+            if q in good_nn:
+                self.text_of[q + off] = t
 
     def pos_list(self, name) -> np.ndarray:
         return _cat(self.lists[name], np.int64).astype(np.int64, copy=False)
@@ -338,13 +378,27 @@ class Accumulator:
         return dpos[o], key[o], val[o]
 
 
+def _row_slots(col: pa.Array, src: Source, s_u: np.ndarray, cache: dict) -> np.ndarray:
+    """Slot (or status) of each row: through the file's unique stamps, whose
+    slots are computed once; zone-aware time stamps directly from their value."""
+    t = col.type
+    if pa.types.is_timestamp(t) and t.tz is not None:    # absolute instants
+        raw = col.cast(pa.int64()).fill_null(_NAT).to_numpy(zero_copy_only=False)
+        g = cache["grid"]
+        out = np.empty(len(raw), np.int32)
+        _instant_slots(raw, {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[t.unit],
+                       g.step if cache["label"] == "end" else 0, g.y0, g.step, g.S, out)
+        return out
+    codes, dv = _dict(col)
+    where = pc.index_in(dv, value_set=src.ts_values).fill_null(-1)
+    s_d = np.append(s_u, BAD_TS)[where.to_numpy(zero_copy_only=False)]
+    return np.where(codes >= 0, s_d[np.maximum(codes, 0)], BAD_TS).astype(np.int32)
+
+
 def _batch_cells(src: Source, b: pa.RecordBatch, s_u: np.ndarray, code_of: dict,
                  ext: list, names_seen: dict, cache: dict, kw_ih: float | None):
     """(slot, code, value, non-numeric positions, their texts) of a batch's cells."""
-    codes, dv = _dict(b.column(0))
-    where = pc.index_in(dv, value_set=src.ts_values).fill_null(-1)
-    s_d = np.append(s_u, BAD_TS)[where.to_numpy(zero_copy_only=False)]
-    row_slot = np.where(codes >= 0, s_d[np.maximum(codes, 0)], BAD_TS).astype(np.int32)
+    row_slot = _row_slots(b.column(0), src, s_u, cache)
 
     def code_lut(names):
         out = []
@@ -402,7 +456,8 @@ def second_pass(sources: list[Source], grid: Grid, parsed: list, *, label: str,
         wanted = [src.ts_col] + ([src.meter_col, src.value_col] if src.layout == "long"
                                  else [_clean(c) for c in src.mcols])
         rows = batch_rows if src.layout == "long" else max(1, batch_rows // src.ncols)
-        names_seen, cache, at = {}, {}, int(off)
+        names_seen, at = {}, int(off)
+        cache = {"grid": grid, "label": label}
         for b in _batches(src, wanted, encoding, rows, csv_block):
             cells = _batch_cells(src, b, s_u, code_of, ext, names_seen, cache,
                                  grid.ih if unit == "kw" else None)
