@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import sim.inputs.meter as meter_mod
+import sim.inputs.meter.stream as stream
 from sim.errors import InputError
 from sim.inputs.claim import claim_from_dict
 from sim.studies.meter_checks import sun_reference
@@ -210,3 +211,38 @@ def test_wide_and_several_files(tmp_path):
     for meters in (None, ids):
         check([a, b], dict(KW, meters=meters, capacities_kw=5.0), batch_rows=37,
               csv_block=700)
+
+
+def _instants(df):
+    """The file's stamps as a zone-aware timestamp column (read in one pass)."""
+    ts = pd.to_datetime(df["timestamp"], errors="coerce", format="%Y-%m-%d %H:%M")
+    return df.assign(timestamp=ts.dt.tz_localize("Asia/Tokyo"))
+
+
+def test_one_pass_instants(tmp_path, monkeypatch):
+    df, ids = _faulty_long()
+    p = tmp_path / "i.parquet"
+    _instants(df).to_parquet(p, index=False)
+    kw = dict(KW, meters=ids, capacities_kw=5.0, interval=60)
+    calls = []
+    real = stream.first_pass
+    monkeypatch.setattr(stream, "first_pass", lambda *a, **k: (calls.append(1),
+                                                                real(*a, **k))[1])
+    flat = check([p], kw, batch_rows=1000)
+    assert not calls                                      # read in one pass
+    assert {"duplicate", "duplicate_conflict", "bad_timestamp", "off_grid",
+            "out_of_year"} <= {pr.kind for pr in flat.problems}
+    for bad in (dict(meters=ids + ids[:1]), dict(capacities_kw=-1.0)):
+        check([p], dict(kw, **bad), batch_rows=1000)      # the same error
+
+
+def test_one_pass_interval_changing_refused(tmp_path):
+    df, ids = _long(n_meters=2)
+    ts = pd.to_datetime(df["timestamp"])
+    half = pd.date_range(f"{YEAR}-10-01", f"{YEAR}-12-31 23:30", freq="30min")
+    tail = pd.DataFrame({"timestamp": np.tile(half.strftime("%Y-%m-%d %H:%M"), 2),
+                         "meter": np.repeat(ids, len(half)), "kwh": 0.5})
+    p = tmp_path / "m.parquet"
+    _instants(pd.concat([df[ts < f"{YEAR}-10-01"], tail])).to_parquet(p, index=False)
+    flat, streamed = both([p], dict(KW, meters=ids, interval=60), batch_rows=500)
+    assert flat == streamed and "interval changes" in streamed

@@ -245,7 +245,7 @@ def _absorb(off, slot, code, value, M, limit, has_limit, first, mat, n_valid, fl
             f |= _DUP
             if p >= off:
                 flags[p - off] |= _DUP
-        flags[i] = f
+        flags[i] |= f
 
 
 @nb.njit(cache=True, nogil=True)
@@ -443,16 +443,22 @@ def _batch_cells(src: Source, b: pa.RecordBatch, s_u: np.ndarray, code_of: dict,
     return slot, code, value, nn, texts
 
 
-def second_pass(sources: list[Source], grid: Grid, parsed: list, *, label: str,
+def second_pass(sources: list[Source], grid: Grid, parsed: list | None, *, label: str,
                 known: list[str], ext: list, code_of: dict, cap: np.ndarray,
                 unit: str, encoding: str, batch_rows: int, csv_block: int
                 ) -> tuple[Accumulator, list[dict]]:
-    """Every file's cells into an :class:`Accumulator` (one pass, in batches)."""
+    """Every file's cells into an :class:`Accumulator` (one pass, in batches).
+
+    ``parsed`` None: the files' stamps are instants (see :func:`_one_pass_ok`)
+    and their unique values are collected here, for the checks of the stamps.
+    """
+    parsed = parsed if parsed is not None else [None] * len(sources)
     offs = np.cumsum([0] + [s.n for s in sources])
     acc = Accumulator(grid, known, cap, int(offs[-1]))
     seen_per_file = []
     for src, ts_ns, off in zip(sources, parsed, offs[:-1]):
-        s_u = _slots(ts_ns, grid, label)
+        s_u = _slots(ts_ns, grid, label) if ts_ns is not None else None
+        uniq = []
         wanted = [src.ts_col] + ([src.meter_col, src.value_col] if src.layout == "long"
                                  else [_clean(c) for c in src.mcols])
         rows = batch_rows if src.layout == "long" else max(1, batch_rows // src.ncols)
@@ -463,6 +469,10 @@ def second_pass(sources: list[Source], grid: Grid, parsed: list, *, label: str,
                                  grid.ih if unit == "kw" else None)
             acc.add(at, *cells)
             at += len(cells[0])
+            if ts_ns is None:
+                uniq.append(pc.unique(b.column(0)))
+        if ts_ns is None:
+            src.ts_values = pc.unique(pa.chunked_array(uniq).combine_chunks()).drop_null()
         if src.layout == "wide":
             names_seen = dict.fromkeys(src.meter_names)
         seen_per_file.append(names_seen)
@@ -492,23 +502,33 @@ def read_cells(paths, *, year: int, layout: str, interval, label: str, timezone:
     sources = open_sources(paths, layout=layout, encoding=encoding,
                            timestamp_column=timestamp_column, meter_column=meter_column,
                            value_column=value_column)
-    for s in sources:
-        first_pass(s, encoding=encoding, need_meters=meters is None, batch_rows=batch_rows,
-                   csv_block=csv_block)
-    check_units(sources, unit)
-    parsed, repairs = parse_timestamps(sources, timezone, date_format)
-    grid = year_grid(year, timezone, detect_interval(sources, parsed, interval, timezone))
-    while True:
-        known, ext, code_of = _codes_for(sources, meters)
-        cap = _capacities(capacities_kw, known, code_of)
-        try:
-            acc, seen = second_pass(sources, grid, parsed, label=label, known=known, ext=ext,
-                                    code_of=code_of, cap=cap, unit=unit, encoding=encoding,
-                                    batch_rows=batch_rows, csv_block=csv_block)
-            break
-        except _Retry as r:    # non-numeric cells: that file's values as text
-            for s in sources:
-                s.value_str = s.value_str or s.path == str(r)
+    one = _one_pass_ok(sources, meters, interval)
+    if one:
+        one = _one_pass(sources, meters=meters, year=year, interval=interval, label=label,
+                        timezone=timezone, capacities_kw=capacities_kw, unit=unit,
+                        encoding=encoding, date_format=date_format, batch_rows=batch_rows,
+                        csv_block=csv_block)
+    if one:
+        grid, known, ext, code_of, cap, acc, seen, repairs = one
+    else:
+        for s in sources:
+            first_pass(s, encoding=encoding, need_meters=meters is None,
+                       batch_rows=batch_rows, csv_block=csv_block)
+        check_units(sources, unit)
+        parsed, repairs = parse_timestamps(sources, timezone, date_format)
+        grid = year_grid(year, timezone, detect_interval(sources, parsed, interval, timezone))
+        while True:
+            known, ext, code_of = _codes_for(sources, meters)
+            cap = _capacities(capacities_kw, known, code_of)
+            try:
+                acc, seen = second_pass(sources, grid, parsed, label=label, known=known,
+                                        ext=ext, code_of=code_of, cap=cap, unit=unit,
+                                        encoding=encoding, batch_rows=batch_rows,
+                                        csv_block=csv_block)
+                break
+            except _Retry as r:    # non-numeric cells: that file's values as text
+                for s in sources:
+                    s.value_str = s.value_str or s.path == str(r)
     M = len(known)
     notes = []
     if label == "end":
@@ -523,6 +543,49 @@ def read_cells(paths, *, year: int, layout: str, interval, label: str, timezone:
                   repairs=notes)
     probs = _problems(cells, acc, unit)
     return cells, _hourly(cells, acc, probs), probs, repairs, sources
+
+
+def _one_pass_ok(sources: list[Source], meters, interval) -> bool:
+    """Whether one pass suffices: Parquet files whose stamps are instants (a
+    zone-aware timestamp type: slots need no parse) with the interval and the
+    meters given, so that the grid and the meter codes are known before
+    reading.  The stamps are still checked, as a whole, after the pass."""
+    if meters is None or interval == "auto":
+        return False
+    for s in sources:
+        if s.kind != "parquet":
+            return False
+        names = pq.read_schema(s.path).names
+        t = pq.read_schema(s.path).field(names[[_clean(n) for n in names].index(s.ts_col)]).type
+        if not (pa.types.is_timestamp(t) and t.tz is not None):
+            return False
+    return True
+
+
+def _one_pass(sources, *, meters, year, interval, label, timezone, capacities_kw, unit,
+              encoding, date_format, batch_rows, csv_block):
+    """Read in one pass (see :func:`_one_pass_ok`); None: read in two passes
+    instead (a bad argument, whose error must come after those of the stamps)."""
+    for s in sources:
+        s.rows = pq.ParquetFile(s.path).metadata.num_rows
+        if s.rows == 0:
+            raise InputError("the file has no data rows", source=s.path)
+    check_units(sources, unit)
+    grid = year_grid(year, timezone, int(interval))
+    try:
+        known, ext, code_of = _codes_for(sources, meters)
+        cap = _capacities(capacities_kw, known, code_of)
+    except InputError:
+        for s in sources:
+            s.rows = 0
+        return None
+    acc, seen = second_pass(sources, grid, None, label=label, known=known, ext=ext,
+                            code_of=code_of, cap=cap, unit=unit, encoding=encoding,
+                            batch_rows=batch_rows, csv_block=csv_block)
+    parsed, repairs = parse_timestamps(sources, timezone, date_format)
+    imin = detect_interval(sources, parsed, interval, timezone)
+    assert imin == grid.imin   # a stated interval is the grid unless refused above
+    return grid, known, ext, code_of, cap, acc, seen, repairs
 
 
 def _problems(cells: Cells, acc: Accumulator, unit: str) -> Problems:
