@@ -147,45 +147,10 @@ def _civil_hourly(result) -> pd.DataFrame:
                          "spill": ds["spill"].values.astype(float)}, index=idx)
 
 
-def _fallback_figures(result) -> dict:
-    """The programme's figures from the Result alone (used until sim.programme.evaluate exists)."""
-    a = result.annual
-    civil = a["civil"].astype(bool)
-    demand_gross = float(a.loc[civil, "demand_gross"].sum())
-    hourly = float(a.loc[civil, "renewable"].sum())
-    gen = result.hourly["generation"].values.sum(axis=1, dtype=float)
-    total_gen = float(gen.sum())
-    sc = result.scenario
-    local = {sc.region.municipality, *sc.region.co_proposers}
-    is_local = np.array([(g.municipality or sc.region.municipality) in local
-                         for g in sc.generators], dtype=bool)
-    local_share = float(gen[is_local].sum() / total_gen) if total_gen > 0 else 0.0
-    self_cons = float(a.loc[civil, "direct"].sum() + a.loc[civil, "discharge"].sum())
-    savings = float(a.loc[civil, "savings"].sum())
-    annual = min(total_gen, demand_gross - savings)
-    return {
-        "civil_demand_kwh": demand_gross,
-        "savings_kwh": savings,
-        "renewable_supply_annual_kwh": annual,
-        "renewable_supply_hourly_kwh": hourly,
-        "netting_gap_kwh": annual - hourly,
-        "self_consumption_rate": self_cons / hourly if hourly > 0 else float("nan"),
-        "local_production_rate": (hourly * local_share / demand_gross
-                                  if demand_gross > 0 else float("nan")),
-        "balance_annual_ok": bool(annual + savings >= demand_gross * (1 - 1e-9)),
-        "balance_hourly_ok": bool(hourly + savings >= demand_gross * (1 - 1e-9)),
-    }
-
-
 def _evaluation(result) -> tuple[dict, str]:
-    """(figures, what computed them): sim.programme.evaluate when available, else the fallback."""
-    try:
-        from sim.programme.evaluate import evaluate
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("sim.programme.evaluate", "sim.core.accounting"):
-            raise
-        return _fallback_figures(result), "sim.studies.verify fallback on Result (sim.programme.evaluate " \
-            "not available)"
+    """(figures, what computed them): the programme's evaluation of the Result."""
+    from sim.programme.evaluate import evaluate
+
     figures = {k: (float("nan") if v is None else v)
                for k, v in evaluate(result).to_dict().items()}
     return figures, "sim.evaluate"
