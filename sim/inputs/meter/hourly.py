@@ -46,17 +46,15 @@ def _incomplete_hours(cells: Cells, probs: Problems, nat_mat: np.ndarray,
     ``kept_pos(inc)`` gives the positions of the kept cells in the hours
     flagged by the (H, M) mask ``inc``.
     """
-    H, M = cells.grid.H, cells.M
-    inc = usable.reshape(H, 2, M).sum(axis=1) == 1
+    inc = usable[0::2] ^ usable[1::2]          # one usable half of two
     n_inc = int(inc.sum())
     if not n_inc:
         return 0
     lpos = kept_pos(inc)
     slot, code = cells.slot, cells.code
-    flat = nat_mat.reshape(-1)
 
     def _inc_detail(p, m):
-        e = flat[slot[p].astype(np.int64) * M + code[p]].sum()
+        e = nat_mat[slot[p], code[p]].sum()
         return (f"{len(p)} hours have only one usable half-hour; each hour is left "
                 f"missing and the present halves ({e:.6g} kWh) are not used")
     probs.add_rows("incomplete_hour", lpos, _inc_detail)
@@ -84,7 +82,7 @@ def finish_hourly(cells: Cells, probs: Problems, nat_mat: np.ndarray, kept_pos
                   ) -> np.ndarray:
     """From the (slot, meter) matrix of kept values: list ``missing`` and
     ``incomplete_hour`` problems, sum 30-minute values to hours; (H, M) kWh."""
-    g, M = cells.grid, cells.M
+    g = cells.grid
     usable = ~np.isnan(nat_mat)
     _missing(cells, probs, usable)
     cells.present = None
@@ -94,7 +92,7 @@ def finish_hourly(cells: Cells, probs: Problems, nat_mat: np.ndarray, kept_pos
     del usable
     cells.repairs.append(f"summed 30-minute kWh into hours (both halves required; {n_inc} "
                          "meter-hours with a single half left missing)")
-    return nat_mat.reshape(g.H, 2, M).sum(axis=1)   # NaN if any half NaN
+    return nat_mat[0::2] + nat_mat[1::2]   # NaN if any half NaN (any memory layout)
 
 
 def fill_gaps(hourly: np.ndarray, cells: Cells, probs: Problems, fill: str | None,

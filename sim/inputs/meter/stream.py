@@ -212,7 +212,7 @@ _ST, _UNK, _NAN, _NEG, _OVER, _DUP = 1, 2, 4, 8, 16, 32
 
 
 @nb.njit(cache=True, nogil=True)
-def _absorb(off, slot, code, value, M, limit, has_limit, first, mat, n_valid, flags):
+def _absorb(off, slot, code, value, M, S, limit, has_limit, first, mat, n_valid, flags):
     """One pass over a batch's cells: flag the problems, count the numeric values
     per meter, and put each (slot, meter)'s first value and position in ``mat``
     and ``first``; a repeat is flagged, and so is its first cell when that is in
@@ -236,7 +236,7 @@ def _absorb(off, slot, code, value, M, limit, has_limit, first, mat, n_valid, fl
                 f |= _NEG
             if has_limit and v > limit[c] * (1 + 1e-9):
                 f |= _OVER
-        k = np.int64(s) * M + c
+        k = np.int64(c) * S + s
         p = first[k]
         if p == -1:
             first[k] = off + i
@@ -286,8 +286,10 @@ def _cat(parts, dtype) -> np.ndarray:
 class Accumulator:
     """The (slot, meter) matrix filled batch by batch, and the cells kept aside.
 
-    ``mat`` (S*M,) float64: the first value of each (slot, meter); ``first``
-    (S*M,) int: the position of that cell (-1: none yet).  Cells with a
+    ``mat`` (M*S,) float64: the first value of each (meter, slot); ``first``
+    (M*S,) int: the position of that cell (-1: none yet).  Meter-major, so that
+    a file sorted by meter writes memory in order; the result is its (slot,
+    meter) transpose, a view (which is also a DataFrame's own layout).  Cells with a
     problem are kept aside (position, slot, code, value) for the problem list.
     """
 
@@ -313,7 +315,7 @@ class Accumulator:
         L, M = self.lists, self.M
         flags = np.zeros(len(slot), np.uint8)
         lim = self.limit if self.limit is not None else np.zeros(1)
-        _absorb(off, slot, code, value, M, lim, self.limit is not None, self.first,
+        _absorb(off, slot, code, value, M, self.grid.S, lim, self.limit is not None, self.first,
                 self.mat, self.n_valid, flags)
         i = np.flatnonzero(flags)
         if not len(i):
@@ -334,10 +336,10 @@ class Accumulator:
         L["neg"].append(i[(f & _NEG) != 0] + off)
         L["over"].append(i[(f & _OVER) != 0] + off)
         b = (f & (_NEG | _OVER)) != 0
-        L["bad_key"].append(s_i[b].astype(np.int64) * M + c_i[b])
+        L["bad_key"].append(c_i[b].astype(np.int64) * self.grid.S + s_i[b])
         d = (f & _DUP) != 0
         L["dup_pos"].append(i[d] + off)
-        L["dup_key"].append(s_i[d].astype(np.int64) * M + c_i[d])
+        L["dup_key"].append(c_i[d].astype(np.int64) * self.grid.S + s_i[d])
         L["dup_val"].append(v_i[d])
         good_nn = set(nn.tolist())
         for q, t in zip(nn_local.tolist(), nn_texts):
@@ -369,7 +371,8 @@ class Accumulator:
         miss = ~np.isin(wpos, dpos)          # first cells from an earlier batch
         K, wpos = K[miss], wpos[miss]
         wval = self.mat[K]
-        self._aside(wpos, (K // self.M).astype(np.int32), (K % self.M).astype(np.int32),
+        S = self.grid.S
+        self._aside(wpos, (K % S).astype(np.int32), (K // S).astype(np.int32),
                     wval)
         dpos = np.concatenate([dpos, wpos])
         key = np.concatenate([key, K])
@@ -620,14 +623,14 @@ def _problems(cells: Cells, acc: Accumulator, unit: str) -> Problems:
 def _hourly(cells: Cells, acc: Accumulator, probs: Problems) -> np.ndarray:
     """Missing and incomplete hours listed; (H, M) hourly kWh."""
     g, M = cells.grid, cells.M
-    nat = acc.mat.reshape(g.S, M)
-    cells.present = (acc.first >= 0).reshape(g.S, M).T
+    nat = acc.mat.reshape(M, g.S).T        # (slot, meter) view of the (meter, slot) matrix
+    cells.present = (acc.first >= 0).reshape(M, g.S)
 
     def kept_pos(inc):
         h, m = np.nonzero(inc)
         s = 2 * h
         s = np.where(np.isnan(nat[s, m]), s + 1, s)
-        lp = acc.first[s.astype(np.int64) * M + m].astype(np.int64)
+        lp = acc.first[m.astype(np.int64) * g.S + s].astype(np.int64)
         o = np.argsort(lp)
         lp, s, m = lp[o], s[o], m[o]
         acc._aside(lp, s.astype(np.int32), m.astype(np.int32), nat[s, m])
