@@ -24,7 +24,7 @@ from sim.studies.meter_checks import sun_reference
 from sim.studies.verify import read_claim_meters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
-import faults  # noqa: E402
+import faults
 
 YEAR = 2023
 
@@ -171,7 +171,7 @@ def test_repeat_split_across_batches_is_found(tmp_path):
 
 
 def test_half_hourly_incomplete_and_kw(tmp_path):
-    df, ids = _faulty_long(minutes=30)
+    df, _ = _faulty_long(minutes=30)
     df.loc[[600], "kwh"] = np.nan          # one half of an hour
     p = tmp_path / "h.csv"
     df.to_csv(p, index=False)

@@ -15,6 +15,10 @@ read (:func:`.files.read_files`), parse time stamps
 (:func:`.timestamps.detect_interval`), align to the year
 (:func:`.align.align_to_year`), check (:func:`.checks.check_cells`), the hourly
 matrix (:func:`.hourly.to_hourly`) and fill (:func:`.hourly.fill_gaps`).
+These steps hold every cell in memory; :func:`read_meter` runs their streamed
+form (:mod:`.stream`: record batches into the (meter, slot) matrix, only the
+cells with a problem kept aside), which lists the same problems with the same
+rows through the same reporting functions, in memory bounded by the result.
 
 Rules
 -----

@@ -120,7 +120,7 @@ def _raw_names(src: Source, encoding: str) -> list[str]:
     """The file's column names as the reader gives them (BOM and all)."""
     if src.kind == "parquet":
         return list(pq.read_schema(src.path).names)
-    ro = pacsv.ReadOptions(encoding=encoding, block_size=1 << 16)
+    ro = pacsv.ReadOptions(encoding=encoding, block_size=CSV_BLOCK)  # a wide header is long
     po = pacsv.ParseOptions(delimiter="\t" if src.kind == "tsv" else ",")
     with pacsv.open_csv(src.path, read_options=ro, parse_options=po) as rd:
         return list(rd.schema.names)
