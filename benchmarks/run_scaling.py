@@ -11,7 +11,9 @@ after the other (never in parallel), appended as a JSON line to
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,11 +32,14 @@ def run(spec: str, dtype: str) -> dict:
     else:
         cmd = [sys.executable, str(HERE / "run_blocks.py"), "--consumers", str(n),
                "--dtype", dtype]
+    load_start = os.getloadavg()
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         return {"spec": spec, "consumers": n, "dtype": dtype, "failed": out.stderr[-500:]}
     fig = json.loads(out.stdout.strip().splitlines()[-1])
     fig["spec"] = spec
+    fig["date"] = datetime.datetime.now().isoformat(timespec="minutes")
+    fig["load_average_start"], fig["load_average_end"] = load_start, os.getloadavg()
     return fig
 
 
@@ -72,8 +77,11 @@ def plot() -> Path:
     ax_m.axhline(2.0, color="grey", ls="--", lw=0.8)
     ax_m.legend(fontsize=7)
     ax_t.legend(fontsize=7)
-    fig.suptitle("gxsim: time and peak memory against region size (float64; "
-                 "shared 2-core VM, loaded)", fontsize=9)
+    loads = [max(r["load_average_start"][0], r["load_average_end"][0]) for r in rows
+             if "load_average_start" in r]
+    load = f"1-min load average up to {max(loads):.1f}" if loads else "load not recorded"
+    fig.suptitle("gxsim: time and peak memory against region size (float64; 2-core VM, "
+                 f"one process per point; {load})", fontsize=9)
     path = HERE / "results" / "scaling.png"
     fig.tight_layout()
     fig.savefig(path, dpi=110)
