@@ -347,6 +347,16 @@ def read_files(paths, *, layout: str, encoding: str, unit: str,
     parts = [_load_part(p, layout=layout, encoding=encoding,
                         timestamp_column=timestamp_column, meter_column=meter_column,
                         value_column=value_column) for p in _as_paths(paths)]
+    check_units(parts, unit)
+    return parts
+
+
+def check_units(parts, unit: str) -> None:
+    """A long file's value column named in the other unit is refused.
+
+    ``parts``: objects with ``layout``, ``value_col`` and ``path`` (the read
+    parts here, the streamed sources of :mod:`.stream`); ``unit``: "kwh" or "kw".
+    """
     for part in parts:
         vc = (part.value_col or "").strip().lower()
         if part.layout == "long" and unit == "kwh" and vc in _KW_VALUE_NAMES:
@@ -356,4 +366,3 @@ def read_files(paths, *, layout: str, encoding: str, unit: str,
         if part.layout == "long" and unit == "kw" and vc in _KWH_VALUE_NAMES:
             raise InputError(f"value column {part.value_col!r} is named as kWh but unit='kW' "
                              "was given", source=part.path, field=part.value_col)
-    return parts

@@ -107,11 +107,8 @@ def fill_gaps(hourly: np.ndarray, cells: Cells, probs: Problems, fill: str | Non
     if fill is None:
         return None
     mask = _fill(hourly, fill, max_hours, profile_days)
-    n_dark = 0
-    if zero is not None:
-        dark = mask & zero
-        n_dark = int(dark.sum())
-        hourly[dark] = 0.0
+    if zero is not None:  # reported per meter below ("with the sun down set to 0")
+        hourly[mask & zero] = 0.0
     if not mask.any():
         cells.repairs.append(f"fill={fill!r}: nothing to fill")
         return mask

@@ -53,13 +53,12 @@ from .checks import (
     unknown_totals_of,
 )
 from .files import (
-    _KW_VALUE_NAMES,
-    _KWH_VALUE_NAMES,
     _as_paths,
     _file_kind,
     _first_line,
     _header,
     _numeric,
+    check_units,
 )
 from .hourly import finish_hourly
 from .timestamps import detect_interval, parse_timestamps
@@ -192,19 +191,6 @@ def first_pass(src: Source, *, encoding: str, need_meters: bool, batch_rows: int
         src.meter_names = list(seen)
     u = pa.chunked_array(uniq).combine_chunks() if len(uniq) > 1 else uniq[0]
     src.ts_values = pc.unique(u).drop_null()
-
-
-def check_units(sources: list[Source], unit: str) -> None:
-    """A long file's value column named in the other unit is refused."""
-    for s in sources:
-        vc = (s.value_col or "").strip().lower()
-        if s.layout == "long" and unit == "kwh" and vc in _KW_VALUE_NAMES:
-            raise InputError(f"value column {s.value_col!r} is named as kW but unit='kWh' "
-                             "was given; pass unit='kW' to convert kW means to kWh",
-                             source=s.path, field=s.value_col)
-        if s.layout == "long" and unit == "kw" and vc in _KWH_VALUE_NAMES:
-            raise InputError(f"value column {s.value_col!r} is named as kWh but unit='kW' "
-                             "was given", source=s.path, field=s.value_col)
 
 
 # per-cell flags of a batch (a cell is either a status, unknown, or good with bits)
