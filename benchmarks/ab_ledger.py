@@ -45,14 +45,14 @@ def case_inputs(which):
         n_c = 2
     inp = build_inputs(sc)
     n_g = inp.generation.shape[0]
-    kin = dict(demand_factor=np.tile(1 - np.array([c.savings for c in sc.consumers]), (n_c, 1)),
-               gen_scale=np.ones((n_c, n_g)) * np.linspace(0.5, 1.5, n_c)[:, None],
-               battery_kwh=np.tile(inp.battery_kwh, (n_c, 1)),
-               battery_kw=np.tile(inp.battery_kw, (n_c, 1)),
-               community_kwh=np.full(n_c, inp.community_kwh),
-               community_kw=np.full(n_c, inp.community_kw),
-               must_run_kw=np.full(n_c, float(np.asarray(inp.must_run).ravel()[0])),
-               efficiency=np.full(n_c, 0.9))
+    kin = {"demand_factor": np.tile(1 - np.array([c.savings for c in sc.consumers]), (n_c, 1)),
+           "gen_scale": np.ones((n_c, n_g)) * np.linspace(0.5, 1.5, n_c)[:, None],
+           "battery_kwh": np.tile(inp.battery_kwh, (n_c, 1)),
+           "battery_kw": np.tile(inp.battery_kw, (n_c, 1)),
+           "community_kwh": np.full(n_c, inp.community_kwh),
+           "community_kw": np.full(n_c, inp.community_kw),
+           "must_run_kw": np.full(n_c, float(np.asarray(inp.must_run).ravel()[0])),
+           "efficiency": np.full(n_c, 0.9)}
     return inp, kin, n_c
 
 
@@ -70,7 +70,7 @@ def main():
                 assert np.array_equal(res["new"][k], res["old"][k]), k
         onsite, offsite = inp.onsite(), inp.offsite()
 
-        def plain():
+        def plain(inp=inp, onsite=onsite, offsite=offsite):
             sim.match(inp.demand, onsite, offsite, battery_kwh=inp.battery_kwh,
                       battery_kw=inp.battery_kw, community_kwh=inp.community_kwh,
                       community_kw=inp.community_kw, must_run=inp.must_run)
