@@ -258,15 +258,127 @@ def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp
                      table):
     """Pooled and community energy of each consumer by source (ledger), and the
     ``pooled``, ``community``, ``spilled`` columns (added to ``ledger`` and
-    ``table``); :func:`_pool_and_sums` without the consumer sums."""
+    ``table``); :func:`_pool_and_sums_sparse` without the consumer sums."""
     sums = np.zeros((3, residual.shape[0]))
-    _pool_and_sums(residual, pool_factor, community_factor, spill, share, comp, ledger,
+    _pool_and_sums_sparse(residual, pool_factor, community_factor, spill, share, comp, ledger,
                    table, sums)
+
+
+#: the sparse loop's work (consumer-source pairs visited) above which the
+#: matrix product is used, as a share of the dense product's (consumers x hours
+#: x sources); and the dense size under which the sparse loop is always kept
+#: (measured in session 3, benchmarks/README.md "Pool ledger as a matrix product")
+_DENSE_SHARE = 0.05
+_DENSE_MIN = 20_000_000
 
 
 @nb.njit(**_JIT)
 def _pool_and_sums(residual, pool_factor, community_factor, spill, share, comp, ledger,
                    table, sums):
+    """Pooled and community energy of each consumer by source (ledger), the
+    ``pooled``, ``community``, ``spilled`` columns, and each consumer's annual
+    pooled, community and grid energy added to ``sums`` (3, R) [kWh]
+    (:func:`sim.core.kernel.split_residual`, as phase 3 of the kernel).
+
+    Two ways to the same figures: the sparse hour-by-hour loop
+    (:func:`_pool_and_sums_sparse`) when few consumer-source pairs are
+    non-zero (a small region, e.g. the demo), one BLAS matrix product
+    (:func:`_pool_and_sums_dense`) when the pairs are dense, as with a
+    community battery charged by a thousand rooftop systems: every discharge
+    hour then touches every source for every consumer drawing. The rule
+    (:func:`_use_dense`) compares the sparse loop's work with the product's.
+    ``share`` (T, G) is overwritten by the dense path (a work buffer).
+    """
+    if _use_dense(residual, pool_factor, community_factor, share, comp):
+        _pool_and_sums_dense(residual, pool_factor, community_factor, spill, share, comp,
+                             ledger, table, sums)
+    else:
+        _pool_and_sums_sparse(residual, pool_factor, community_factor, spill, share, comp,
+                              ledger, table, sums)
+
+
+@nb.njit(**_JIT)
+def _use_dense(residual, pool_factor, community_factor, share, comp):
+    """Whether the matrix product beats the sparse loop: the sparse loop visits,
+    each hour, the consumers drawing x the sources with a non-zero share; the
+    product does consumers x hours x sources multiply-adds, about
+    1 / :data:`_DENSE_SHARE` times faster per term (BLAS against a gather loop).
+    Products under :data:`_DENSE_MIN` terms keep the sparse loop (the demo)."""
+    n_r, n_t = residual.shape
+    n_g = share.shape[1]
+    if n_r * n_t * n_g < _DENSE_MIN:
+        return False
+    has_comp = comp.shape[0] > 0
+    drawing = np.zeros(n_t)
+    for r in range(n_r):  # row by row (the residual's memory order), branch-free
+        for t in range(n_t):
+            drawing[t] += 1.0 if residual[r, t] > 0.0 else 0.0
+    work = 0.0
+    for t in range(n_t):
+        if drawing[t] > 0.0 and (pool_factor[t] > 0.0 or community_factor[t] > 0.0):
+            k = 0
+            for g in range(n_g):
+                if share[t, g] != 0.0 or (has_comp and comp[t, g] != 0.0):
+                    k += 1
+            work += drawing[t] * k
+    return work >= _DENSE_SHARE * (n_r * n_t * n_g)
+
+
+@nb.njit(**_JIT)
+def _pool_and_sums_dense(residual, pool_factor, community_factor, spill, share, comp,
+                         ledger, table, sums):
+    """:func:`_pool_and_sums_sparse` with the ledger as one matrix product:
+    ``ledger += Wᵀ @ residualᵀ`` with ``W[t, g] = pool_factor[t] share[t, g]
+    + community_factor[t] comp[t, g]`` (built in place of ``share``). The consumer
+    sums and the table columns are summed in the sparse loop's order (the same
+    bits); the ledger equals it to rounding (the product's summation order, and
+    ``residual (f s + cf c)`` for ``(residual f) s + (residual cf) c``)."""
+    n_r, n_t = residual.shape
+    n_g = share.shape[1]
+    has_comp = comp.shape[0] > 0
+    pl_t = np.zeros(n_t)
+    cm_t = np.zeros(n_t)
+    for r in range(n_r):  # r outer: each hour's total still summed in row order
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for t in range(n_t):
+            pl, cm, gr = split_residual(residual[r, t], pool_factor[t], community_factor[t])
+            s0 += pl
+            s1 += cm
+            s2 += gr
+            pl_t[t] += pl
+            cm_t[t] += cm
+        sums[0, r] += s0
+        sums[1, r] += s1
+        sums[2, r] += s2
+    pooled = table[:, _POOLED].copy()
+    community = table[:, _COMMUNITY].copy()
+    spilled = table[:, _SPILLED].copy()
+    for t in range(n_t):
+        f = pool_factor[t]
+        cf = community_factor[t]
+        sp = spill[t]
+        for g in range(n_g):
+            s = share[t, g]
+            w = f * s
+            if s != 0.0:
+                pooled[g] += pl_t[t] * s
+                spilled[g] += sp * s
+            if has_comp:
+                c = comp[t, g]
+                community[g] += cm_t[t] * c
+                w += cf * c
+            share[t, g] = w
+    table[:, _POOLED] = pooled
+    table[:, _COMMUNITY] = community
+    table[:, _SPILLED] = spilled
+    ledger += np.dot(share.T, residual.T)
+
+
+@nb.njit(**_JIT)
+def _pool_and_sums_sparse(residual, pool_factor, community_factor, spill, share, comp,
+                          ledger, table, sums):
     """Pooled and community energy of each consumer by source (ledger), the
     ``pooled``, ``community``, ``spilled`` columns, and each consumer's annual
     pooled, community and grid energy added to ``sums`` (3, R) [kWh]

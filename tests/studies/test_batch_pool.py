@@ -1,4 +1,5 @@
-"""The batch kernel's pool ledger skips sources and consumers with nothing to share.
+"""The batch kernel's pool ledger skips sources and consumers with nothing to share,
+or (dense pairs, session 3) is one matrix product.
 
 ``sim.studies.batch._pool_deliveries`` used to loop hours x consumers x
 generators (about a minute per case with a thousand rooftop PV systems). It
@@ -84,3 +85,73 @@ def test_pool_deliveries_with_nothing_pooled_leave_the_ledger_alone():
     led, tab = ledger0.copy(), table0.copy()
     _pool_deliveries(residual, *args[1:], led, tab)
     np.testing.assert_array_equal(led, ledger0)
+
+
+# -- the matrix-product path (session 3) against the sparse loop --------------
+
+def _dense_inputs(seed, with_comp):
+    """Larger random hours, every source sharing in most hours (the case of a
+    community battery charged by many rooftop systems)."""
+    rng = np.random.default_rng(100 + seed)
+    n_r, n_g, n_t = 40, 30, 300
+    residual = _sparse(rng, (n_r, n_t), 0.3)
+    pool_factor = _sparse(rng, n_t, 0.2) / 10.0
+    community_factor = np.minimum(_sparse(rng, n_t, 0.4) / 10.0, 1.0 - pool_factor)
+    spill = _sparse(rng, n_t, 0.5)
+    src = _sparse(rng, (n_t, n_g), 0.2)
+    tot = src.sum(axis=1, keepdims=True)
+    share = np.divide(src, tot, out=np.zeros_like(src), where=tot > 0)
+    if with_comp:
+        comp = _sparse(rng, (n_t, n_g + 1), 0.1)
+        comp /= comp.sum(axis=1, keepdims=True)
+        comp[rng.random(n_t) < 0.3] = 0.0
+    else:
+        comp = np.zeros((0, 0))
+    ledger0 = _sparse(rng, (n_g, n_r), 0.5)
+    table0 = rng.random((n_g, 11))
+    return (residual, pool_factor, community_factor, spill, share, comp), ledger0, table0
+
+
+@pytest.mark.parametrize("with_comp", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_matrix_product_equals_the_sparse_loop(seed, with_comp):
+    from sim.studies.batch import _pool_and_sums_dense, _pool_and_sums_sparse
+
+    args, ledger0, table0 = _dense_inputs(seed, with_comp)
+    n_r = args[0].shape[0]
+    out = {}
+    for name, fn in (("sparse", _pool_and_sums_sparse), ("dense", _pool_and_sums_dense)):
+        a = list(args)
+        a[4] = a[4].copy()  # the dense path overwrites share (a work buffer)
+        led, tab, sums = ledger0.copy(), table0.copy(), np.zeros((3, n_r))
+        fn(*a, led, tab, sums)
+        out[name] = led, tab, sums
+    led_s, tab_s, sums_s = out["sparse"]
+    led_d, tab_d, sums_d = out["dense"]
+    assert np.abs(led_s - ledger0).max() > 1.0  # the pool delivered something
+    np.testing.assert_allclose(led_d, led_s, rtol=1e-12, atol=1e-300)
+    # consumer sums (pooled, community, grid) and the table columns: same order, same bits
+    np.testing.assert_array_equal(sums_d, sums_s)
+    np.testing.assert_array_equal(tab_d, tab_s)
+    # the consumer sums are the residual split by the hour's factors
+    f, cf = args[1], args[2]
+    np.testing.assert_allclose(sums_d[0], (args[0] * f).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(sums_d[1], (args[0] * cf).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(sums_d.sum(axis=0), args[0].sum(axis=1), rtol=1e-12)
+
+
+def test_the_rule_keeps_small_regions_on_the_sparse_loop():
+    from sim.studies import batch
+
+    args, _, _ = _dense_inputs(0, True)
+    residual, f, cf, _, share, comp = args
+    # 40 x 300 x 30 terms: under the size floor, whatever the density
+    assert residual.size * share.shape[1] < batch._DENSE_MIN
+    assert not batch._use_dense(residual, f, cf, share, comp)
+    # the same density at a thousand consumers' size: the product
+    big = np.tile(residual, (60, 1))
+    wide = np.tile(share, (1, 40)) / 40.0
+    assert big.size * wide.shape[1] >= batch._DENSE_MIN
+    assert batch._use_dense(big, f, cf, wide, np.zeros((0, 0)))
+    # nothing drawing on the pool: the sparse loop (no work for it)
+    assert not batch._use_dense(np.zeros_like(big), f, cf, wide, np.zeros((0, 0)))
