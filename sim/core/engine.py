@@ -520,8 +520,8 @@ def run_inputs(scenario: Scenario, inputs: Inputs, *, outputs="hourly") -> Resul
         Which per-consumer hourly flows ``Result.hourly`` holds (see
         :func:`sim.match`); ``demand`` and ``onsite`` are always there.
         "hourly": all of them, the battery rows' state kept and the rest
-        dask arrays computed per block of consumers when read
-        (:mod:`sim.core.flows`; the same values as a list of every name,
+        lazily indexed arrays computed, for the consumers selected, when
+        read (:mod:`sim.core.flows`; the same values as a list of every name,
         which holds them all as numpy arrays). ``Result.annual`` is
         complete whatever the choice.
 
@@ -532,7 +532,7 @@ def run_inputs(scenario: Scenario, inputs: Inputs, *, outputs="hourly") -> Resul
     opt = scenario.options
     t0 = time.perf_counter()
     # "hourly": the kernel keeps the battery rows' state only; the other
-    # flows are rebuilt per block of consumers when read (sim.core.flows).
+    # flows are rebuilt, for the consumers selected, when read (sim.core.flows).
     lazy = isinstance(outputs, str) and outputs == "hourly"
     out = match(inputs.demand, inputs.onsite(), inputs.offsite(),
                 battery_kwh=inputs.battery_kwh, battery_kw=inputs.battery_kw,
@@ -618,7 +618,7 @@ def simulate(scenario: Scenario, *, weather: pd.DataFrame | None = None,
     outputs : "hourly", "annual" or list of str, default "hourly"
         Per-consumer hourly flows in ``Result.hourly`` (see
         :func:`run_inputs`): "hourly" all of them, held as the battery
-        rows' state and computed per block of consumers when read
+        rows' state and computed, for the consumers selected, when read
         (:mod:`sim.core.flows`; 2.5 instead of 7.2 GiB peak at 10,000
         consumers in float64); "annual" none (only ``demand`` and
         ``onsite``), for studies that need the annual totals only; a list:
