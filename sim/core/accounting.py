@@ -339,19 +339,26 @@ def _community_battery(flows, share, sqrt_eta, tab):
 
 def _pool_deliveries(led, tab, flows, share, comp_c):
     """Pooled and community energy by source: ledger (R, T) @ (T, G) in consumer
-    chunks; fills ``pooled``, ``community``, ``spilled``."""
+    chunks; fills ``pooled``, ``community``, ``spilled``. Each chunk is read
+    once (a derived flow is computed once), its hourly totals kept for the
+    table."""
     pooled = flows["pooled"]
     community = flows["community"]
-    n_r = pooled.shape[0]
+    n_r, n_t = pooled.shape
+    pooled_t, community_t = np.zeros(n_t), np.zeros(n_t)
     for start in range(0, n_r, _CHUNK):
         stop = min(start + _CHUNK, n_r)
-        part = _f64(pooled[start:stop]) @ share
+        block = _f64(pooled[start:stop])
+        pooled_t += block.sum(axis=0)
+        part = block @ share
         if comp_c is not None:
-            part += _f64(community[start:stop]) @ comp_c
+            block = _f64(community[start:stop])
+            community_t += block.sum(axis=0)
+            part += block @ comp_c
         led[:, start:stop] += part.T
-    tab["pooled"] = pooled.sum(axis=0, dtype=np.float64) @ share
+    tab["pooled"] = pooled_t @ share
     if comp_c is not None:
-        tab["community"] = community.sum(axis=0, dtype=np.float64) @ comp_c
+        tab["community"] = community_t @ comp_c
     tab["spilled"] = _f64(flows["spill"]) @ share
 
 
@@ -382,6 +389,46 @@ def _spread_initial(out_g, end, in_g, s0):
     return out_g, end, init_g, lost
 
 
+class ConsumerRows:
+    """An (R, T) variable read by consumer rows: ``[r]``, ``[a:b]``, ``[r, t]``
+    and ``sum`` computed block by block, never as one (R, T) array.
+
+    Parameters
+    ----------
+    variable : xarray.Variable (consumer, time)
+        Numpy-backed, or lazily indexed (:mod:`sim.core.flows`).
+    block : int, rows per block of :meth:`sum`
+    row_totals : ndarray (R,), optional
+        The variable's row sums if already known (the kernel's annual
+        totals): ``sum(axis=1)`` then returns them without reading the rows.
+    """
+
+    def __init__(self, variable: xr.Variable, block: int = _CHUNK,
+                 row_totals: np.ndarray | None = None):
+        self.variable, self.block, self.row_totals = variable, block, row_totals
+        self.shape, self.dtype = variable.shape, variable.dtype
+
+    def __getitem__(self, key) -> np.ndarray:
+        return np.asarray(self.variable[key].values)
+
+    def sum(self, axis: int, dtype=None) -> np.ndarray:
+        """Row sums (``axis=1``, (R,)) or hourly sums (``axis=0``, (T,))."""
+        n_r = self.shape[0]
+        if axis == 1 and self.row_totals is not None:
+            return np.asarray(self.row_totals, dtype=dtype or self.dtype)
+        if axis == 1:
+            out = np.empty(n_r, dtype=dtype or self.dtype)
+            for a in range(0, n_r, self.block):
+                out[a:a + self.block] = self[a:a + self.block].sum(axis=1, dtype=dtype)
+            return out
+        if axis != 0:
+            raise ValueError(f"axis must be 0 or 1, not {axis!r}")
+        out = np.zeros(self.shape[1], dtype=dtype or self.dtype)
+        for a in range(0, n_r, self.block):
+            out += self[a:a + self.block].sum(axis=0, dtype=dtype)
+        return out
+
+
 def _attribution(result) -> Attribution:
     ds = result.hourly
     sc = result.scenario
@@ -390,7 +437,13 @@ def _attribution(result) -> Attribution:
                            for g in sc.generators], dtype=np.int64)
     names = ("direct", "charge", "discharge", "export", "pooled", "community", "soc",
              "spill", "community_charge", "community_discharge", "community_soc")
-    flows = {n: ds[n].values for n in names}
+    # (R, T) flows by blocks of consumers: a derived flow (sim.core.flows) is
+    # then computed a block at a time instead of whole (one (R, T) array each)
+    # the annual totals of charge and discharge say which batteries are used
+    totals = {n: result.annual[n].to_numpy() for n in ("charge", "discharge")
+              if n in result.annual}
+    flows = {n: ConsumerRows(ds[n].variable, row_totals=totals.get(n))
+             if ds[n].ndim == 2 else ds[n].values for n in names}
     eff = float(ds.attrs.get("battery_efficiency", sc.options.battery_efficiency))
     return attribute(ds["generation"].values, site_index, flows, efficiency=eff,
                      share_onsite_surplus=sc.options.share_onsite_surplus)

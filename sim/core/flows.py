@@ -31,6 +31,10 @@ from xarray.core import indexing
 
 from sim.core import kernel
 
+#: below this many rows a flow is derived in the calling thread only
+#: (:data:`sim.core.kernel.derive_rows_serial`)
+SERIAL_ROWS = 64
+
 
 def lazy_flows(demand: np.ndarray, onsite: np.ndarray, battery: dict,
                pool_factor: np.ndarray, community_factor: np.ndarray) -> dict:
@@ -93,6 +97,6 @@ class DerivedFlow(BackendArray):
         demand, onsite, slot, state, pf, cf = self._args
         out = np.empty((max(0, r1 - r0), self.shape[1]), dtype=self.dtype)
         if r1 > r0:
-            kernel.derive_rows(self.code, demand[r0:r1], onsite[r0:r1], slot[r0:r1],
-                               *state, pf, cf, out)
+            derive = kernel.derive_rows if r1 - r0 >= SERIAL_ROWS else kernel.derive_rows_serial
+            derive(self.code, demand[r0:r1], onsite[r0:r1], slot[r0:r1], *state, pf, cf, out)
         return out

@@ -650,6 +650,12 @@ def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual,
                         pool_factor, community_factor, out[r])
 
 
+#: :func:`derive_rows` compiled without threads, for a few rows: a parallel
+#: region costs far more than one row (measured 8 ms a call on a busy 2-core
+#: machine against 10 µs serial), and an attribution reads rows one by one
+derive_rows_serial = nb.njit(**_JIT)(derive_rows.py_func)
+
+
 @nb.njit(**_JIT)
 def _state_row(i, src, out):
     """A battery flow's row: the compact row ``i``, or zeros without a battery."""

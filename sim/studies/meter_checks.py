@@ -141,8 +141,9 @@ def _modelled_demand(claim, index: pd.DatetimeIndex, energy: pd.Series) -> np.nd
     from sim.physics.demand import demand_kwh
 
     per_shape: dict[str, float] = {}
+    by_meter = energy.to_dict()  # a dict: a Series lookup per consumer is slow at 10,000
     for c in claim.consumers:
-        per_shape[c.shape] = per_shape.get(c.shape, 0.0) + float(energy.get(c.meter, 0.0))
+        per_shape[c.shape] = per_shape.get(c.shape, 0.0) + float(by_meter.get(c.meter, 0.0))
     out = np.zeros(len(index))
     for shape, total in per_shape.items():
         out += total * demand_kwh(1.0, shape, index)

@@ -16,7 +16,7 @@ holds. :func:`verify` does that in named steps:
    or dropped unlisted; gap filling never puts PV output where the sun is
    down); a file whose interval changes, an ambiguous day/month order or an
    unknown encoding is bad input;
-3. **check** (:func:`_quality`, :func:`physics_checks`) — completeness
+3. **check** (:func:`meter_sums`, :func:`_quality`, :func:`physics_checks`) — completeness
    (filled hours count as missing), the clocks (PV meters against the sun at
    the claim's site, consumers against their demand archetypes), physical
    plausibility (monthly PV kWh/kWp against the claim's weather and a
@@ -119,7 +119,14 @@ def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: n
         raise InputError(f"expected generation of shape {(len(scenario.generators), n_t)}, "
                          f"got {generation_kwh.shape}", field="generation_kwh")
     savings = np.array([c.savings for c in scenario.consumers])
-    gross = demand_kwh / (1.0 - savings)[:, None] if savings.any() else demand_kwh
+    gross = demand_kwh
+    if savings.any():
+        # only the row totals reach the Result (as in sim.simulate): an (R, 1)
+        # column, made in blocks of rows, not an (R, T) float64 array
+        block = 1024
+        gross = np.concatenate([
+            (demand_kwh[a:a + block] / (1.0 - savings[a:a + block])[:, None]).sum(
+                axis=1, keepdims=True) for a in range(0, len(savings), block)])
     inputs = Inputs(index=index, weather=pd.DataFrame(index=index), demand_gross=gross,
                     demand=demand_kwh, generation=generation_kwh,
                     must_run=np.full(n_t, scenario.grid.must_run_kw),
@@ -129,20 +136,31 @@ def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: n
 
 def _civil_hourly(result) -> pd.DataFrame:
     """Per hour: civil demand (after savings), renewable delivered to civil consumers,
-    grid supply to them, and the region's renewable generation and spill [kWh]."""
+    grid supply to them, and the region's renewable generation and spill [kWh].
+
+    Renewable delivered is civil demand minus civil grid supply: every
+    consumer-hour's demand is direct + discharge + pooled + community + grid
+    (the kernel's balance, to rounding), so only ``grid`` is read, by blocks
+    of consumers (a derived flow is never held whole).
+    """
+    from sim.core.accounting import ConsumerRows
+
     ds = result.hourly
     civil = np.asarray(ds["civil"].values, dtype=bool)
-    w = civil.astype(ds["demand"].dtype)
-
-    def csum(name):
-        return w @ ds[name].values
-
-    ren = csum("direct") + csum("discharge") + csum("pooled") + csum("community")
+    names = ("demand", "grid")
+    sums = {n: np.zeros(ds.sizes["time"]) for n in names}
+    n_r, block = len(civil), 2048
+    for a in range(0, n_r, block):
+        w = civil[a:a + block].astype(ds["demand"].dtype)
+        if w.any():
+            for n in names:
+                sums[n] += w @ ConsumerRows(ds[n].variable)[a:a + block]
+    ren = sums["demand"] - sums["grid"]
     idx = pd.DatetimeIndex(ds["time"].values).tz_localize(ds.attrs.get("timezone",
                                                                         "Asia/Tokyo"))
-    return pd.DataFrame({"civil_demand": csum("demand").astype(float),
-                         "renewable_delivered": ren.astype(float),
-                         "grid": csum("grid").astype(float),
+    return pd.DataFrame({"civil_demand": sums["demand"],
+                         "renewable_delivered": ren,
+                         "grid": sums["grid"],
                          "generation": ds["generation"].values.sum(axis=0, dtype=float),
                          "spill": ds["spill"].values.astype(float)}, index=idx)
 
@@ -305,22 +323,23 @@ def _compare(claim: Claim, figures: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(recs, orient="index")
 
 
-def _quality(claim: Claim, md, kwh_tm: np.ndarray) -> tuple[dict, list[str]]:
+def _quality(claim: Claim, md, sums: dict) -> tuple[dict, list[str]]:
     """Completeness figures and the reasons the data cannot support a verdict.
 
-    Filled hours are not evidence: they count as missing against the limits.
+    ``sums``: :func:`meter_sums` of the claim's meters. Filled hours are not
+    evidence: they count as missing against the limits.
     """
     dq = claim.data_quality
     meters = claim.meters
-    n_t = kwh_tm.shape[0]
-    nan = md.kwh.isna().sum(axis=0).reindex(meters).fillna(n_t).astype(int)
+    n_t = len(md.kwh.index)
+    nan = pd.Series(sums["missing"], index=meters)
     filled_h = (md.filled.sum(axis=0) if md.filled is not None
                 else pd.Series(0, index=md.kwh.columns)).reindex(meters).fillna(0).astype(int)
     missing = nan + filled_h
     filled = md.filled_kwh().reindex(meters).fillna(0.0)
     total_cells = n_t * len(meters)
     missing_share = float(missing.sum() / total_cells) if total_cells else 0.0
-    metered_energy = float(np.nansum(kwh_tm, dtype=np.float64)) - float(filled.sum())
+    metered_energy = float(sums["energy"].sum()) - float(filled.sum())
     filled_share = float(filled.sum() / metered_energy) if metered_energy > 0 else 0.0
     reasons = []
     none = [m for m in meters if nan[m] == n_t]
@@ -387,34 +406,34 @@ def _names(items, n: int = 6) -> str:
     return ", ".join(items[:n]) + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
 
-def _bridge_gaps(claim: Claim, kwh_tm: np.ndarray, n_cons: int, quality: dict) -> list[str]:
-    """Fill the remaining NaN in place, conservatively, and say how (see module doc)."""
+def _bridge_gaps(demand: np.ndarray, generation: np.ndarray, quality: dict) -> list[str]:
+    """Fill the remaining NaN of the (consumer, hour) demand and (plant, hour)
+    generation in place, conservatively, and say how (see module doc)."""
     notes = []
-    n_t = kwh_tm.shape[0]
-    cons = kwh_tm[:, :n_cons]
-    nan_c = np.isnan(cons)
+    n_cons, n_t = demand.shape
+    nan_c = np.isnan(demand)
+    n_est = int(nan_c.sum())
     est_kwh = 0.0
-    if nan_c.any():
-        days = n_t // 24
-        by_hour = cons.reshape(days, 24, n_cons)
+    if n_est:
+        by_hour = demand.reshape(n_cons, n_t // 24, 24)
         with np.errstate(invalid="ignore"), _quiet():
-            mean = np.nanmean(by_hour, axis=0)           # (24, R)
+            mean = np.nanmean(by_hour, axis=1)           # (R, 24)
         mean = np.nan_to_num(mean, nan=0.0)
-        est = np.broadcast_to(mean[None], by_hour.shape).reshape(n_t, n_cons)
+        est = np.broadcast_to(mean[:, None, :], by_hour.shape).reshape(n_cons, n_t)
         est_kwh = float(est[nan_c].sum(dtype=np.float64))
-        cons[nan_c] = est[nan_c]
-        notes.append(f"{int(nan_c.sum())} consumer meter-hours without a value were "
+        demand[nan_c] = est[nan_c]
+        notes.append(f"{n_est} consumer meter-hours without a value were "
                      f"estimated by the meter's mean of the same hour of day "
                      f"({est_kwh:,.0f} kWh, not metered)")
-    plants = kwh_tm[:, n_cons:]
-    nan_p = np.isnan(plants)
-    if nan_p.any():
-        plants[nan_p] = 0.0
-        notes.append(f"{int(nan_p.sum())} plant meter-hours without a value counted as "
+    nan_p = np.isnan(generation)
+    n_zero = int(nan_p.sum())
+    if n_zero:
+        generation[nan_p] = 0.0
+        notes.append(f"{n_zero} plant meter-hours without a value counted as "
                      "0 kWh (no renewable credit for unmetered output)")
     quality["estimated_demand_kwh"] = est_kwh
-    quality["estimated_demand_hours"] = int(nan_c.sum())
-    quality["unmetered_plant_hours"] = int(nan_p.sum())
+    quality["estimated_demand_hours"] = n_est
+    quality["unmetered_plant_hours"] = n_zero
     return notes
 
 
@@ -616,13 +635,19 @@ def read_claim_meters(claim: Claim, files: list, fill: str, sun: dict):
                       dtype=np.float32 if claim.options.dtype == "float32" else np.float64)
 
 
-def physics_checks(claim: Claim, md, sun: dict) -> dict:
-    """Step "check": clock and plausibility of the metered values (not the fills)."""
+def physics_checks(claim: Claim, md, sun: dict, sums: dict | None = None) -> dict:
+    """Step "check": clock and plausibility of the metered values (not the fills).
+
+    ``sums``: :func:`meter_sums` of the claim's meters, if already computed.
+    """
     # plant columns only (a region has thousands of consumers and a few plants)
     plants = md.kwh.reindex(columns=[g.meter for g in claim.generators]).astype(float)
     if md.filled is not None:
         plants = plants.mask(md.filled.reindex(columns=plants.columns, fill_value=False))
-    total, energy = _consumer_sums(claim, md.kwh)
+    sums = sums if sums is not None else meter_sums(claim, claim_matrix(claim, md))
+    n_cons = len(claim.consumers)
+    total = pd.Series(sums["consumer_total"], index=md.kwh.index)
+    energy = pd.Series(sums["energy"][:n_cons], index=claim.meters[:n_cons])
     clock = clock_checks(claim, plants, total, energy, sun)
     modelled = modelled_output(claim, claim_scenario(claim))
     plaus = plausibility(claim, plants, modelled, sun,
@@ -630,26 +655,45 @@ def physics_checks(claim: Claim, md, sun: dict) -> dict:
     return {"clock": clock, "plausibility": plaus, "reasons": list(clock["reasons"])}
 
 
-def _consumer_sums(claim: Claim, kwh: pd.DataFrame, chunk: int = 512
-                   ) -> tuple[pd.Series, pd.Series]:
-    """All consumer meters' kWh per hour (NaN where none has a value) and each
-    consumer meter's kWh over the year, in column chunks (no copy of the matrix)."""
-    cols = kwh.columns.get_indexer([c.meter for c in claim.consumers])
-    cols = cols[cols >= 0]
-    arr = kwh.to_numpy()
-    total = np.zeros(len(kwh))
-    count = np.zeros(len(kwh), dtype=np.int64)
-    energy = np.zeros(len(cols))
-    for a in range(0, len(cols), chunk):
-        block = arr[:, cols[a:a + chunk]]
-        ok = ~np.isnan(block)
-        block = np.where(ok, block, 0).astype(np.float64, copy=False)
-        total += block.sum(axis=1)
-        count += ok.sum(axis=1)
-        energy[a:a + chunk] = block.sum(axis=0)
+def claim_matrix(claim: Claim, md) -> np.ndarray:
+    """The claim's meters' hourly kWh, (meter, hour) in ``claim.meters`` order
+    (consumers, then plants; a meter without data is all NaN): a view of
+    ``md.kwh`` when it holds exactly those meters in that order (as
+    :func:`read_claim_meters` returns them), else a copy. Never write to it."""
+    kwh = md.kwh if list(md.kwh.columns) == list(claim.meters) else md.kwh.reindex(
+        columns=claim.meters)
+    return kwh.to_numpy().T
+
+
+def meter_sums(claim: Claim, mt: np.ndarray, block: int = 256) -> dict:
+    """One pass over the (meter, hour) matrix (:func:`claim_matrix`), in blocks of meters.
+
+    Returns
+    -------
+    dict
+        ``missing`` (M,) hours without a value per meter; ``energy`` (M,)
+        [kWh] each meter's metered kWh over the year (values only);
+        ``consumer_total`` (H,) [kWh] all consumer meters' kWh per hour (NaN
+        where none has a value).
+    """
+    n_m, n_h = mt.shape
+    n_cons = len(claim.consumers)
+    missing = np.zeros(n_m, dtype=np.int64)
+    energy = np.zeros(n_m)
+    total = np.zeros(n_h)
+    count = np.zeros(n_h, dtype=np.int64)
+    for a in range(0, n_m, block):
+        b = min(a + block, n_m)
+        ok = ~np.isnan(mt[a:b])
+        vals = np.where(ok, mt[a:b], 0).astype(np.float64, copy=False)
+        missing[a:b] = n_h - ok.sum(axis=1)
+        energy[a:b] = vals.sum(axis=1)
+        c = min(b, n_cons) - a
+        if c > 0:
+            total += vals[:c].sum(axis=0)
+            count += ok[:c].sum(axis=0)
     total[count == 0] = np.nan
-    return (pd.Series(total, index=kwh.index),
-            pd.Series(energy, index=kwh.columns[cols]))
+    return {"missing": missing, "energy": energy, "consumer_total": total}
 
 
 def _plausibility_reason(plaus: dict) -> list[str]:
@@ -664,12 +708,17 @@ def _plausibility_reason(plaus: dict) -> list[str]:
             + _names(shown, 8)]
 
 
-def recompute(claim: Claim, kwh_tm: np.ndarray, quality: dict, notes: list[str]):
-    """Step "recompute": gaps bridged, metered arrays through the scenario kernel."""
+def recompute(claim: Claim, mt: np.ndarray, quality: dict, notes: list[str]):
+    """Step "recompute": gaps bridged, metered arrays through the scenario kernel.
+
+    ``mt``: :func:`claim_matrix` (read only: the demand and generation given
+    to the kernel are copies, the bridged gaps in them only).
+    """
     n_cons = len(claim.consumers)
-    notes += _bridge_gaps(claim, kwh_tm, n_cons, quality)
-    demand = np.ascontiguousarray(kwh_tm[:, :n_cons].T)
-    generation = np.ascontiguousarray(kwh_tm[:, n_cons:].T, dtype=np.float64)
+    dtype = np.float32 if claim.options.dtype == "float32" else np.float64
+    demand = np.array(mt[:n_cons], dtype=dtype, order="C")
+    generation = np.array(mt[n_cons:], dtype=np.float64, order="C")
+    notes += _bridge_gaps(demand, generation, quality)
     savings = np.array([c.savings for c in claim.consumers])
     scenario = claim_scenario(claim, demand.sum(axis=1, dtype=np.float64) / (1 - savings))
     return metered_result(scenario, demand, generation, notes=notes)
@@ -720,15 +769,15 @@ def verify(claim, meter_files=None, *, fill: str | None = None,
                                              claim.meter_data.fill if fill is None
                                              else fill, sun)
     with _Timer(timings, "check"):
-        dtype = np.float32 if claim.options.dtype == "float32" else np.float64
-        kwh_tm = md.kwh.reindex(columns=claim.meters).to_numpy(dtype=dtype, copy=True)
-        quality, data_reasons = _quality(claim, md, kwh_tm)
-        checks = physics_checks(claim, md, sun)
+        mt = claim_matrix(claim, md)
+        sums = meter_sums(claim, mt)
+        quality, data_reasons = _quality(claim, md, sums)
+        checks = physics_checks(claim, md, sun, sums)
     with _Timer(timings, "kernel"):
         notes = [f"meter data: {r}" for r in md.repairs]
         notes += _plausibility_reason(checks["plausibility"])
-        result = recompute(claim, kwh_tm, quality, notes)
-        del kwh_tm
+        result = recompute(claim, mt, quality, notes)
+        del mt
     with _Timer(timings, "evaluate"):
         figures, source, hourly, table = evaluate_claim(claim, result)
         checks["excluded"], excl_reasons = _excluded_consumers(claim, md, figures)
