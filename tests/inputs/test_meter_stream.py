@@ -246,3 +246,33 @@ def test_one_pass_interval_changing_refused(tmp_path):
     _instants(pd.concat([df[ts < f"{YEAR}-10-01"], tail])).to_parquet(p, index=False)
     flat, streamed = both([p], dict(KW, meters=ids, interval=60), batch_rows=500)
     assert flat == streamed and "interval changes" in streamed
+
+
+def test_instant_slots_follow_previous_row_exactly():
+    """The shortcuts from the previous row (same stamp, one step on) give the
+    slots a division gives, in any order, with stamps off the grid, out of the
+    year and missing among them."""
+    rng = np.random.default_rng(7)
+    scale, step, y0, shift, S = 10**3, 3600 * 10**9, 5 * 10**15, 3600 * 10**9, 48
+    base = (y0 + shift) // scale
+    on = base + np.arange(-3, S + 3) * (step // scale)           # some out of the year
+    pool = np.concatenate([on, on[:5] + 17, [stream._NAT]])        # off the grid, NaT
+    for order in ("time", "meter", "random"):
+        if order == "time":
+            raw = np.repeat(on, 3)
+        elif order == "meter":
+            raw = np.tile(on, 3)
+        else:
+            raw = rng.choice(pool, 2000)
+        raw = raw.astype(np.int64)
+        out = np.empty(len(raw), np.int32)
+        seen = np.zeros(S, np.bool_)
+        n_bad = stream._instant_slots(raw, scale, shift, y0, step, S, out, seen)
+        rel = raw * scale - shift - y0
+        want = np.where(rel % step != 0, stream.OFF_GRID,
+                        np.where((rel // step < 0) | (rel // step >= S), stream.OUT_OF_YEAR,
+                                 rel // step))
+        want = np.where(raw == stream._NAT, stream.BAD_TS, want)
+        assert out.tolist() == want.tolist(), order
+        assert n_bad == int(((want == stream.OFF_GRID) | (want == stream.OUT_OF_YEAR)).sum())
+        assert seen.tolist() == [s in set(want[want >= 0].tolist()) for s in range(S)]
