@@ -487,9 +487,8 @@ class Result:
 
 def _consumer_coords(scenario: Scenario) -> dict:
     cs = scenario.consumers
-    # ids as a numpy array: xarray converts a list of 10,000 strings ~100× slower
     return {
-        "consumer": np.array([c.id for c in cs]),
+        "consumer": [c.id for c in cs],
         "sector": ("consumer", [c.sector for c in cs]),
         "civil": ("consumer", [c.is_civil for c in cs]),
         "owner": ("consumer", [c.owner for c in cs]),
@@ -501,7 +500,7 @@ def _consumer_coords(scenario: Scenario) -> dict:
 def _generator_coords(scenario: Scenario) -> dict:
     gs = scenario.generators
     return {
-        "generator": np.array([g.id for g in gs]),
+        "generator": [g.id for g in gs],
         "kind": ("generator", [g.kind for g in gs]),
         "site": ("generator", [g.site or "" for g in gs]),
         "capacity_kw": ("generator", [g.capacity_kw for g in gs]),

@@ -503,9 +503,13 @@ def second_pass(sources: list[Source], grid: Grid, parsed: list | None, *, label
         rows = batch_rows if src.layout == "long" else max(1, batch_rows // src.ncols)
         names_seen, at = {}, int(off)
         cache = {"grid": grid, "label": label}
-        for b in prefetched(_batches(src, wanted, encoding, rows, csv_block)):
-            cells = _batch_cells(src, b, s_u, code_of, ext, names_seen, cache,
-                                 grid.ih if unit == "kw" else None)
+        # a batch's cells are made in the reading thread (in file order: the
+        # meter codes, names seen and stamps it records stay in order) while
+        # this one absorbs the previous batch
+        kw_ih = grid.ih if unit == "kw" else None
+        for b, cells in prefetched(
+                (b, _batch_cells(src, b, s_u, code_of, ext, names_seen, cache, kw_ih))
+                for b in _batches(src, wanted, encoding, rows, csv_block)):
             acc.add(at, *cells)
             at += len(cells[0])
             if ts_ns is None and "stamps" not in cache:
