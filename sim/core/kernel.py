@@ -642,18 +642,33 @@ def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual,
     out : 2-d array (n, T), out [kWh]
     """
     for r in nb.prange(demand.shape[0]):
-        i = slot[r]
-        if code == 1 or code == 2 or code == 7:
-            _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out[r])
-        else:
-            _derive_row(code, demand[r], onsite[r], i, charge, discharge, export, residual,
-                        pool_factor, community_factor, out[r])
+        _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
+                    pool_factor, community_factor, out)
 
 
-#: :func:`derive_rows` compiled without threads, for a few rows: a parallel
-#: region costs far more than one row (measured 8 ms a call on a busy 2-core
-#: machine against 10 µs serial), and an attribution reads rows one by one
-derive_rows_serial = nb.njit(**_JIT)(derive_rows.py_func)
+@nb.njit(**_JIT)
+def derive_rows_serial(code, demand, onsite, slot, charge, discharge, export, residual, soc,
+                       pool_factor, community_factor, out):
+    """:func:`derive_rows` in the calling thread only, for a few rows: a
+    parallel region costs far more than one row (measured 8 ms a call on a
+    busy 2-core machine against 10 µs serial), and an attribution reads rows
+    one by one. A function of its own: numba's cache keys a compiled
+    function by its Python function, not by ``parallel``."""
+    for r in range(demand.shape[0]):
+        _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
+                    pool_factor, community_factor, out)
+
+
+@nb.njit(**_JIT)
+def _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
+                pool_factor, community_factor, out):
+    """Row ``r`` of :func:`derive_rows`."""
+    i = slot[r]
+    if code == 1 or code == 2 or code == 7:
+        _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out[r])
+    else:
+        _derive_row(code, demand[r], onsite[r], i, charge, discharge, export, residual,
+                    pool_factor, community_factor, out[r])
 
 
 @nb.njit(**_JIT)
