@@ -291,11 +291,29 @@ def claim_scenario(claim: Claim, annual_kwh: np.ndarray | None = None) -> Scenar
         d["annual_kwh"] = float(annual_kwh[i]) if annual_kwh is not None else (
             c.annual_kwh or 0.0)
         consumers.append(Consumer(**d))
-    generators = [_BASE_OF[type(g)](**g.model_dump(exclude={"meter"}))
-                  for g in claim.generators]
+    generators = _scenario_generators(claim)
     sc = Scenario(region=claim.region, grid=claim.grid, options=claim.options,
                   consumers=consumers, generators=generators, storage=claim.storage,
                   accounting=claim.accounting, weather=claim.weather)
+    sc._path = claim.path
+    return sc
+
+
+def _scenario_generators(claim: Claim) -> list:
+    """The claim's generators as scenario generators (meter ids dropped)."""
+    return [_BASE_OF[type(g)](**g.model_dump(exclude={"meter"})) for g in claim.generators]
+
+
+def claim_plants(claim: Claim) -> Scenario:
+    """The claim's plants only: a scenario with its region, options, weather and
+    generators and no consumers or storage, to model the plants' output
+    (:func:`sim.studies.meter_checks.modelled_output`) without building
+    thousands of consumer rows. Not validated as a whole (a scenario needs
+    consumers); its parts are the claim's, validated already."""
+    generators = _scenario_generators(claim)
+    sc = Scenario.model_construct(region=claim.region, grid=claim.grid, options=claim.options,
+                                  consumers=[], generators=generators, storage=[],
+                                  accounting=claim.accounting, weather=claim.weather)
     sc._path = claim.path
     return sc
 

@@ -66,7 +66,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.inputs.claim import FIGURES, Claim, FigureTolerance, claim_scenario, load_claim
+from sim.inputs.claim import (FIGURES, Claim, FigureTolerance, claim_plants, claim_scenario,
+                              load_claim)
 from sim.inputs.meter import rows_text
 from sim.studies.meter_checks import (clock_checks, dark_hours, modelled_output,
                                       plausibility, sun_reference)
@@ -122,11 +123,8 @@ def metered_result(scenario: Scenario, demand_kwh: np.ndarray, generation_kwh: n
     gross = demand_kwh
     if savings.any():
         # only the row totals reach the Result (as in sim.simulate): an (R, 1)
-        # column, made in blocks of rows, not an (R, T) float64 array
-        block = 1024
-        gross = np.concatenate([
-            (demand_kwh[a:a + block] / (1.0 - savings[a:a + block])[:, None]).sum(
-                axis=1, keepdims=True) for a in range(0, len(savings), block)])
+        # column, each row's metered total grossed up once (no (R, T) array)
+        gross = (demand_kwh.sum(axis=1, dtype=np.float64) / (1.0 - savings))[:, None]
     inputs = Inputs(index=index, weather=pd.DataFrame(index=index), demand_gross=gross,
                     demand=demand_kwh, generation=generation_kwh,
                     must_run=np.full(n_t, scenario.grid.must_run_kw),
@@ -649,7 +647,7 @@ def physics_checks(claim: Claim, md, sun: dict, sums: dict | None = None) -> dic
     total = pd.Series(sums["consumer_total"], index=md.kwh.index)
     energy = pd.Series(sums["energy"][:n_cons], index=claim.meters[:n_cons])
     clock = clock_checks(claim, plants, total, energy, sun)
-    modelled = modelled_output(claim, claim_scenario(claim))
+    modelled = modelled_output(claim, claim_plants(claim))
     plaus = plausibility(claim, plants, modelled, sun,
                          claim.data_quality.pv_yield_tolerance)
     return {"clock": clock, "plausibility": plaus, "reasons": list(clock["reasons"])}
