@@ -62,6 +62,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -663,8 +664,8 @@ def claim_matrix(claim: Claim, md) -> np.ndarray:
     return kwh.to_numpy().T
 
 
-def meter_sums(claim: Claim, mt: np.ndarray, block: int = 256) -> dict:
-    """One pass over the (meter, hour) matrix (:func:`claim_matrix`), in blocks of meters.
+def meter_sums(claim: Claim, mt: np.ndarray) -> dict:
+    """One parallel pass over the (meter, hour) matrix (:func:`claim_matrix`).
 
     Returns
     -------
@@ -674,24 +675,38 @@ def meter_sums(claim: Claim, mt: np.ndarray, block: int = 256) -> dict:
         ``consumer_total`` (H,) [kWh] all consumer meters' kWh per hour (NaN
         where none has a value).
     """
-    n_m, n_h = mt.shape
-    n_cons = len(claim.consumers)
-    missing = np.zeros(n_m, dtype=np.int64)
-    energy = np.zeros(n_m)
-    total = np.zeros(n_h)
-    count = np.zeros(n_h, dtype=np.int64)
-    for a in range(0, n_m, block):
-        b = min(a + block, n_m)
-        ok = ~np.isnan(mt[a:b])
-        vals = np.where(ok, mt[a:b], 0).astype(np.float64, copy=False)
-        missing[a:b] = n_h - ok.sum(axis=1)
-        energy[a:b] = vals.sum(axis=1)
-        c = min(b, n_cons) - a
-        if c > 0:
-            total += vals[:c].sum(axis=0)
-            count += ok[:c].sum(axis=0)
+    missing, energy, total, count = _meter_sums(mt, len(claim.consumers), 64)
     total[count == 0] = np.nan
     return {"missing": missing, "energy": energy, "consumer_total": total}
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _meter_sums(mt, n_cons, block):
+    """:func:`meter_sums` by blocks of ``block`` meters, each block's hourly
+    consumer sums apart (no race), added at the end; sums in float64."""
+    n_m, n_h = mt.shape
+    missing = np.zeros(n_m, np.int64)
+    energy = np.zeros(n_m)
+    n_b = (n_m + block - 1) // block
+    part = np.zeros((n_b, n_h))
+    count = np.zeros((n_b, n_h), np.int64)
+    for b in nb.prange(n_b):
+        for m in range(b * block, min(n_m, (b + 1) * block)):
+            e = 0.0
+            miss = 0
+            consumer = m < n_cons
+            for h in range(n_h):
+                x = mt[m, h]
+                if np.isnan(x):
+                    miss += 1
+                else:
+                    e += x
+                    if consumer:
+                        part[b, h] += x
+                        count[b, h] += 1
+            missing[m] = miss
+            energy[m] = e
+    return missing, energy, part.sum(axis=0), count.sum(axis=0)
 
 
 def _plausibility_reason(plaus: dict) -> list[str]:
