@@ -111,3 +111,49 @@ def test_simulate_hourly_flows_equal_the_stored_path(demo_scenario, dtype):
 
 def test_derive_rows_codes_follow_the_names():
     assert kernel.DERIVED == tuple(KERNEL_OUTPUTS)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_serial_and_parallel_derivation_give_the_same_bits(dtype):
+    # the serial variant serves reads of a few rows (sim.core.flows.SERIAL_ROWS)
+    kw = _system()
+    demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
+    out = match(demand, onsite, offsite, outputs="compact", dtype=dtype, **kw)
+    b = out["battery"]
+    slot = np.full(demand.shape[0], -1, np.int64)
+    slot[b["rows"]] = np.arange(len(b["rows"]))
+    args = (out["demand"], out["onsite"], slot, b["charge"], b["discharge"], b["export"],
+            b["residual"], b["soc"], out["pool_factor"], out["community_factor"])
+    for code, name in enumerate(kernel.DERIVED):
+        par = np.empty(out["demand"].shape, out["demand"].dtype)
+        ser = np.full_like(par, np.nan)
+        kernel.derive_rows(code, *args, par)
+        kernel.derive_rows_serial(code, *args, ser)
+        _assert_same_bits(ser, par, name)
+
+
+def test_consumer_rows_read_by_blocks_equal_the_whole_array():
+    from sim.core.accounting import ConsumerRows
+
+    kw = _system()
+    full = match(**kw)
+    demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
+    out = match(demand, onsite, offsite, outputs="compact", **kw)
+    lazy = lazy_flows(out["demand"], out["onsite"], out["battery"], out["pool_factor"],
+                      out["community_factor"])
+    for name in ("pooled", "charge"):
+        want = full[name]
+        for backing in (want, lazy[name]):
+            rows = ConsumerRows(xr.Variable(("consumer", "time"), backing), block=10)
+            assert rows.shape == want.shape and rows.dtype == want.dtype
+            np.testing.assert_array_equal(rows[3], want[3])
+            np.testing.assert_array_equal(rows[5:27], want[5:27])
+            assert rows[4, 7] == want[4, 7]
+            np.testing.assert_allclose(rows.sum(axis=0), want.sum(axis=0), rtol=1e-12)
+            np.testing.assert_allclose(rows.sum(axis=1), want.sum(axis=1), rtol=1e-12)
+            with pytest.raises(ValueError, match="axis"):
+                rows.sum(axis=2)
+    # known row totals are returned without reading the rows
+    totals = np.arange(demand.shape[0], dtype=float)
+    rows = ConsumerRows(xr.Variable(("consumer", "time"), lazy["grid"]), row_totals=totals)
+    np.testing.assert_array_equal(rows.sum(axis=1), totals)

@@ -276,3 +276,34 @@ def test_instant_slots_follow_previous_row_exactly():
         assert out.tolist() == want.tolist(), order
         assert n_bad == int(((want == stream.OFF_GRID) | (want == stream.OUT_OF_YEAR)).sum())
         assert seen.tolist() == [s in set(want[want >= 0].tolist()) for s in range(S)]
+
+
+def test_prefetched_keeps_order_raises_where_the_reader_failed_and_stops_early():
+    import threading
+
+    assert list(stream.prefetched(iter(range(50)), depth=3)) == list(range(50))
+
+    def failing():
+        yield from range(5)
+        raise InputError("broken batch", source="m.parquet")
+    got = []
+    with pytest.raises(InputError, match="broken batch"):
+        for x in stream.prefetched(failing()):
+            got.append(x)
+    assert got == list(range(5))              # every batch before the error
+
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(True)               # the reader's files are closed
+    it = stream.prefetched(endless(), depth=2)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()                                # the loop left early
+    assert closed == [True]
+    assert not any(t.name == "gxsim-meter-reader" for t in threading.enumerate())

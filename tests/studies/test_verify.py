@@ -465,3 +465,43 @@ def test_margin_smaller_than_filled_energy_is_inconclusive(truth, tmp_path):
     assert v.verdict == "inconclusive"
     text = " ".join(v.reasons)
     assert "not metered evidence" in text and f"filled {filled / 1000:,.1f} MWh" in text
+
+
+def test_meter_sums_equal_a_plain_numpy_reference():
+    from sim.studies.verify import meter_sums
+
+    claim = claim_from_dict(claim_dict(PLACEHOLDER))
+    n_c, n_h = len(claim.consumers), 8760
+    rng = np.random.default_rng(3)
+    mt = rng.random((len(claim.meters), n_h)).astype(np.float32)
+    mt[rng.random(mt.shape) < 0.05] = np.nan
+    mt[1] = np.nan                                  # a consumer meter without data
+    mt[:n_c, 100] = np.nan                          # an hour no consumer meter has
+    got = meter_sums(claim, mt)
+    ok = ~np.isnan(mt)
+    vals = np.where(ok, mt, 0).astype(np.float64)
+    np.testing.assert_array_equal(got["missing"], n_h - ok.sum(axis=1))
+    np.testing.assert_allclose(got["energy"], vals.sum(axis=1), rtol=1e-12)
+    want = np.where(ok[:n_c].any(axis=0), vals[:n_c].sum(axis=0), np.nan)
+    np.testing.assert_allclose(got["consumer_total"], want, rtol=1e-12)
+    assert got["missing"][1] == n_h and np.isnan(got["consumer_total"][100])
+
+
+def test_plants_modelled_alone_as_in_the_whole_scenario():
+    # the physics checks model the plants without building the consumer rows
+    from sim.core.engine import generator_output
+    from sim.inputs.claim import claim_plants
+    from sim.inputs.weather import load_weather
+    from sim.studies.meter_checks import modelled_output
+
+    claim = claim_from_dict(claim_dict(PLACEHOLDER))
+    plants = claim_plants(claim)
+    assert plants.consumers == [] and [g.id for g in plants.generators] == [
+        g.id for g in claim.generators]
+    whole = claim_scenario(claim)
+    r = whole.region
+    weather = load_weather(None, latitude=r.latitude, longitude=r.longitude,
+                           altitude=r.altitude_m, year=r.year, timezone=r.timezone)
+    np.testing.assert_array_equal(modelled_output(claim, plants),
+                                  generator_output(whole, weather))
+    assert modelled_output(claim, plants) is modelled_output(claim, whole)   # cached
