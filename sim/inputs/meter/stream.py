@@ -323,7 +323,7 @@ class Accumulator:
         self.grid, self.M = grid, len(known)
         # Neither array is filled here: zeros come from the system as pages are
         # first written (during the reading, which they then overlap; filling
-        # 1 GB for 10,000 meters took 0.4-1.3 s up front), and ``mat`` is only
+        # 1 GB for 10,000 meters took 0.3-1.6 s up front), and ``mat`` is only
         # read where ``first`` says a cell was met (:func:`_hourly` sets NaN elsewhere).
         self.mat = np.empty(grid.S * self.M)
         self.first = np.zeros(grid.S * self.M, np.int32 if n_cells < 2**31 - 2 else np.int64)
