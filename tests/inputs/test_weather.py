@@ -446,3 +446,18 @@ def test_synthetic_statistics_near_real():
               f"{real['703165TY.csv'][key]:>10.3f}  {ref}")
     for key, ref in CALIBRATION.items():
         assert syn[key] == pytest.approx(real[ref][key], rel=0.25), key
+
+
+def test_synthetic_ar1_is_scipys_filter_to_the_bit():
+    # the AR(1) recursion is written out (importing scipy.signal cost 0.5 s of
+    # every start-up); it must stay the filter it replaced
+    from scipy import signal
+
+    from sim.inputs.weather import synthetic
+
+    for phi in (0.0, 0.5, 0.97):
+        got = synthetic._ar1(np.random.default_rng(4), 8760, phi)
+        rng = np.random.default_rng(4)
+        eps = rng.standard_normal(8760) * np.sqrt(1.0 - phi * phi)
+        eps[0] = rng.standard_normal()
+        np.testing.assert_array_equal(got, signal.lfilter([1.0], [1.0, -phi], eps))
