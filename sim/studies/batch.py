@@ -270,6 +270,10 @@ def _pool_deliveries(residual, pool_factor, community_factor, spill, share, comp
 #: (measured in session 3, benchmarks/README.md "Pool ledger as a matrix product")
 _DENSE_SHARE = 0.05
 _DENSE_MIN = 20_000_000
+#: the largest ledger (sources x consumers) :func:`_pool_and_sums_small` takes:
+#: it is kept in a local array (16 x 256 x 8 bytes = 32 KiB, the size of L1)
+_SMALL_GENERATORS = 16
+_SMALL_CONSUMERS = 256
 
 
 @nb.njit(**_JIT)
@@ -287,10 +291,17 @@ def _pool_and_sums(residual, pool_factor, community_factor, spill, share, comp, 
     community battery charged by a thousand rooftop systems: every discharge
     hour then touches every source for every consumer drawing. The rule
     (:func:`_use_dense`) compares the sparse loop's work with the product's.
+    A small region (at most :data:`_SMALL_GENERATORS` sources and
+    :data:`_SMALL_CONSUMERS` consumers, e.g. the demo) that keeps the sparse
+    loop's figures takes :func:`_pool_and_sums_small`, the same bits without
+    the gathers.
     ``share`` (T, G) is overwritten by the dense path (a work buffer).
     """
     if _use_dense(residual, pool_factor, community_factor, share, comp):
         _pool_and_sums_dense(residual, pool_factor, community_factor, spill, share, comp,
+                             ledger, table, sums)
+    elif share.shape[1] <= _SMALL_GENERATORS and residual.shape[0] <= _SMALL_CONSUMERS:
+        _pool_and_sums_small(residual, pool_factor, community_factor, spill, share, comp,
                              ledger, table, sums)
     else:
         _pool_and_sums_sparse(residual, pool_factor, community_factor, spill, share, comp,
@@ -374,6 +385,82 @@ def _pool_and_sums_dense(residual, pool_factor, community_factor, spill, share, 
     table[:, _COMMUNITY] = community
     table[:, _SPILLED] = spilled
     ledger += np.dot(share.T, residual.T)
+
+
+@nb.njit(**_JIT)
+def _pool_and_sums_small(residual, pool_factor, community_factor, spill, share, comp,
+                         ledger, table, sums):
+    """:func:`_pool_and_sums_sparse` for a small ledger, to the same bits.
+
+    Each hour every consumer is visited, without gathering the ones drawing
+    on the pool into a list: a consumer not drawing (pooled and community
+    energy both <= 0) gets the exact zero 0 x share, which leaves its ledger
+    entry unchanged (entries are never -0), so each entry receives the sparse
+    loop's terms in the same order. Sources with no share are skipped, as in
+    the sparse loop. The ledger and the consumer sums are kept in local
+    contiguous arrays (a few KiB) and written back at the end. ``comp`` of
+    shape (0, 0): no community battery.
+    """
+    n_r, n_t = residual.shape
+    n_g = share.shape[1]
+    has_comp = comp.shape[0] > 0
+    pls = np.empty(n_r)
+    cms = np.empty(n_r)
+    led = ledger.copy()
+    acc = np.empty((3, n_r))
+    for i in range(3):
+        for r in range(n_r):
+            acc[i, r] = sums[i, r]
+    pooled = table[:, _POOLED].copy()
+    community = table[:, _COMMUNITY].copy()
+    spilled = table[:, _SPILLED].copy()
+    for t in range(n_t):
+        f = pool_factor[t]
+        cf = community_factor[t]
+        pl_t = 0.0
+        cm_t = 0.0
+        drawing = False
+        for r in range(n_r):
+            pl, cm, gr = split_residual(residual[r, t], f, cf)
+            acc[0, r] += pl
+            acc[1, r] += cm
+            acc[2, r] += gr
+            pl_t += pl
+            cm_t += cm
+            if pl > 0.0 or cm > 0.0:
+                pls[r] = pl
+                cms[r] = cm
+                drawing = True
+            else:  # not visited by the sparse loop: an exact zero term
+                pls[r] = 0.0
+                cms[r] = 0.0
+        if drawing:
+            for g in range(n_g):
+                s = share[t, g]
+                lg = led[g]
+                if has_comp:
+                    c = comp[t, g]
+                    if s != 0.0 or c != 0.0:
+                        for r in range(n_r):
+                            lg[r] += pls[r] * s + cms[r] * c
+                elif s != 0.0:
+                    for r in range(n_r):
+                        lg[r] += pls[r] * s
+        sp = spill[t]
+        for g in range(n_g):
+            s = share[t, g]
+            if s != 0.0:  # the skipped terms add exact zeros
+                pooled[g] += pl_t * s
+                spilled[g] += sp * s
+            if has_comp:
+                community[g] += cm_t * comp[t, g]
+    ledger[:, :] = led
+    for i in range(3):
+        for r in range(n_r):
+            sums[i, r] = acc[i, r]
+    table[:, _POOLED] = pooled
+    table[:, _COMMUNITY] = community
+    table[:, _SPILLED] = spilled
 
 
 @nb.njit(**_JIT)
@@ -492,7 +579,9 @@ def run_case(demand_gross, generation, site_index, site_gens, site_ptr,
     _run_case_in(rt, share, hours, demand_gross, generation, site_index, site_gens,
                  site_ptr, demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
-                 consumer_out, region_out, ledger, table, totals)
+                 consumer_out, region_out, ledger, table, totals, False, False,
+                 np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty(0),
+                 np.empty((0, 0)))
 
 
 #: hourly (T,) work series of one case: 12 of the region, 7 of the consumer in hand
@@ -511,19 +600,45 @@ def _workspace(n_r, n_g, n_t):
 def _run_case_in(residual, share, hours, demand_gross, generation, site_index, site_gens,
                  site_ptr, demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
-                 consumer_out, region_out, ledger, table, totals):
-    """:func:`run_case` in the work buffers of :func:`_workspace` (overwritten)."""
+                 consumer_out, region_out, ledger, table, totals, reuse, save, saved_src,
+                 saved_ledger, saved_table, saved_totals, saved_consumer):
+    """:func:`run_case` in the work buffers of :func:`_workspace` (overwritten).
+
+    The on-site phase (phase 1) depends only on the case's on-site inputs
+    (:func:`onsite_groups`). ``save``: keep its results in the ``saved_*``
+    buffers: the pool sources ``saved_src`` (T, G), ``saved_ledger`` (G, R),
+    ``saved_table`` (G, 11), ``saved_totals`` (5,), ``saved_consumer`` (6, R).
+    ``reuse``: the previous case run in these buffers had the same on-site
+    inputs; take phase 1 from the ``saved_*`` buffers, and the residuals and
+    the hourly export and residual sums from the work buffers, where it left
+    them (phases 2 and 3 only read them).
+    """
     (offsite, must_run, sum_export, sum_residual, pool, pool_factor,
      community_factor, community_charge, community_discharge, community_soc, spill) = (
         hours[0], hours[1], hours[2], hours[3], hours[4], hours[5], hours[6], hours[7],
         hours[8], hours[9], hours[10])
-    ledger[:, :] = 0.0
-    table[:, :] = 0.0
-    totals[:] = 0.0
-    _supply_and_sources(generation, gen_scale, site_index, offsite, share, table)
-    _onsite_phase(hours, residual, share, demand_gross, generation, site_gens, site_ptr,
-                  demand_factor, gen_scale, battery_kwh, battery_kw, sqrt_eta, soc_initial,
-                  share_onsite_surplus, consumer_out, ledger, table, totals)
+    if reuse:
+        ledger[:, :] = saved_ledger
+        table[:, :] = saved_table
+        totals[:] = saved_totals
+        consumer_out[0:6] = saved_consumer
+        consumer_out[6:9] = 0.0
+        share[:, :] = saved_src
+        _supply_and_sources(generation, gen_scale, site_index, offsite, share, table, False)
+    else:
+        ledger[:, :] = 0.0
+        table[:, :] = 0.0
+        totals[:] = 0.0
+        _supply_and_sources(generation, gen_scale, site_index, offsite, share, table, True)
+        _onsite_phase(hours, residual, share, demand_gross, generation, site_gens, site_ptr,
+                      demand_factor, gen_scale, battery_kwh, battery_kw, sqrt_eta,
+                      soc_initial, share_onsite_surplus, consumer_out, ledger, table, totals)
+        if save:
+            saved_src[:, :] = share
+            saved_ledger[:, :] = ledger
+            saved_table[:, :] = table
+            saved_totals[:] = totals
+            saved_consumer[:, :] = consumer_out[0:6]
     must_run[:] = must_run_kw
     pool_hours(sum_export, sum_residual, offsite, must_run, share_onsite_surplus,
                community_kwh, community_kw, sqrt_eta, soc_initial * community_kwh,
@@ -539,26 +654,33 @@ def _run_case_in(residual, share, hours, demand_gross, generation, site_index, s
 
 
 @nb.njit(**_JIT)
-def _supply_and_sources(generation, gen_scale, site_index, offsite, src, table):
+def _supply_and_sources(generation, gen_scale, site_index, offsite, src, table, onsite_cols):
     """Off-site output summed into ``offsite`` (T,), each generator's annual output
     into ``table``, and ``src`` (T, G) the pool inflow by source: the off-site
     generators' output, zeros elsewhere (on-site exports are added per consumer)
-    [kWh]. Outputs are the profiles times each generator's scale."""
+    [kWh]. Outputs are the profiles times each generator's scale. With
+    ``onsite_cols`` False the on-site columns of ``src`` are left as they are
+    (a case reusing its group's on-site phase has its exports there).
+
+    Hour by hour, so that ``src`` is written row by row; each generator's
+    annual sum and each hour's off-site sum are added in the same order as
+    generator by generator (the same bits).
+    """
     n_g, n_t = generation.shape
-    offsite[:] = 0.0
-    for g in range(n_g):
-        s = gen_scale[g]
-        off = site_index[g] < 0
-        acc = 0.0
-        for t in range(n_t):
-            x = generation[g, t] * s
-            acc += x
-            if off:
-                offsite[t] += x
+    acc = np.zeros(n_g)
+    for t in range(n_t):
+        o = 0.0
+        for g in range(n_g):
+            x = generation[g, t] * gen_scale[g]
+            acc[g] += x
+            if site_index[g] < 0:
+                o += x
                 src[t, g] = x
-            else:
+            elif onsite_cols:
                 src[t, g] = 0.0
-        table[g, _GENERATED] = acc
+        offsite[t] = o
+    for g in range(n_g):
+        table[g, _GENERATED] = acc[g]
 
 
 @nb.njit(**_JIT)
@@ -633,7 +755,7 @@ def batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
                  demand_factor, gen_scale, battery_kwh, battery_kw, community_kwh,
                  community_kw, must_run_kw, sqrt_eta, soc_initial, share_onsite_surplus,
                  consumer_out, region_out, ledger, table, totals, ws_residual, ws_share,
-                 ws_hours):
+                 ws_hours, order, group, ws_src):
     """:func:`run_case` for C cases, parallel over spans of cases (``prange``; one
     span per thread, each with its own work buffers).
 
@@ -644,17 +766,36 @@ def batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
     ``totals`` (C, 5). Work buffers, one per span (their first axis, the
     number of spans): ``ws_residual`` (S, R, T), ``ws_share`` (S, T, G),
     ``ws_hours`` (S, 19, T), reused from case to case and from call to call.
+
+    Cases run in the order ``order`` (C,), which keeps cases of the same
+    on-site group ``group`` (C,) (:func:`onsite_groups`) together: within a
+    span, a case whose group is the previous case's skips the on-site phase
+    and takes its results from the span's copy in ``ws_src`` (S, T, G) and
+    small buffers. ``ws_src`` of shape (S, 0, 0): no case shares its group.
     """
     # One contiguous span of cases per thread (cases cost the same, so spans stay even).
     n_c = demand_factor.shape[0]
     n_spans = ws_residual.shape[0]
+    n_g, n_r = ledger.shape[1], ledger.shape[2]
+    keep = ws_src.shape[1] > 0
     for k in nb.prange(n_spans):
-        for c in range(k * n_c // n_spans, (k + 1) * n_c // n_spans):
+        kg = n_g if keep else 0  # the span's copy of its group's phase 1
+        saved_ledger = np.empty((kg, n_r))
+        saved_table = np.empty((kg, table.shape[2]))
+        saved_totals = np.empty(totals.shape[1])
+        saved_consumer = np.empty((6 if keep else 0, n_r))
+        start, end = k * n_c // n_spans, (k + 1) * n_c // n_spans
+        for i in range(start, end):
+            c = order[i]
+            reuse = keep and i > start and group[order[i - 1]] == group[c]
+            save = keep and not reuse and i + 1 < end and group[order[i + 1]] == group[c]
             _run_case_in(ws_residual[k], ws_share[k], ws_hours[k], demand_gross, generation,
                          site_index, site_gens, site_ptr, demand_factor[c], gen_scale[c],
                          battery_kwh[c], battery_kw[c], community_kwh[c], community_kw[c],
                          must_run_kw[c], sqrt_eta[c], soc_initial, share_onsite_surplus,
-                         consumer_out[c], region_out[c], ledger[c], table[c], totals[c])
+                         consumer_out[c], region_out[c], ledger[c], table[c], totals[c],
+                         reuse, save, ws_src[k], saved_ledger, saved_table, saved_totals,
+                         saved_consumer)
 
 
 #: work buffers kept between calls of :func:`run_batch`, per Python thread (two
@@ -679,9 +820,64 @@ def work_buffers(n_spans: int, n_r: int, n_g: int, n_t: int) -> tuple:
     return _BUFFERS.arrays
 
 
+def source_buffers(n_spans: int, n_g: int, n_t: int) -> np.ndarray:
+    """Each span's copy of its on-site group's pool sources after phase 1,
+    (S, T, G), kept from call to call like :func:`work_buffers` (only needed
+    when cases share on-site groups; :func:`release_buffers` frees it)."""
+    key = (n_spans, n_g, n_t)
+    if getattr(_BUFFERS, "src_key", None) != key:
+        _BUFFERS.src_key, _BUFFERS.src = None, None
+        _BUFFERS.src = np.empty((n_spans, n_t, n_g))
+        _BUFFERS.src_key = key
+    return _BUFFERS.src
+
+
 def release_buffers() -> None:
-    """Free this thread's work buffers kept by :func:`work_buffers`."""
+    """Free this thread's work buffers kept by :func:`work_buffers` and
+    :func:`source_buffers`."""
     _BUFFERS.key, _BUFFERS.arrays = None, None
+    _BUFFERS.src_key, _BUFFERS.src = None, None
+
+
+def onsite_groups(site_index, demand_factor, gen_scale, battery_kwh, battery_kw,
+                  sqrt_eta) -> tuple[np.ndarray, np.ndarray, int]:
+    """Cases whose on-site phase is the same: one group per distinct set of
+    on-site inputs, compared bit for bit.
+
+    Phase 1 of a case (each consumer's own generation, battery, direct use,
+    export and residual, and their attribution) depends only on the demand
+    factors, the on-site generators' scales, the batteries and the
+    efficiency: a sweep over off-site plants, the community battery, the
+    must-run level or finance shares it between all its cases.
+
+    Parameters
+    ----------
+    site_index : array (G,) int
+    demand_factor, battery_kwh, battery_kw : arrays (C, R) [-], [kWh], [kW]
+    gen_scale : array (C, G) [-]
+    sqrt_eta : array (C,) [-]
+
+    Returns
+    -------
+    group : ndarray (C,) int
+        Group of each case (numbered by first appearance).
+    order : ndarray (C,) int
+        The cases with each group's cases together (stable: in case order
+        within a group).
+    n_groups : int
+    """
+    n_c = len(sqrt_eta)
+    onsite = np.flatnonzero(np.asarray(site_index) >= 0)
+    key = np.ascontiguousarray(np.concatenate(
+        [demand_factor, gen_scale[:, onsite], battery_kwh, battery_kw,
+         np.asarray(sqrt_eta, dtype=np.float64)[:, None]], axis=1), dtype=np.float64)
+    # the bytes of each row: -0.0 and 0.0 (or two NaNs) are not merged
+    rows = key.view(np.dtype((np.void, key.shape[1] * 8))).reshape(n_c)
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    group = rank[inverse.reshape(-1)]
+    return group, np.argsort(group, kind="stable").astype(np.int64), len(first)
 
 
 def site_groups(site_index: np.ndarray, n_r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -734,12 +930,19 @@ def run_batch(demand_gross, generation, site_index, *, demand_factor, gen_scale,
     table = np.empty((n_c, n_g, len(TABLE_FIELDS)))
     totals = np.empty((n_c, len(TOTAL_FIELDS)))
     if n_c:
+        battery_kwh, battery_kw = f8(battery_kwh), f8(battery_kw)
+        sqrt_eta = np.sqrt(f8(efficiency))
+        group, order, n_groups = onsite_groups(site_index, demand_factor, gen_scale,
+                                               battery_kwh, battery_kw, sqrt_eta)
+        n_spans, n_t = min(n_c, nb.get_num_threads()), generation.shape[1]
+        ws_residual, ws_share, ws_hours = work_buffers(n_spans, n_r, n_g, n_t)
+        ws_src = (source_buffers(n_spans, n_g, n_t) if n_groups < n_c
+                  else np.empty((n_spans, 0, 0)))
         batch_kernel(demand_gross, generation, site_index, site_gens, site_ptr,
-                     demand_factor, gen_scale, f8(battery_kwh), f8(battery_kw),
+                     demand_factor, gen_scale, battery_kwh, battery_kw,
                      f8(community_kwh), f8(community_kw), f8(must_run_kw),
-                     np.sqrt(f8(efficiency)), float(soc_initial),
+                     sqrt_eta, float(soc_initial),
                      bool(share_onsite_surplus), consumer, region, ledger, table, totals,
-                     *work_buffers(min(n_c, nb.get_num_threads()), n_r, n_g,
-                                   generation.shape[1]))
+                     ws_residual, ws_share, ws_hours, order, group, ws_src)
     return {"consumer": consumer, "region": region, "ledger": ledger, "table": table,
             "totals": totals}
