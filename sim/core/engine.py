@@ -264,16 +264,19 @@ def generator_profiles(scenario: Scenario, weather: pd.DataFrame, *,
     per_kw: dict[tuple, np.ndarray] = {}  # wind kWh per kW by turbine set-up
     profile_of = np.zeros(len(scenario.generators), dtype=np.int64)
     scale = np.ones(len(scenario.generators))
+    site = dict(latitude=reg.latitude, longitude=reg.longitude, altitude=reg.altitude_m)
+    geometry = None  # the sun's position, once for every PV orientation
     for i, g in enumerate(scenario.generators):
         if g.kind == "pv":
             key = ("pv", g.tilt, g.azimuth, g.losses_percent, g.dc_ac_ratio)
             if key not in keys:
+                if geometry is None:
+                    geometry = solar.site_geometry(weather, **site)
                 keys[key] = len(rows)
                 rows.append(np.asarray(solar.pv_kwh_per_kwp(
-                    weather, latitude=reg.latitude, longitude=reg.longitude,
-                    altitude=reg.altitude_m, tilt=g.tilt, azimuth=g.azimuth,
+                    weather, **site, tilt=g.tilt, azimuth=g.azimuth,
                     losses_percent=g.losses_percent, dc_ac_ratio=g.dc_ac_ratio,
-                    notes=notes), dtype=np.float64))
+                    notes=notes, geometry=geometry), dtype=np.float64))
             profile_of[i], scale[i] = keys[key], g.capacity_kw
             continue
         profile_of[i] = len(rows)

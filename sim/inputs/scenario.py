@@ -1030,17 +1030,19 @@ def guard_values(data, *, source: str | Path | None = None) -> None:
         control character but tab and newline); nesting deeper than
         :data:`MAX_DEPTH`.
     """
+    def where(loc):  # built only for an error: a per-node format is a hot cost
+        return dict(source=source, field=_loc_to_field(loc) or None)
+
     stack = [(data, ())]
     while stack:
         node, loc = stack.pop()
-        where = dict(source=source, field=_loc_to_field(loc) or None)
         if len(loc) > MAX_DEPTH:
-            raise InputError(f"nested more than {MAX_DEPTH} levels deep", **where)
+            raise InputError(f"nested more than {MAX_DEPTH} levels deep", **where(loc))
         if isinstance(node, dict):
             for k in node:
                 if isinstance(k, str) and _CONTROL_ID.search(k):
                     raise InputError(f"a key contains the control character "
-                                     f"{_CONTROL_ID.search(k).group()!r}", **where)
+                                     f"{_CONTROL_ID.search(k).group()!r}", **where(loc))
             stack += [(v, loc + (k,)) for k, v in reversed(node.items())]
         elif isinstance(node, (list, tuple)):
             stack += [(v, loc + (i,)) for i, v in reversed(list(enumerate(node)))]
@@ -1049,12 +1051,13 @@ def guard_values(data, *, source: str | Path | None = None) -> None:
                 continue
             if not math.isfinite(node) or abs(node) > MAX_ABS_NUMBER:
                 raise InputError(f"expected a finite number no larger than "
-                                 f"{MAX_ABS_NUMBER:g} in size, got {node:g}", **where)
+                                 f"{MAX_ABS_NUMBER:g} in size, got {node:g}", **where(loc))
         elif isinstance(node, str):
             bad = (_CONTROL_ID if loc and _is_id(loc[-1]) else _CONTROL).search(node)
             if bad:
                 raise InputError(f"contains the control character {bad.group()!r} at "
-                                 f"position {bad.start()}; expected printable text", **where)
+                                 f"position {bad.start()}; expected printable text",
+                                 **where(loc))
 
 
 def validate(model: type[BaseModel], data: dict, *, source: str | Path | None = None,

@@ -224,7 +224,7 @@ def _pv_from_geometry(g, *, tilt, azimuth, losses_percent, dc_ac_ratio,
 def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
                    azimuth=180.0, losses_percent=14.0, dc_ac_ratio=1.15,
                    gamma_pdc=-0.004, albedo=0.2, transposition="perez",
-                   temperature_model="sapm", notes=None):
+                   temperature_model="sapm", notes=None, geometry=None):
     """AC energy per kWp DC in each hour of a weather year.
 
     Parameters
@@ -260,6 +260,10 @@ def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
         If given, a note is appended for every hour that needed a repair
         (the isotropic transposition where ``transposition`` gave no finite
         result).
+    geometry : dict, optional
+        :func:`site_geometry` of the same weather and site, computed once for
+        several orientations (the solar position is most of the time); the
+        weather is then taken as already checked.
 
     Returns
     -------
@@ -285,9 +289,35 @@ def pv_kwh_per_kwp(weather, *, latitude, longitude, altitude=0.0, tilt=20.0,
     site = _check_site_args(latitude, longitude, altitude)
     system = _check_system(tilt, azimuth, losses_percent, dc_ac_ratio,
                            gamma_pdc, albedo, transposition, temperature_model)
+    if geometry is None:
+        _validate(weather)
+        geometry = _geometry(weather, *site)
+    return _pv_from_geometry(geometry, **system, notes=notes)
+
+
+def site_geometry(weather, *, latitude, longitude, altitude=0.0):
+    """The orientation-independent part of :func:`pv_kwh_per_kwp`: the weather
+    checked, the solar position, extraterrestrial DNI and air mass of every
+    hour, for its ``geometry`` argument.
+
+    Parameters
+    ----------
+    weather : pandas.DataFrame
+        As for :func:`pv_kwh_per_kwp`.
+    latitude, longitude : float
+        Site position, north and east positive. [°]
+    altitude : float, default 0
+        Site altitude. [m]
+
+    Returns
+    -------
+    dict
+        Hourly arrays (``apparent_zenith``, ``azimuth`` [°], ``dni_extra``
+        [W/m2], ``airmass`` [-], the weather's columns) and the ``index``.
+    """
+    site = _check_site_args(latitude, longitude, altitude)
     _validate(weather)
-    g = _geometry(weather, *site)
-    return _pv_from_geometry(g, **system, notes=notes)
+    return _geometry(weather, *site)
 
 
 def _check_site_args(latitude, longitude, altitude):

@@ -213,10 +213,36 @@ def emission_area(scenario: Scenario, spec: AccountingSpec | None = None) -> str
     spec = spec or scenario.accounting
     if spec.emission_factor_area:
         return spec.emission_factor_area
-    areas = _area_table(str(EMISSION_AREAS))
-    hit = areas[(areas["prefecture"] == scenario.region.prefecture)
-                & (areas["isolated"] == bool(scenario.grid.isolated))]
+    return _area_of(str(EMISSION_AREAS), scenario.region.prefecture,
+                    bool(scenario.grid.isolated))
+
+
+@functools.lru_cache(maxsize=64)
+def _area_of(path: str, prefecture: str, isolated: bool) -> str | None:
+    """The row of ``areas.csv`` for a prefecture, looked up once (a sweep asks
+    once per chunk)."""
+    areas = _area_table(path)
+    hit = areas[(areas["prefecture"] == prefecture) & (areas["isolated"] == isolated)]
     return str(hit["area"].iloc[0]) if len(hit) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _factor_row(path: str, area: str | None, fiscal_year: int | None, region_year: int,
+                kind: str) -> tuple[float, str] | None:
+    """The factor of ``factors.csv`` and its source label, or None when no row
+    fits; looked up once per distinct question (a sweep asks once per chunk)."""
+    table = _factor_table(path)
+    rows = table[table["area"] == area]
+    rows = rows[rows["fiscal_year"] == fiscal_year] if fiscal_year is not None else \
+        rows[rows["fiscal_year"] <= region_year]
+    if area is None or rows.empty:
+        return None
+    row = rows.sort_values("fiscal_year").iloc[-1]
+    value = float(row[f"{kind}_kg_per_kwh"])
+    label = "基礎排出係数 (basic)" if kind == "basic" else \
+        f"調整後排出係数 (adjusted, {row['adjusted_menu']})"
+    return value, (f"{row['supplier']} FY{int(row['fiscal_year'])} {label}, "
+                   f"{row['status']}; {row['source']}")
 
 
 def emission_factor(scenario: Scenario, spec: AccountingSpec | None = None
@@ -240,12 +266,10 @@ def emission_factor(scenario: Scenario, spec: AccountingSpec | None = None
     if spec.emission_factor_kg_per_kwh is not None:
         return spec.emission_factor_kg_per_kwh, f"scenario: {spec.emission_factor_source}"
     area = emission_area(scenario, spec)
-    table = _factor_table(str(EMISSION_FACTORS))
-    rows = table[table["area"] == area]
     year = spec.emission_factor_fiscal_year
-    rows = rows[rows["fiscal_year"] == year] if year is not None else \
-        rows[rows["fiscal_year"] <= scenario.region.year]
-    if area is None or rows.empty:
+    found = _factor_row(str(EMISSION_FACTORS), area, year, scenario.region.year,
+                        spec.emission_factor_kind)
+    if found is None:
         what = (f"area {area!r}" if area else f"{scenario.region.prefecture} "
                 f"({'isolated' if scenario.grid.isolated else 'not isolated'})")
         when = f"FY{year}" if year is not None else f"a fiscal year <= {scenario.region.year}"
@@ -253,13 +277,7 @@ def emission_factor(scenario: Scenario, spec: AccountingSpec | None = None
                          f"profiles/emission_factors/factors.csv; give "
                          f"emission_factor_kg_per_kwh and emission_factor_source (問28)",
                          source=scenario.path, field="accounting.emission_factor_kg_per_kwh")
-    row = rows.sort_values("fiscal_year").iloc[-1]
-    kind = spec.emission_factor_kind
-    value = float(row[f"{kind}_kg_per_kwh"])
-    label = "基礎排出係数 (basic)" if kind == "basic" else \
-        f"調整後排出係数 (adjusted, {row['adjusted_menu']})"
-    return value, (f"{row['supplier']} FY{int(row['fiscal_year'])} {label}, "
-                   f"{row['status']}; {row['source']}")
+    return found
 
 
 def supply_basis(scenario: Scenario) -> str:
