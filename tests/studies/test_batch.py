@@ -118,3 +118,72 @@ def test_work_buffers_reused_across_calls_and_shapes():
     assert np.any(first["ledger"] > 0)
     batch.release_buffers()
     assert batch._BUFFERS.arrays is None
+
+
+# -- on-site groups (issue 17): phase 1 once per group of cases ------------------
+
+def _grouped_batch(seed, n_c=9, n_r=5, n_g=6):
+    """A batch whose cases fall in three on-site groups (interleaved), the cases
+    of a group differing in off-site scales, the community battery, the
+    must-run level: what a sweep over off-site plants looks like."""
+    (demand, gen, site), kin = _random_batch(seed, n_c, n_r, n_g)
+    site[:3] = [0, 1, 1]  # on-site generators at consumers 0 and 1
+    site[3:] = -1
+    proto = {k: v[:3].copy() for k, v in kin.items()}
+    for k in ("demand_factor", "battery_kwh", "battery_kw", "efficiency"):
+        kin[k] = proto[k][np.arange(n_c) % 3]
+    kin["gen_scale"][:, :3] = proto["gen_scale"][np.arange(n_c) % 3, :3]
+    return (demand, gen, site), kin
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("options", [dict(), dict(soc_initial=0.5),
+                                     dict(share_onsite_surplus=False)])
+def test_cases_sharing_the_onsite_phase_equal_cases_run_alone(threads, options):
+    """A case taking its on-site phase from its group gives the same bits as the
+    case run alone (a batch of one: no group to share)."""
+    import numba
+
+    from sim.studies import batch
+
+    args, kin = _grouped_batch(7)
+    group, order, n_groups = batch.onsite_groups(
+        args[2], kin["demand_factor"], kin["gen_scale"], kin["battery_kwh"],
+        kin["battery_kw"], np.sqrt(kin["efficiency"]))
+    assert n_groups == 3 and list(group) == [0, 1, 2] * 3
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        together = batch.run_batch(*args, **kin, **options)
+        for c in range(len(kin["efficiency"])):
+            alone = batch.run_batch(*args, **{k: v[c:c + 1] for k, v in kin.items()},
+                                    **options)
+            for k in together:
+                np.testing.assert_array_equal(together[k][c], alone[k][0], err_msg=k)
+    finally:
+        numba.set_num_threads(before)
+        batch.release_buffers()
+    assert np.any(together["ledger"][:, :3] > 0)  # on-site generators delivered
+
+
+def test_onsite_groups_compare_the_onsite_inputs_bit_for_bit():
+    from sim.studies import batch
+
+    site = np.array([0, -1, 1])
+    df = np.ones((6, 2))
+    scale = np.ones((6, 3))
+    scale[1, 1] = 2.0  # off-site: same group as case 0
+    scale[2, 0] = 2.0  # on-site: a group of its own
+    df[3, 1] = 0.9  # demand factor differs
+    e = np.zeros((6, 2))
+    e[4, 0] = -0.0  # -0.0 is not 0.0 (bits differ; kept apart)
+    p = np.zeros((6, 2))
+    eta = np.full(6, 0.9)
+    eta[5] = 0.8
+    group, order, n = batch.onsite_groups(site, df, scale, e, p, eta)
+    assert list(group) == [0, 0, 1, 2, 3, 4] and n == 5
+    assert list(order) == [0, 1, 2, 3, 4, 5]
+    group, order, n = batch.onsite_groups(site, df[[2, 0, 2, 1]], scale[[2, 0, 2, 1]],
+                                          e[[2, 0, 2, 1]], p[[2, 0, 2, 1]],
+                                          eta[[2, 0, 2, 1]])
+    assert list(group) == [0, 1, 0, 1] and list(order) == [0, 2, 1, 3] and n == 2
