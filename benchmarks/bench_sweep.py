@@ -9,6 +9,12 @@ same arrays, and demo cases per second.
 * ``sweep_demo_end_to_end``: ``sim.studies.sweep.run`` of the demo's 1,000
   cases in memory (profiles once, chunks, the Dataset): cases per second
   (target: at least 1,000).
+* ``sweep_demo_floor``: where the demo's end-to-end time goes, each part as
+  a ratio against ``sim.match`` of one case's arrays measured alternately
+  in this process: the batch kernel alone (CPU time per case, the floor of a
+  case; its on-site phase shared by the chunk's cases), the chunk phase per
+  case, and the fixed cost of a run (cases, profiles, the Dataset) in
+  ``sim.match`` calls; cases per second end to end.
 * ``sweep_1000_consumers``: one chunk of 2 cases of a 1,000-consumer region
   (rooftop PV and a battery at many consumers) against ``sim.match`` of its
   arrays (what ``gxsim optimize`` pays per candidate).
@@ -111,6 +117,60 @@ def test_sweep_demo_end_to_end(benchmark, demo):
            chunk_phase_cases_per_s=cases.n / result.seconds,
            ratio_case_vs_match=seconds / cases.n / t_plain,
            load_average=os.getloadavg()[0])
+
+
+def test_sweep_demo_floor(benchmark, demo):
+    """The demo's 1,000 cases end to end, split into the fixed cost of a run and
+    the cost per case, and the kernel's floor per case, all against sim.match
+    of the same arrays in this run (alternated: the same load for both)."""
+    from sim.studies import batch
+
+    scenario, cases, inputs, base = demo
+    plain = _plain(inputs)
+    kin = sw.kernel_arrays(base, cases.params, cases.values[:CHUNK])
+    sc = base.scenario
+
+    def kernel():
+        batch.run_batch(base.demand_gross, base.generation, base.site_index,
+                        soc_initial=sc.options.soc_initial,
+                        share_onsite_surplus=sc.options.share_onsite_surplus, **kin)
+
+    kernel()
+    n_groups = batch.onsite_groups(base.site_index, kin["demand_factor"], kin["gen_scale"],
+                                   kin["battery_kwh"], kin["battery_kw"],
+                                   np.sqrt(kin["efficiency"]))[2]
+    t_plain, cpu_kernel, wall_kernel, fixed, chunk_phase = [], [], [], [], []
+    for _ in range(3):
+        t_plain.append(best_of(plain, 10))
+        for _ in range(3):
+            c0, t0 = time.process_time(), time.perf_counter()
+            kernel()
+            cpu_kernel.append((time.process_time() - c0) / CHUNK)
+            wall_kernel.append((time.perf_counter() - t0) / CHUNK)
+        t0 = time.perf_counter()
+        result = sw.run(scenario, progress=False)
+        total = time.perf_counter() - t0
+        chunk_phase.append(result.seconds / cases.n)
+        fixed.append(total - result.seconds)
+    benchmark.pedantic(sw.run, args=(scenario,), kwargs={"progress": False}, rounds=2,
+                       iterations=1)
+    t_plain.append(best_of(plain, 10))
+    match = min(t_plain)
+    seconds = min(benchmark.stats.stats.min, min(f + c * cases.n
+                                                 for f, c in zip(fixed, chunk_phase)))
+    t0 = time.perf_counter()
+    build_inputs(scenario)
+    t_build = time.perf_counter() - t0
+    record(benchmark, "sweep_demo_floor", cases_per_s=cases.n / seconds,
+           chunk_phase_cases_per_s=1 / min(chunk_phase),
+           case_ms=min(chunk_phase) * 1e3, match_ms=match * 1e3,
+           ratio_case_vs_match=min(chunk_phase) / match,
+           kernel_cpu_ms_per_case=min(cpu_kernel) * 1e3,
+           kernel_wall_ms_per_case=min(wall_kernel) * 1e3,
+           ratio_kernel_cpu_vs_match=min(cpu_kernel) / match,
+           fixed_s=min(fixed), fixed_in_match_calls=min(fixed) / match,
+           build_inputs_s=t_build, onsite_groups_per_chunk=n_groups,
+           numba_threads=numba.get_num_threads(), load_average=os.getloadavg()[0])
 
 
 def test_one_case_of_1000_consumers(benchmark):
