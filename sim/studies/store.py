@@ -34,6 +34,9 @@ from sim.io import pid_alive
 
 #: keys every stored chunk carries beside its arrays
 IDENTITY_KEY, CHECKSUM_KEY = "__identity__", "__checksum__"
+#: the names of a chunk's arrays in their order, and the prefix of the packs of
+#: its one-dimensional figures (:func:`pack`)
+ORDER_KEY, PACK_PREFIX = "__order__", "__pack__"
 _LOCK = "lock"
 _META = "meta.json"
 
@@ -52,6 +55,48 @@ def checksum(data: dict[str, np.ndarray]) -> str:
         h.update(f"{k}|{a.dtype.str}|{a.shape}|".encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def pack(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A chunk's arrays for ``np.savez``, those of the same dtype and shape (the
+    hundred figures of one value per case, the per consumer flows, the per
+    generator columns) stacked into one array each.
+
+    Each array of an ``.npz`` is a zip entry with its own header, ~50 µs to
+    write whatever its size: a chunk's hundred and twenty arrays cost ~5 ms,
+    more than its cases' evaluation. :func:`unpack` restores the same arrays
+    (the same bytes, dtypes and shapes) in the same order.
+    """
+    out: dict[str, np.ndarray] = {ORDER_KEY: np.array(list(data), dtype=str)}
+    groups: dict[tuple, list[str]] = {}
+    for k, a in data.items():
+        a = np.asarray(a)
+        if a.dtype.kind in "fbiu":
+            groups.setdefault((a.dtype.str, a.shape), []).append(k)
+        else:
+            out[k] = a
+    for j, keys in enumerate(groups.values()):
+        if len(keys) == 1:
+            out[keys[0]] = np.asarray(data[keys[0]])
+            continue
+        out[f"{PACK_PREFIX}{j}"] = np.stack([np.asarray(data[k]) for k in keys])
+        out[f"{PACK_PREFIX}{j}_names"] = np.array(keys, dtype=str)
+    return out
+
+
+def unpack(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays :func:`pack` stored, in their order (a chunk stored without
+    packs, by an earlier gxsim, is returned as it is)."""
+    if ORDER_KEY not in data:
+        return data
+    flat = {k: v for k, v in data.items() if not k.startswith(PACK_PREFIX) and k != ORDER_KEY}
+    for name, stacked in data.items():
+        if name.startswith(PACK_PREFIX) and not name.endswith("_names"):
+            keys = data[f"{name}_names"].tolist()
+            if len(keys) != len(stacked):
+                raise ValueError(f"{name}: {len(stacked)} arrays, {len(keys)} names")
+            flat.update(zip(keys, stacked))
+    return {k: flat[k] for k in data[ORDER_KEY].tolist()}
 
 
 # -- one writer at a time -----------------------------------------------------------
@@ -252,8 +297,8 @@ class ChunkStore:
     def write(self, i: int, data: dict[str, np.ndarray]) -> None:
         """Store chunk ``i`` with the identity and a checksum (all or nothing)."""
         tmp = self.folder / f".chunk-{i:06d}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, **data, **{IDENTITY_KEY: np.array(self.identity),
-                                 CHECKSUM_KEY: np.array(checksum(data))})
+        np.savez(tmp, **pack(data), **{IDENTITY_KEY: np.array(self.identity),
+                                       CHECKSUM_KEY: np.array(checksum(data))})
         os.replace(tmp, self.path(i))
 
     def read(self, i: int) -> dict[str, np.ndarray]:
@@ -276,6 +321,11 @@ class ChunkStore:
         check = data.pop(CHECKSUM_KEY, None)
         if ident is None or str(ident) != self.identity:
             raise InputError("belongs to another sweep", source=path)
+        try:
+            data = unpack(data)
+        except (KeyError, ValueError, TypeError):
+            raise InputError("is corrupt (its packed arrays do not match their names)",
+                             source=path) from None
         if check is None or str(check) != checksum(data):
             raise InputError("is corrupt (its checksum does not match)", source=path)
         return data

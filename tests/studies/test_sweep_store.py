@@ -16,7 +16,8 @@ import xarray as xr
 
 from sim.errors import InputError, RunStopped
 from sim.inputs.scenario import scenario_from_dict
-from sim.studies.store import ChunkStore, store_lock, work_folder
+from sim.studies.store import (CHECKSUM_KEY, IDENTITY_KEY, ChunkStore, checksum, pack,
+                               store_lock, unpack, work_folder)
 
 sw = importlib.import_module("sim.studies.sweep")
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,9 +84,11 @@ def test_resume_recomputes_a_foreign_or_altered_chunk(tmp_path, weather, whole):
     (work_folder(other) / "chunk-000001.npz").replace(folder / "chunk-000001.npz")
     store = ChunkStore(folder, "")
     with np.load(folder / "chunk-000000.npz") as z:  # a number changed, checksum kept
-        data = {k: z[k] for k in z.files}
+        raw = {k: z[k] for k in z.files}
+    kept = {k: raw.pop(k) for k in (IDENTITY_KEY, CHECKSUM_KEY)}
+    data = unpack(raw)
     data["generation"] = data["generation"] * 1.01
-    np.savez(folder / "chunk-000000.npz", **data)
+    np.savez(folder / "chunk-000000.npz", **pack(data), **kept)
     res = _run(weather, out, resume=True)
     notes = " | ".join(res.notes)
     assert "chunk-000001.npz belongs to another sweep; recomputed" in notes
@@ -257,3 +260,36 @@ def test_dask_run_without_workers_stops_in_one_line_and_resumes(tmp_path, weathe
     res = _run(weather, out, resume=True)
     assert (res.reused, res.computed) == (2, 4)
     xr.testing.assert_identical(_strip(res.dataset), whole)
+
+
+def test_packed_chunks_restore_every_array_and_read_unpacked_ones(tmp_path):
+    """A chunk's arrays of one dtype and shape are stored stacked (one zip entry
+    each, not a hundred): read back, the same names in the same order, dtypes,
+    shapes and bytes; a chunk stored flat (by an earlier gxsim) still reads."""
+    rng = np.random.default_rng(0)
+    data = {"b": rng.random(5), "ok": rng.random(5) > 0.5, "a": rng.random(5),
+            "consumer__x": rng.random((5, 3)), "ledger": rng.random((5, 2, 3)),
+            "consumer__y": rng.random((5, 3)), "n": np.arange(5), "c": -rng.random(5)}
+    packed = pack(data)
+    # b, a, c stacked; consumer__x, consumer__y stacked; the others alone
+    assert sorted(k for k in packed if not k.endswith("_names") and k != "__order__") == \
+        ["__pack__0", "__pack__2", "ledger", "n", "ok"]
+    back = unpack(packed)
+    assert list(back) == list(data)
+    for k, a in data.items():
+        assert back[k].dtype == a.dtype and back[k].shape == a.shape
+        np.testing.assert_array_equal(back[k], a)
+    store = ChunkStore(tmp_path, "me")
+    store.write(0, data)
+    assert list(store.read(0)) == list(data)
+    np.savez(store.path(1), **data, **{IDENTITY_KEY: np.array("me"),
+                                       CHECKSUM_KEY: np.array(checksum(data))})
+    flat = store.read(1)
+    assert list(flat) == list(data)
+    np.testing.assert_array_equal(flat["ledger"], data["ledger"])
+    bad = dict(packed)  # a pack whose names do not match its arrays: corrupt
+    name = next(k for k in bad if k.endswith("_names"))
+    bad[name] = bad[name][:-1]
+    np.savez(store.path(2), **bad, **{IDENTITY_KEY: np.array("me"),
+                                      CHECKSUM_KEY: np.array(checksum(data))})
+    assert "corrupt" in store.check(2)
