@@ -62,7 +62,8 @@ def command(args) -> int:
     print(summary_text(result.dataset, cases, best, objective, sense))
     rate = result.computed_cases / result.seconds if result.seconds > 0 else float("nan")
     print(f"\n{result.computed} chunk(s) computed, {result.reused} reused; "
-          f"{result.seconds:.1f} s ({rate:,.0f} scenario-years/s)")
+          f"{result.seconds:.1f} s ({rate:,.0f} scenario-years/s; kernels loaded in "
+          f"{result.warm_up_seconds:.1f} s before)")
     print(f"Wrote {', '.join(files)} to {out}/")
     return 0
 

@@ -54,7 +54,8 @@ def write_outputs(result: SweepRun, output: str | Path, *, overwrite: bool = Fal
         (tmp / "summary.txt").write_text(summary_text(ds, cases, best, objective, sense)
                                          + "\n", encoding="utf-8")
         files.append("summary.txt")
-        files.append(write_log(tmp, "sweep", {"chunks": result.seconds}, [
+        files.append(write_log(tmp, "sweep", {"kernels loaded": result.warm_up_seconds,
+                                              "chunks": result.seconds}, [
             f"{result.computed} chunk(s) computed, {result.reused} reused; "
             f"{result.computed_cases:,} cases computed in this run"]))
     result.discard_chunks()

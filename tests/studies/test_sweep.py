@@ -3,6 +3,7 @@ resumption, Dask, one-line errors."""
 
 import copy
 import importlib
+import re
 import textwrap
 
 import numpy as np
@@ -212,6 +213,7 @@ def test_resume_after_interruption_gives_the_same_dataset(tmp_path, product_run,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sw, "compute_chunk", dying)
+    monkeypatch.setattr(sw, "_warm_up", lambda plan, evaluate: 0.0)  # counted in chunks
     with pytest.raises(KeyboardInterrupt):
         sw.run(sc, output=out, weather=weather, progress=False, resume=True)
     monkeypatch.setattr(sw, "compute_chunk", real)
@@ -307,6 +309,10 @@ def test_cli_sweep_writes_outputs(tmp_path, capsys):
     assert (best["hourly_matched_share"] >= 0.2).all()
     assert (out / "hourly" / "case-000001.nc").exists()
     assert "pareto.png" in (out / "report.html").read_text(encoding="utf-8")
+    # loading the kernels is timed apart from the cases (a fixed cost of the run)
+    assert re.search(r"scenario-years/s; kernels loaded in \d+\.\d s before\)", text)
+    assert re.search(r"Time: kernels loaded \d+\.\d+ s, chunks \d+\.\d+ s",
+                     (out / "run.log").read_text(encoding="utf-8"))
 
 
 # -- bad definitions: one line naming file, field or row -----------------------------------
