@@ -75,17 +75,24 @@ def test_compact_keeps_no_consumer_hour_array_for_rows_without_battery():
         assert f32["battery"][name].shape == (len(rows), n_t)
 
 
-@pytest.mark.parametrize("key", [
-    dict(consumer=slice(None)), dict(consumer=5), dict(consumer=slice(3, 40, 7)),
-    dict(consumer=slice(None, None, -3)), dict(consumer=[9, 2, 70], time=[5, 1]),
-    dict(consumer=slice(10, 10)), dict(time=slice(20, 30)), dict(consumer=-1, time=7)])
-def test_selections_of_a_rebuilt_flow_equal_the_stored_array(key):
+def _stored_and_rebuilt():
+    """The 73-row system's flows as ``match`` stores them, the same flows
+    rebuilt on access (``lazy_flows``), and its number of consumers."""
     kw = _system()
     full = match(**kw)
     demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
     out = match(demand, onsite, offsite, outputs="compact", **kw)
     lazy = lazy_flows(out["demand"], out["onsite"], out["battery"], out["pool_factor"],
                       out["community_factor"])
+    return full, lazy, demand.shape[0]
+
+
+@pytest.mark.parametrize("key", [
+    dict(consumer=slice(None)), dict(consumer=5), dict(consumer=slice(3, 40, 7)),
+    dict(consumer=slice(None, None, -3)), dict(consumer=[9, 2, 70], time=[5, 1]),
+    dict(consumer=slice(10, 10)), dict(time=slice(20, 30)), dict(consumer=-1, time=7)])
+def test_selections_of_a_rebuilt_flow_equal_the_stored_array(key):
+    full, lazy, _ = _stored_and_rebuilt()
     for name in ("grid", "charge", "export"):
         got = xr.Variable(("consumer", "time"), lazy[name])[key]
         want = xr.Variable(("consumer", "time"), full[name])[key]
@@ -135,12 +142,7 @@ def test_serial_and_parallel_derivation_give_the_same_bits(dtype):
 def test_consumer_rows_read_by_blocks_equal_the_whole_array():
     from sim.core.accounting import ConsumerRows
 
-    kw = _system()
-    full = match(**kw)
-    demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
-    out = match(demand, onsite, offsite, outputs="compact", **kw)
-    lazy = lazy_flows(out["demand"], out["onsite"], out["battery"], out["pool_factor"],
-                      out["community_factor"])
+    full, lazy, n_r = _stored_and_rebuilt()
     for name in ("pooled", "charge"):
         want = full[name]
         for backing in (want, lazy[name]):
@@ -154,6 +156,6 @@ def test_consumer_rows_read_by_blocks_equal_the_whole_array():
             with pytest.raises(ValueError, match="axis"):
                 rows.sum(axis=2)
     # known row totals are returned without reading the rows
-    totals = np.arange(demand.shape[0], dtype=float)
+    totals = np.arange(n_r, dtype=float)
     rows = ConsumerRows(xr.Variable(("consumer", "time"), lazy["grid"]), row_totals=totals)
     np.testing.assert_array_equal(rows.sum(axis=1), totals)
