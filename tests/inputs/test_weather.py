@@ -168,6 +168,23 @@ def test_solar_position_sunrise_hour():
     assert (pos.loc[f == 1, "apparent_zenith"] < 90).all()
 
 
+
+def test_solar_position_hourly_reuses_given_positions():
+    # the synthetic year evaluates SPA once for its clear sky and its hourly
+    # sun: positions handed in give the same bits as computed inside
+    from sim.inputs.weather.sunpos import sample_times
+
+    idx = year_index(2030)[:72]
+    times = sample_times(idx)
+    assert len(times) == 2 * len(idx) + 1 and times[len(idx)] == idx[-1] + pd.Timedelta("1h")
+    sp = pvlib.solarposition.get_solarposition(times, LAT, LON, ALT, pressure=95000.0,
+                                               temperature=12.0)
+    own = solar_position_hourly(idx, LAT, LON, ALT, pressure=95000.0)
+    given = solar_position_hourly(idx, LAT, LON, ALT, pressure=95000.0, positions=sp)
+    pd.testing.assert_frame_equal(given, own, check_exact=True)
+    with pytest.raises(ValueError, match="145 rows"):
+        solar_position_hourly(idx[:-1], LAT, LON, ALT, positions=sp)
+
 # --- TMY3 ---------------------------------------------------------------------
 
 def _tmy3_raw():

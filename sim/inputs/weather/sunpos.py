@@ -7,8 +7,18 @@ import pandas as pd
 import pvlib
 
 
+def sample_times(index):
+    """The times :func:`solar_position_hourly` evaluates the sun at.
+
+    The start of every hour, the end of the last one, then the middle of every
+    hour: ``2 n + 1`` times for ``n`` hourly labels.
+    """
+    hour = pd.Timedelta(hours=1)
+    return index.append(index[-1:] + hour).append(index + hour / 2)
+
+
 def solar_position_hourly(index, latitude, longitude, altitude=0.0,
-                          pressure=None, temperature=12.0):
+                          pressure=None, temperature=12.0, positions=None):
     """Solar position representative of each hourly interval.
 
     Labels of ``index`` are interval starts.  For daylight hours the position
@@ -31,6 +41,11 @@ def solar_position_hourly(index, latitude, longitude, altitude=0.0,
         Air pressure for refraction; default from ``altitude``. [Pa]
     temperature : float or array-like, default 12
         Air temperature for refraction. [°C]
+    positions : pandas.DataFrame, optional
+        :func:`pvlib.solarposition.get_solarposition` at
+        :func:`sample_times` of ``index`` with the same site, ``pressure`` and
+        ``temperature``, when the caller has it already (one SPA evaluation
+        of a year costs about 0.08 s).
 
     Returns
     -------
@@ -44,19 +59,24 @@ def solar_position_hourly(index, latitude, longitude, altitude=0.0,
         pressure = pvlib.atmosphere.alt2pres(altitude)
     n = len(index)
     hour = pd.Timedelta(hours=1)
-    # positions at starts (n), the last end (1) and middles (n) in one call
-    times = index.append(index[-1:] + hour).append(index + hour / 2)
+    if positions is None:
+        # positions at starts (n), the last end (1) and middles (n) in one call
+        times = sample_times(index)
 
-    def _per_time(x, extra):
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 0:
-            return x
-        return np.concatenate([x, x[-1:], x])[: len(extra)]
+        def _per_time(x, extra):
+            x = np.asarray(x, dtype=float)
+            if x.ndim == 0:
+                return x
+            return np.concatenate([x, x[-1:], x])[: len(extra)]
 
-    sp = pvlib.solarposition.get_solarposition(
-        times, latitude, longitude, altitude,
-        pressure=_per_time(pressure, times),
-        temperature=_per_time(temperature, times))
+        positions = pvlib.solarposition.get_solarposition(
+            times, latitude, longitude, altitude,
+            pressure=_per_time(pressure, times),
+            temperature=_per_time(temperature, times))
+    elif len(positions) != 2 * n + 1:
+        raise ValueError(f"positions has {len(positions)} rows; expected "
+                         f"{2 * n + 1} (sample_times of {n} hours)")
+    sp = positions
     elev = sp["apparent_elevation"].to_numpy()
     e0, e1, em = elev[:n], elev[1:n + 1], elev[n + 1:]
 

@@ -10,7 +10,7 @@ import pvlib
 from scipy import optimize, special
 
 from sim.inputs.weather.frame import _check_site, year_index
-from sim.inputs.weather.sunpos import solar_position_hourly
+from sim.inputs.weather.sunpos import sample_times, solar_position_hourly
 
 #: Seed of the synthetic default year.
 DEFAULT_SEED = 2030
@@ -52,6 +52,7 @@ _WEIBULL_K = 3.0         # Weibull shape of the non-calm hourly wind speed [-]
 _WIND_DAILY = (0.7, 0.5)   # day-to-day AR(1) phi and weight of the wind variable
 _WIND_HOURLY = (0.72, math.sqrt(1 - 0.5 ** 2))  # hour-to-hour phi and weight
 _CALM_SHARE = 0.13       # share of hours reported calm (< 0.5 m/s: 0) [-]
+_SPA_TEMPERATURE = 12.0  # air temperature for the sun's refraction [°C]
 
 
 def _periodic_daily(monthly, doy, ndays):
@@ -143,12 +144,17 @@ def synthetic_year(*, latitude, longitude, altitude=0.0, year,
     index = year_index(year, timezone)
     rng = np.random.default_rng(seed)
     pressure = float(pvlib.atmosphere.alt2pres(altitude))
-    ghi_cs = _clear_sky_hourly(index, latitude, longitude, altitude, pressure)
+    # one SPA evaluation serves the clear sky and the hourly sun position:
+    # the same times, pressure and temperature (12 °C, pvlib's default)
+    positions = pvlib.solarposition.get_solarposition(
+        sample_times(index), latitude, longitude, altitude, pressure=pressure,
+        temperature=_SPA_TEMPERATURE)
+    ghi_cs = _clear_sky_hourly(index, positions, altitude, pressure)
     bump, wind_boost = _typhoons(rng, len(index))
     kc = _clearsky_index(rng, index, ghi_cs, bump)
     ghi = ghi_cs * kc
     dni, dhi = _split_irradiance(index, ghi, latitude, longitude, altitude,
-                                 pressure)
+                                 pressure, positions)
     temp_air = _temperature(rng, index, kc)
     wind = _wind(rng, index) + wind_boost
     df = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi,
@@ -173,13 +179,14 @@ def _days(index):
         np.asarray(index.day_of_year) - 1
 
 
-def _clear_sky_hourly(index, latitude, longitude, altitude, pressure):
-    """Ineichen clear-sky GHI, hour means by Simpson's rule. [W/m2]"""
+def _clear_sky_hourly(index, sp, altitude, pressure):
+    """Ineichen clear-sky GHI, hour means by Simpson's rule. [W/m2]
+
+    ``sp`` is the sun's position at :func:`sample_times` of ``index``: the
+    starts, the last end and the middles of the hours.
+    """
     n, ndays = len(index), len(index) // 24
-    step = pd.Timedelta(minutes=30)
-    times = index.append(index[-1:] + 2 * step).append(index + step)
-    sp = pvlib.solarposition.get_solarposition(times, latitude, longitude,
-                                               altitude, pressure=pressure)
+    times = sp.index
     am_rel = pvlib.atmosphere.get_relative_airmass(sp["apparent_zenith"])
     am_abs = pvlib.atmosphere.get_absolute_airmass(am_rel, pressure)
     linke = _periodic_daily(MONTHLY_LINKE_TURBIDITY,
@@ -243,11 +250,13 @@ def _clearsky_index(rng, index, ghi_cs, bump):
     return _kc_of(latent + offset[month], dim)
 
 
-def _split_irradiance(index, ghi, latitude, longitude, altitude, pressure):
+def _split_irradiance(index, ghi, latitude, longitude, altitude, pressure,
+                      positions):
     """DNI and DHI from GHI with Erbs at the hour's sun position. [W/m2]"""
     doy, _, _ = _days(index)
     pos = solar_position_hourly(index, latitude, longitude, altitude,
-                                pressure=pressure)
+                                pressure=pressure, temperature=_SPA_TEMPERATURE,
+                                positions=positions)
     zen = pos["zenith"].to_numpy()
     parts = pvlib.irradiance.erbs(ghi, zen, doy)
     dni = np.nan_to_num(np.asarray(parts["dni"], dtype=float), nan=0.0)
