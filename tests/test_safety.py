@@ -12,6 +12,8 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.cli import EXIT_STATUSES, build_parser, main
 from sim.errors import InputError
@@ -227,6 +229,32 @@ def test_numbers_that_would_overflow_name_the_field(value):
     with pytest.raises(InputError, match=r"generators\[0\]\.capacity_kw: expected a finite "
                                          r"number no larger than 1e\+15"):
         scenario_from_dict(data)
+
+
+_KEYS = st.sampled_from(["id", "name", "site", "meter_id", "seed", "note", "kw", "a\x01"])
+_LEAVES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**20, 10**20),
+    st.booleans(), st.none(), st.text(alphabet="ab\t\n\x00\x1b\x85", max_size=4),
+    st.sampled_from([1e15, -1e15, 1.0000001e15]))
+_TREES = st.recursive(_LEAVES, lambda kids: st.one_of(
+    st.lists(kids, max_size=3), st.dictionaries(_KEYS, kids, max_size=3)), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(tree=_TREES, depth=st.integers(0, 31))
+def test_guard_fast_pass_agrees_with_the_located_walk(tree, depth):
+    # guard_values first asks the fast pass and walks with locations only when
+    # it finds something: both must judge every tree alike (nesting included)
+    from sim.inputs.scenario import _guard_clean, _guard_walk
+
+    for _ in range(depth):
+        tree = {"x": [tree]} if depth % 2 else [tree]
+    try:
+        _guard_walk(tree, None)
+        walk_ok = True
+    except InputError:
+        walk_ok = False
+    assert _guard_clean(tree, 0, None) == walk_ok
 
 
 def test_control_characters_in_ids_refused():
