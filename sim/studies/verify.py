@@ -150,10 +150,13 @@ def _civil_hourly(result) -> pd.DataFrame:
     sums = {n: np.zeros(ds.sizes["time"]) for n in names}
     n_r, block = len(civil), 2048
     for a in range(0, n_r, block):
-        w = civil[a:a + block].astype(ds["demand"].dtype)
+        w = civil[a:a + block]
         if w.any():
             for n in names:
-                sums[n] += w @ ConsumerRows(ds[n].variable)[a:a + block]
+                rows = ConsumerRows(ds[n].variable)[a:a + block]
+                # added in float64 whatever the storage type (a float32 product
+                # would round each hour's sum to ~1e-6 of it)
+                sums[n] += (rows if w.all() else rows[w]).sum(axis=0, dtype=np.float64)
     ren = sums["demand"] - sums["grid"]
     idx = pd.DatetimeIndex(ds["time"].values).tz_localize(ds.attrs.get("timezone",
                                                                         "Asia/Tokyo"))

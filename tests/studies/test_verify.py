@@ -505,3 +505,17 @@ def test_plants_modelled_alone_as_in_the_whole_scenario():
     np.testing.assert_array_equal(modelled_output(claim, plants),
                                   generator_output(whole, weather))
     assert modelled_output(claim, plants) is modelled_output(claim, whole)   # cached
+
+
+def test_civil_hourly_sums_in_float64_for_float32_storage(truth, files, tmp_path):
+    # the hourly civil table adds float32 flows in float64: each hour equals
+    # the float64 sum of the civil consumers' rows, not a float32 product's
+    v = verify(write_claim(tmp_path, consistent(truth), options={"dtype": "float32"}),
+               [files["long30"]])
+    ds = v.result.hourly
+    assert ds["demand"].dtype == np.float32
+    civil = np.asarray(ds["civil"].values, bool)
+    assert civil.any() and not civil.all()   # the factory is not civil
+    for col, flow in (("civil_demand", "demand"), ("grid", "grid")):
+        want = np.asarray(ds[flow].values, np.float64)[civil].sum(axis=0)
+        np.testing.assert_allclose(v.hourly[col].to_numpy(), want, rtol=1e-12, atol=0)
