@@ -1018,8 +1018,10 @@ def _is_id(key) -> bool:
 
 def _guard_clean(node, depth: int, key) -> bool:
     """Whether :func:`guard_values` finds nothing in ``node`` (reached by ``key``
-    at ``depth``): the same tests without keeping each node's location, 3-4×
-    faster on a region of 100,000 consumers."""
+    at ``depth``): the same tests without keeping each node's location, about
+    4× faster on a region of 100,000 consumers. The dict and list loops are
+    written out twice on purpose: one loop over ``zip(repeat(None), node)``
+    for lists measured 20 % slower."""
     if isinstance(node, dict):
         if depth >= MAX_DEPTH:
             return not node

@@ -168,7 +168,6 @@ def test_solar_position_sunrise_hour():
     assert (pos.loc[f == 1, "apparent_zenith"] < 90).all()
 
 
-
 def test_solar_position_hourly_reuses_given_positions():
     # the synthetic year evaluates SPA once for its clear sky and its hourly
     # sun: positions handed in give the same bits as computed inside
@@ -184,6 +183,7 @@ def test_solar_position_hourly_reuses_given_positions():
     pd.testing.assert_frame_equal(given, own, check_exact=True)
     with pytest.raises(ValueError, match="145 rows"):
         solar_position_hourly(idx[:-1], LAT, LON, ALT, positions=sp)
+
 
 # --- TMY3 ---------------------------------------------------------------------
 
