@@ -170,6 +170,26 @@ def test_repeat_split_across_batches_is_found(tmp_path):
     assert len(dup) == 1 and dup[0].rows == [1, len(df)]
 
 
+def test_repeats_in_and_across_batches_equal_flat(tmp_path):
+    # positions are not stored per cell: a first cell in an earlier batch is
+    # found by reading again; a key repeated inside its first batch and again
+    # later, one repeated in two later batches (same or another value), and a
+    # repeat inside a later batch only, all listed as the flat path lists them
+    df, ids = _long(n_meters=3)
+    extra = df.iloc[[0, 0, 5, 5, 9]].copy()
+    extra.iloc[3, extra.columns.get_loc("kwh")] += 1.0       # a conflict on row 5's key
+    parts = [df.iloc[:50], extra.iloc[[0]], df.iloc[50:300], extra.iloc[[1, 2]],
+             df.iloc[300:], extra.iloc[[3, 4]], df.iloc[[400]]]
+    df2 = pd.concat(parts, ignore_index=True)
+    p = tmp_path / "m.parquet"
+    df2.to_parquet(p, index=False)
+    for rows in (40, 100, 10_000):
+        flat, streamed = both([p], dict(KW, meters=ids), batch_rows=rows)
+        assert_same(flat, streamed)
+    kinds = {pr.kind for pr in streamed.problems}
+    assert {"duplicate", "duplicate_conflict"} <= kinds
+
+
 def test_half_hourly_incomplete_and_kw(tmp_path):
     df, _ = _faulty_long(minutes=30)
     df.loc[[600], "kwh"] = np.nan          # one half of an hour

@@ -205,12 +205,11 @@ _ST, _UNK, _NAN, _NEG, _OVER, _DUP = 1, 2, 4, 8, 16, 32
 
 
 @nb.njit(cache=True, nogil=True)
-def _absorb(off, slot, code, value, M, S, limit, has_limit, first, mat, n_valid, flags):
+def _absorb(slot, code, value, M, S, limit, has_limit, seen, mat, n_valid, flags):
     """One pass over a batch's cells: flag the problems, count the numeric values
-    per meter, and put each (slot, meter)'s first value and position + 1 in
-    ``mat`` and ``first`` (0: no cell yet); a repeat is flagged, and so is its
-    first cell when that is in the same batch (an earlier batch's first cell
-    is found from ``first``)."""
+    per meter, put each (slot, meter)'s first value in ``mat`` and mark it in
+    ``seen`` (1 byte per cell); a repeat is flagged (its first cell is found
+    by :meth:`Accumulator.add`, or by :func:`_locate` if in an earlier batch)."""
     for i in range(len(slot)):
         s = slot[i]
         if s < 0:
@@ -231,14 +230,11 @@ def _absorb(off, slot, code, value, M, S, limit, has_limit, first, mat, n_valid,
             if has_limit and v > limit[c] * (1 + 1e-9):
                 f |= _OVER
         k = np.int64(c) * S + s
-        p = first[k] - 1
-        if p == -1:
-            first[k] = off + i + 1
+        if seen[k] == 0:
+            seen[k] = 1
             mat[k] = v
         else:
             f |= _DUP
-            if p >= off:
-                flags[p - off] |= _DUP
         flags[i] |= f
 
 
@@ -283,12 +279,10 @@ def _instant_slots(raw, scale, shift, y0, step, S, out, seen):
 
 
 @nb.njit(parallel=True, cache=True)
-def _unmet_to_nan(first, mat, present):
-    """``present``: whether a (meter, slot) cell was met; NaN in ``mat`` where not."""
-    for k in nb.prange(first.shape[0]):
-        met = first[k] != 0
-        present[k] = met
-        if not met:
+def _unmet_to_nan(seen, mat):
+    """NaN in ``mat`` where no (meter, slot) cell was met."""
+    for k in nb.prange(seen.shape[0]):
+        if seen[k] == 0:
             mat[k] = np.nan
 
 
@@ -312,27 +306,34 @@ def _cat(parts, dtype) -> np.ndarray:
 class Accumulator:
     """The (slot, meter) matrix filled batch by batch, and the cells kept aside.
 
-    ``mat`` (M*S,) float64: the first value of each (meter, slot); ``first``
-    (M*S,) int: the position of that cell + 1 (0: none yet).  Meter-major, so that
-    a file sorted by meter writes memory in order; the result is its (slot,
-    meter) transpose, a view (which is also a DataFrame's own layout).  Cells with a
-    problem are kept aside (position, slot, code, value) for the problem list.
+    ``mat`` (M*S,) float64: the first value of each (meter, slot); ``seen``
+    (M*S,) uint8: 1 where a cell was met.  Meter-major, so that a file sorted by
+    meter writes memory in order; the result is its (slot, meter) transpose, a
+    view (which is also a DataFrame's own layout).  Cells with a problem are kept
+    aside (position, slot, code, value) for the problem list.
+
+    A cell's position is not kept (4 bytes a cell: 0.35 GB at 10,000 meters,
+    memory that a virtual machine may take seconds to provide): the problem
+    list needs it only for the first cell of a key repeated in a later batch and
+    for the half kept of an incomplete hour, and ``locate`` (:func:`_locate`)
+    finds those by reading the files again, which only a faulty file pays.
     """
 
-    def __init__(self, grid: Grid, known: list[str], cap: np.ndarray, n_cells: int):
+    def __init__(self, grid: Grid, known: list[str], cap: np.ndarray, locate=None):
         self.grid, self.M = grid, len(known)
         # Neither array is filled here: zeros come from the system as pages are
         # first written (during the reading, which they then overlap; filling
         # 1 GB for 10,000 meters took 0.3-1.6 s up front), and ``mat`` is only
-        # read where ``first`` says a cell was met (:func:`_hourly` sets NaN elsewhere).
+        # read where ``seen`` says a cell was met (:func:`_hourly` sets NaN elsewhere).
         self.mat = np.empty(grid.S * self.M)
-        self.first = np.zeros(grid.S * self.M, np.int32 if n_cells < 2**31 - 2 else np.int64)
+        self.seen = np.zeros(grid.S * self.M, np.uint8)
+        self.locate = locate
         self.limit = np.append(cap * grid.ih, np.nan) if np.isfinite(cap).any() else None
         self.n_valid = np.zeros(self.M, np.int64)
         self.side = {k: [] for k in ("pos", "slot", "code", "value")}
         self.lists = {k: [] for k in ("st", "unk", "nn", "empty", "neg", "over", "bad_key",
-                                      "dup_pos", "dup_key", "dup_val", "u_code", "u_slot",
-                                      "u_val")}
+                                      "dup_pos", "dup_key", "dup_val", "dup_earlier",
+                                      "dup_here", "u_code", "u_slot", "u_val")}
         self.text_of: dict[int, str] = {}
 
     def _aside(self, pos, slot, code, value):
@@ -344,11 +345,14 @@ class Accumulator:
         L, M = self.lists, self.M
         flags = np.zeros(len(slot), np.uint8)
         lim = self.limit if self.limit is not None else np.zeros(1)
-        _absorb(off, slot, code, value, M, self.grid.S, lim, self.limit is not None, self.first,
+        _absorb(slot, code, value, M, self.grid.S, lim, self.limit is not None, self.seen,
                 self.mat, self.n_valid, flags)
         i = np.flatnonzero(flags)
         if not len(i):
             return
+        if (flags[i] & _DUP).any():
+            self._first_of_repeats(slot, code, flags)
+            i = np.flatnonzero(flags)
         f = flags[i]
         s_i, c_i, v_i = slot[i], code[i], value[i]
         self._aside(i + off, s_i, c_i, v_i)
@@ -375,6 +379,21 @@ class Accumulator:
             if q in good_nn:
                 self.text_of[q + off] = t
 
+    def _first_of_repeats(self, slot, code, flags) -> None:
+        """Flag the first cell of each key repeated in this batch when it is in
+        this batch too; note the keys whose first cell came in an earlier one."""
+        S, M = self.grid.S, self.M
+        d = np.flatnonzero(flags & _DUP)
+        keyed = (slot >= 0) & (code >= 0) & (code < M)
+        keys = np.where(keyed, code.astype(np.int64) * S + slot, -1)
+        j = np.flatnonzero(np.isin(keys, np.unique(keys[d])))
+        uk, at = np.unique(keys[j], return_index=True)  # first of each key in the batch
+        fi = j[at]
+        earlier = (flags[fi] & _DUP) != 0   # _absorb had met the key already
+        self.lists["dup_earlier"].append(uk[earlier])
+        self.lists["dup_here"].append(uk[~earlier])
+        flags[fi[~earlier]] |= _DUP
+
     def pos_list(self, name) -> np.ndarray:
         return _cat(self.lists[name], np.int64).astype(np.int64, copy=False)
 
@@ -395,10 +414,11 @@ class Accumulator:
             return None
         key = _cat(self.lists["dup_key"], np.int64)
         val = _cat(self.lists["dup_val"], np.float64)
-        K = np.unique(key)
-        wpos = self.first[K].astype(np.int64) - 1
-        miss = ~np.isin(wpos, dpos)          # first cells from an earlier batch
-        K, wpos = K[miss], wpos[miss]
+        # first cells from an earlier batch (a third cell may come after a
+        # repeat found within the first cell's batch: that one is listed)
+        K = np.setdiff1d(_cat(self.lists["dup_earlier"], np.int64),
+                         _cat(self.lists["dup_here"], np.int64))
+        wpos = self.locate(K)
         wval = self.mat[K]
         S = self.grid.S
         self._aside(wpos, (K % S).astype(np.int32), (K // S).astype(np.int32),
@@ -507,14 +527,17 @@ def second_pass(sources: list[Source], grid: Grid, parsed: list | None, *, label
     """
     parsed = parsed if parsed is not None else [None] * len(sources)
     offs = np.cumsum([0] + [s.n for s in sources])
-    acc = Accumulator(grid, known, cap, int(offs[-1]))
+
+    def locate(keys):
+        return _locate(keys, sources, grid, parsed, offs, label=label, known=known,
+                       ext=ext, code_of=code_of, encoding=encoding,
+                       batch_rows=batch_rows, csv_block=csv_block)
+    acc = Accumulator(grid, known, cap, locate)
     seen_per_file = []
     for src, ts_ns, off in zip(sources, parsed, offs[:-1]):
         s_u = _slots(ts_ns, grid, label) if ts_ns is not None else None
         uniq = []
-        wanted = [src.ts_col] + ([src.meter_col, src.value_col] if src.layout == "long"
-                                 else [_clean(c) for c in src.mcols])
-        rows = batch_rows if src.layout == "long" else max(1, batch_rows // src.ncols)
+        wanted, rows = _wanted(src, batch_rows)
         names_seen, at = {}, int(off)
         cache = {"grid": grid, "label": label}
         # a batch's cells are made in the reading thread (in file order: the
@@ -536,6 +559,45 @@ def second_pass(sources: list[Source], grid: Grid, parsed: list | None, *, label
             names_seen = dict.fromkeys(src.meter_names)
         seen_per_file.append(names_seen)
     return acc, seen_per_file
+
+
+def _wanted(src: Source, batch_rows: int) -> tuple[list[str], int]:
+    """The columns read from a file and the rows per batch."""
+    wanted = [src.ts_col] + ([src.meter_col, src.value_col] if src.layout == "long"
+                             else [_clean(c) for c in src.mcols])
+    return wanted, batch_rows if src.layout == "long" else max(1, batch_rows // src.ncols)
+
+
+def _locate(keys, sources, grid, parsed, offs, *, label, known, ext, code_of, encoding,
+            batch_rows, csv_block) -> np.ndarray:
+    """Position of the first cell of each (meter, slot) key (``code * S + slot``,
+    ascending, each met), by reading the files again as :func:`second_pass` did."""
+    keys = np.asarray(keys, np.int64)
+    out = np.full(len(keys), -1, np.int64)
+    if not len(keys):
+        return out
+    S, M, left = grid.S, len(known), len(keys)
+    code_of, ext = dict(code_of), list(ext)   # the same codes, the reader's state untouched
+    for src, ts_ns, off in zip(sources, parsed, offs[:-1]):
+        s_u = _slots(ts_ns, grid, label) if ts_ns is not None else None
+        wanted, rows = _wanted(src, batch_rows)
+        cache, at = {"grid": grid, "label": label}, int(off)
+        batches = _batches(src, wanted, encoding, rows, csv_block)
+        for b in batches:
+            slot, code = _batch_cells(src, b, s_u, code_of, ext, {}, cache, None)[:2]
+            keyed = (slot >= 0) & (code >= 0) & (code < M)
+            k = np.where(keyed, code.astype(np.int64) * S + slot, -1)
+            j = np.minimum(np.searchsorted(keys, k), len(keys) - 1)
+            hit = np.flatnonzero(keyed & (keys[j] == k))
+            uk, first = np.unique(j[hit], return_index=True)
+            new = out[uk] < 0
+            out[uk[new]] = at + hit[first[new]]
+            left -= int(new.sum())
+            at += len(slot)
+            if not left:
+                batches.close()
+                return out
+    raise AssertionError("a met (meter, slot) cell was not found on reading again")
 
 
 def prefetched(batches, depth: int = 2):
@@ -724,7 +786,6 @@ def _problems(cells: Cells, acc: Accumulator, unit: str) -> Problems:
         mat[np.unique(key[conflict])] = np.nan
         ok = first & ~conflict          # identical repeats: the first cell is kept
         mat[key[ok]] = val[ok]
-        acc.first[key[ok]] = dpos[ok] + 1
     mat[_cat(L["bad_key"], np.int64)] = np.nan
     report_values(cells, probs, acc.pos_list("nn"), acc.text_of, acc.pos_list("empty"),
                   acc.pos_list("neg"))
@@ -737,20 +798,22 @@ def _hourly(cells: Cells, acc: Accumulator, probs: Problems) -> np.ndarray:
     """Missing and incomplete hours listed; (H, M) hourly kWh."""
     g, M = cells.grid, cells.M
     nat = acc.mat.reshape(M, g.S).T        # (slot, meter) view of the (meter, slot) matrix
-    present = np.empty(acc.first.shape, np.bool_)
-    _unmet_to_nan(acc.first, acc.mat, present)
-    cells.present = present.reshape(M, g.S)
+    _unmet_to_nan(acc.seen, acc.mat)
+    cells.present = acc.seen.view(np.bool_).reshape(M, g.S)   # 0/1 bytes: no copy
 
     def kept_pos(inc):
         h, m = np.nonzero(inc)
         s = 2 * h
         s = np.where(np.isnan(nat[s, m]), s + 1, s)
-        lp = acc.first[m.astype(np.int64) * g.S + s].astype(np.int64) - 1
+        k = m.astype(np.int64) * g.S + s
+        o = np.argsort(k)
+        lp = np.empty(len(k), np.int64)
+        lp[o] = acc.locate(k[o])
         o = np.argsort(lp)
         lp, s, m = lp[o], s[o], m[o]
         acc._aside(lp, s.astype(np.int32), m.astype(np.int32), nat[s, m])
         acc.lookups(cells)
         return lp
     out = finish_hourly(cells, probs, nat, kept_pos)
-    acc.first = acc.mat = None
+    acc.seen = acc.mat = None
     return out
