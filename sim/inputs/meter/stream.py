@@ -382,10 +382,8 @@ class Accumulator:
     def _first_of_repeats(self, slot, code, flags) -> None:
         """Flag the first cell of each key repeated in this batch when it is in
         this batch too; note the keys whose first cell came in an earlier one."""
-        S, M = self.grid.S, self.M
         d = np.flatnonzero(flags & _DUP)
-        keyed = (slot >= 0) & (code >= 0) & (code < M)
-        keys = np.where(keyed, code.astype(np.int64) * S + slot, -1)
+        keys = _cell_keys(slot, code, self.grid.S, self.M)
         j = np.flatnonzero(np.isin(keys, np.unique(keys[d])))
         uk, at = np.unique(keys[j], return_index=True)  # first of each key in the batch
         fi = j[at]
@@ -561,6 +559,13 @@ def second_pass(sources: list[Source], grid: Grid, parsed: list | None, *, label
     return acc, seen_per_file
 
 
+def _cell_keys(slot, code, S: int, M: int) -> np.ndarray:
+    """Each cell's (meter, slot) key ``code * S + slot``, as :func:`_absorb`
+    forms it; -1 for a cell with a status or an unknown meter (no key)."""
+    keyed = (slot >= 0) & (code >= 0) & (code < M)
+    return np.where(keyed, code.astype(np.int64) * S + slot, -1)
+
+
 def _wanted(src: Source, batch_rows: int) -> tuple[list[str], int]:
     """The columns read from a file and the rows per batch."""
     wanted = [src.ts_col] + ([src.meter_col, src.value_col] if src.layout == "long"
@@ -585,10 +590,9 @@ def _locate(keys, sources, grid, parsed, offs, *, label, known, ext, code_of, en
         batches = _batches(src, wanted, encoding, rows, csv_block)
         for b in batches:
             slot, code = _batch_cells(src, b, s_u, code_of, ext, {}, cache, None)[:2]
-            keyed = (slot >= 0) & (code >= 0) & (code < M)
-            k = np.where(keyed, code.astype(np.int64) * S + slot, -1)
+            k = _cell_keys(slot, code, S, M)
             j = np.minimum(np.searchsorted(keys, k), len(keys) - 1)
-            hit = np.flatnonzero(keyed & (keys[j] == k))
+            hit = np.flatnonzero((k >= 0) & (keys[j] == k))
             uk, first = np.unique(j[hit], return_index=True)
             new = out[uk] < 0
             out[uk[new]] = at + hit[first[new]]
