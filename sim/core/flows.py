@@ -92,11 +92,52 @@ class DerivedFlow(BackendArray):
         out = out[:, hours]
         return out[0] if one else out
 
-    def _span(self, r0: int, r1: int) -> np.ndarray:
-        """Rows ``r0:r1`` of the flow, all hours (:func:`sim.core.kernel.derive_rows`)."""
+    def _span(self, r0: int, r1: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``r0:r1`` of the flow, all hours (:func:`sim.core.kernel.derive_rows`),
+        into ``out`` ((r1 - r0, T), the flow's dtype) if given."""
         demand, onsite, slot, state, pf, cf = self._args
-        out = np.empty((max(0, r1 - r0), self.shape[1]), dtype=self.dtype)
+        if out is None:
+            out = np.empty((max(0, r1 - r0), self.shape[1]), dtype=self.dtype)
         if r1 > r0:
             derive = kernel.derive_rows if r1 - r0 >= SERIAL_ROWS else kernel.derive_rows_serial
             derive(self.code, demand[r0:r1], onsite[r0:r1], slot[r0:r1], *state, pf, cf, out)
         return out
+
+
+def rows_into(variable: xr.Variable, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+    """Rows ``start:stop`` of an (R, T) variable, computed into ``out`` when derived.
+
+    A derived flow read block after block into one reused buffer never asks
+    the system for fresh memory (a new (2048, 8760) float32 block is 72 MB,
+    which a virtual machine may take a quarter of a second to provide).
+
+    Parameters
+    ----------
+    variable : xarray.Variable (consumer, time)
+        A flow of :func:`lazy_flows` as wrapped by ``sim.simulate``, or any
+        other (R, T) variable.
+    start, stop : int, the consumer rows
+    out : ndarray (stop - start, T)
+        In the variable's dtype; written only for a derived flow.
+
+    Returns
+    -------
+    ndarray (stop - start, T) [kWh]
+        ``out`` for a derived flow; otherwise the variable's own rows
+        (a view of a numpy-backed variable, nothing copied).
+    """
+    backend = _derived_backend(variable)
+    if backend is None:
+        return np.asarray(variable[start:stop].values)
+    return backend._span(start, stop, out)
+
+
+def _derived_backend(variable: xr.Variable) -> DerivedFlow | None:
+    """The :class:`DerivedFlow` behind a variable not indexed since it was made."""
+    data = getattr(variable, "_data", None)  # xarray keeps the lazy array there
+    if not (isinstance(data, indexing.LazilyIndexedArray)
+            and isinstance(data.array, DerivedFlow)):
+        return None
+    whole = all(isinstance(k, slice) and k.indices(n) == (0, n, 1)
+                for k, n in zip(data.key.tuple, data.array.shape))
+    return data.array if whole else None

@@ -149,11 +149,16 @@ def _civil_hourly(result) -> pd.DataFrame:
     names = ("demand", "grid")
     sums = {n: np.zeros(ds.sizes["time"]) for n in names}
     n_r, block = len(civil), 2048
+    flows = {n: ConsumerRows(ds[n].variable) for n in names}
+    # a derived flow is computed into one buffer per flow, reused block after
+    # block (an untouched buffer, for a stored flow, costs no memory)
+    bufs = {n: np.empty((min(block, n_r), ds.sizes["time"]), flows[n].dtype) for n in names}
     for a in range(0, n_r, block):
         w = civil[a:a + block]
         if w.any():
             for n in names:
-                rows = ConsumerRows(ds[n].variable)[a:a + block]
+                b = min(a + block, n_r)
+                rows = flows[n].rows_into(a, b, bufs[n][:b - a])
                 # added in float64 whatever the storage type (a float32 product
                 # would round each hour's sum to ~1e-6 of it)
                 sums[n] += (rows if w.all() else rows[w]).sum(axis=0, dtype=np.float64)

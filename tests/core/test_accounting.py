@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.core import accounting
-from sim.core.engine import Inputs, calendar_index, equipment, run_inputs
+from sim.core.engine import Inputs, build_inputs, calendar_index, equipment, run_inputs
 from sim.inputs.scenario import scenario_from_dict
 
 YEAR = 2023
@@ -226,3 +226,28 @@ def test_scales_to_ten_thousand_consumers():
     renewable = (flows["direct"].astype(float) + flows["discharge"] + flows["pooled"]
                  + flows["community"]).sum(1)
     np.testing.assert_allclose(att.ledger.sum(0), renewable, rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_ledger_in_chunks_is_the_same_from_derived_and_stored_flows(demo_scenario, dtype,
+                                                                    monkeypatch):
+    """Chunks of 5 consumer rows (several, the last one shorter), read into the
+    reused buffers: derived flows (computed into a buffer, cast into another)
+    give the ledger of stored ones (views, or cast), to the bit."""
+    from sim.core.dispatch import KERNEL_OUTPUTS
+
+    monkeypatch.setattr(accounting, "_CHUNK", 5)
+    sc = demo_scenario.model_copy(deep=True)
+    sc.options.dtype = dtype
+    inputs = build_inputs(sc)
+    n_r = len(sc.consumers)
+    assert n_r > 10 and n_r % 5
+    derived = accounting.ledger(run_inputs(sc, inputs))
+    stored = accounting.ledger(run_inputs(sc, inputs, outputs=list(KERNEL_OUTPUTS)))
+    np.testing.assert_array_equal(derived.values, stored.values)
+    for name in accounting.TABLE_COLUMNS:
+        np.testing.assert_array_equal(derived[name].values, stored[name].values, err_msg=name)
+    # and the ledger of one chunk, to rounding (the sums' order differs)
+    monkeypatch.setattr(accounting, "_CHUNK", 2048)
+    whole = accounting.ledger(run_inputs(sc, inputs))
+    np.testing.assert_allclose(derived.values, whole.values, rtol=1e-12, atol=1e-9)

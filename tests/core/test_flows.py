@@ -159,3 +159,26 @@ def test_consumer_rows_read_by_blocks_equal_the_whole_array():
     totals = np.arange(n_r, dtype=float)
     rows = ConsumerRows(xr.Variable(("consumer", "time"), lazy["grid"]), row_totals=totals)
     np.testing.assert_array_equal(rows.sum(axis=1), totals)
+
+
+def test_rows_into_computes_a_derived_flow_into_the_given_buffer():
+    from sim.core.flows import rows_into
+
+    full, lazy, n_r = _stored_and_rebuilt()
+    out = np.full((12, full["grid"].shape[1]), np.nan, full["grid"].dtype)
+    var = xr.Variable(("consumer", "time"), lazy["grid"])
+    got = rows_into(var, 30, 42, out)
+    assert got is out
+    np.testing.assert_array_equal(out, full["grid"][30:42])
+    # the last, shorter block
+    got = rows_into(var, n_r - 5, n_r, out[:5])
+    np.testing.assert_array_equal(got, full["grid"][n_r - 5:])
+    # a stored flow: its own rows (a view), the buffer left alone
+    stored = xr.Variable(("consumer", "time"), full["grid"])
+    out[:] = np.nan
+    got = rows_into(stored, 30, 42, out)
+    assert np.shares_memory(got, full["grid"]) and np.isnan(out).all()
+    # a derived flow already indexed (rows 3, 5, 7, ...): read through xarray
+    sub = var[3::2]
+    got = rows_into(sub, 2, 6, out[:4])
+    np.testing.assert_array_equal(got, full["grid"][3::2][2:6])
