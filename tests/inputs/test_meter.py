@@ -604,3 +604,20 @@ def test_unknown_meters_energy(tmp_path, h60):
     md = read_meter(p, year=YEAR, meters=["m01", "m02"])
     assert md.unknown_kwh.to_dict() == pytest.approx({"m03": h60["m03"].sum()})
     assert one(md, "unknown_meter", "m03")
+
+
+@pytest.mark.parametrize("how", ["interpolate", "profile"])
+def test_gaps_of_a_float32_matrix_are_filled_in_float64(how):
+    # a float32 matrix (meters read for a float32 result) is filled from the
+    # same values as its float64 copy, and rounded once: the same fills
+    from sim.inputs.meter.hourly import _fill
+
+    rng = np.random.default_rng(5)
+    h32 = (rng.lognormal(0, 3, (24 * 30, 7))).astype(np.float32)   # wide dynamic range
+    h32[rng.random(h32.shape) < 0.2] = np.nan
+    h64 = h32.astype(np.float64)
+    m32 = _fill(h32, how, None, 7)
+    m64 = _fill(h64, how, None, 7)
+    np.testing.assert_array_equal(m32, m64)
+    assert m32.sum() > 100
+    np.testing.assert_array_equal(h32, h64.astype(np.float32))

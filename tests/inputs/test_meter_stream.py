@@ -327,3 +327,32 @@ def test_prefetched_keeps_order_raises_where_the_reader_failed_and_stops_early()
     it.close()                                # the loop left early
     assert closed == [True]
     assert not any(t.name == "gxsim-meter-reader" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("fill", [None, "interpolate", "profile"])
+@pytest.mark.parametrize("unit", ["kWh", "kW"])
+def test_float32_result_equals_flat_and_repeats_are_compared_as_read(tmp_path, fill, unit):
+    # hourly data read for a float32 result is stored in float32 as it is
+    # read (stream.value_dtype); a repeat differing from its first cell by
+    # less than float32 can tell (in another batch) is still a conflict, and
+    # gaps are filled in float64 from the stored values
+    df, ids = _faulty_long()
+    tiny = df.iloc[[60, 61]].copy()
+    tiny["kwh"] = tiny["kwh"] * (1 + 1e-12) + 1e-12        # equal in float32
+    assert (tiny["kwh"].astype(np.float32).values
+            == df.loc[[60, 61], "kwh"].astype(np.float32).values).all()
+    df = pd.concat([df, tiny], ignore_index=True)
+    df.loc[np.arange(1000, 1400, 7), "kwh"] = np.nan         # gaps to fill
+    p = tmp_path / "m.parquet"
+    df.rename(columns={"kwh": unit.lower()}).to_parquet(p, index=False)
+    kw = dict(KW, meters=ids, capacities_kw=5.0, dtype=np.float32, fill=fill,
+              fill_max_hours=None, unit=unit)
+    assert stream.value_dtype(stream.year_grid(YEAR, "Asia/Tokyo", 60), np.float32) \
+        == np.float32
+    flat, streamed = both([p], kw, batch_rows=997)
+    assert not isinstance(flat, str), flat
+    assert streamed.kwh.dtypes.eq(np.float32).all()
+    assert_same(flat, streamed)
+    conflicts = [pr for pr in streamed.problems if pr.kind == "duplicate_conflict"]
+    rows = {r for pr in conflicts for r in pr.rows}
+    assert {len(df) - 1, len(df)} <= rows      # the two tiny repeats (1-based rows)

@@ -232,7 +232,7 @@ def _read(paths, kw: dict, *, streamed: bool, batch_rows: int = BATCH_ROWS,
             paths, year=year, interval=interval, label=kw["label"], timezone=kw["timezone"],
             meters=kw["meters"], capacities_kw=kw["capacities_kw"], unit=unit_n,
             date_format=kw["date_format"], batch_rows=batch_rows, csv_block=csv_block,
-            **args)
+            dtype=kw["dtype"], **args)
     else:
         cells, hourly, probs, repairs, parts = _flat_cells(paths, year, interval, unit_n,
                                                            kw, args)

@@ -54,7 +54,7 @@ def _incomplete_hours(cells: Cells, probs: Problems, nat_mat: np.ndarray,
     slot, code = cells.slot, cells.code
 
     def _inc_detail(p, m):
-        e = nat_mat[slot[p], code[p]].sum()
+        e = nat_mat[slot[p], code[p]].sum(dtype=np.float64)
         return (f"{len(p)} hours have only one usable half-hour; each hour is left "
                 f"missing and the present halves ({e:.6g} kWh) are not used")
     probs.add_rows("incomplete_hour", lpos, _inc_detail)
@@ -120,7 +120,7 @@ def fill_gaps(hourly: np.ndarray, cells: Cells, probs: Problems, fill: str | Non
     lim_s = f"gaps up to {max_hours} h" if max_hours is not None else "gaps of any length"
     for a, b in zip(np.r_[0, brk], np.r_[brk, len(m_i)]):
         mi, hh = int(m_i[a]), h_i[a:b]
-        e = float(hourly[hh, mi].sum())
+        e = float(hourly[hh, mi].sum(dtype=np.float64))
         ngaps = 1 + int((np.diff(hh) != 1).sum())
         nz = int(zero[hh, mi].sum()) if zero is not None else 0
         dark_s = f"; {nz} of them with the sun down set to 0 kWh" if nz else ""
@@ -151,13 +151,14 @@ def _fill(h: np.ndarray, how: str, max_hours: int | None, days: int) -> np.ndarr
         ok &= (prev >= 0) & (nxt < H)
         r, c = np.nonzero(ok)
         p, n = prev[r, c], nxt[r, c]
-        vp, vn = h[p, c], h[n, c]
+        # in float64 whatever ``h`` is (a float32 ``h`` rounds only the result)
+        vp, vn = h[p, c].astype(np.float64), h[n, c].astype(np.float64)
         h[r, c] = vp + (vn - vp) * (r - p) / (n - p)
         return ok
     # profile: same hour on neighbouring days (original values only)
     D = H // 24
     orig = h.reshape(D, 24, M)
-    tot = np.zeros_like(orig)
+    tot = np.zeros(orig.shape)   # float64 whatever ``h`` is
     cnt = np.zeros(orig.shape, dtype=np.int32)
     for k in range(1, days + 1):
         for sgn in (1, -1):
