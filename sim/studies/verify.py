@@ -413,13 +413,15 @@ def _names(items, n: int = 6) -> str:
     return ", ".join(items[:n]) + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
 
-def _bridge_gaps(demand: np.ndarray, generation: np.ndarray, quality: dict) -> list[str]:
+def _bridge_gaps(demand: np.ndarray, generation: np.ndarray, quality: dict,
+                 demand_gaps: bool = True) -> list[str]:
     """Fill the remaining NaN of the (consumer, hour) demand and (plant, hour)
-    generation in place, conservatively, and say how (see module doc)."""
+    generation in place, conservatively, and say how (see module doc).
+    ``demand_gaps`` False: demand is known to have none (not searched)."""
     notes = []
     n_cons, n_t = demand.shape
-    nan_c = np.isnan(demand)
-    n_est = int(nan_c.sum())
+    nan_c = np.isnan(demand) if demand_gaps else None
+    n_est = int(nan_c.sum()) if demand_gaps else 0
     est_kwh = 0.0
     if n_est:
         by_hour = demand.reshape(n_cons, n_t // 24, 24)
@@ -664,12 +666,13 @@ def physics_checks(claim: Claim, md, sun: dict, sums: dict | None = None) -> dic
 
 def claim_matrix(claim: Claim, md) -> np.ndarray:
     """The claim's meters' hourly kWh, (meter, hour) in ``claim.meters`` order
-    (consumers, then plants; a meter without data is all NaN): a view of
-    ``md.kwh`` when it holds exactly those meters in that order (as
-    :func:`read_claim_meters` returns them), else a copy. Never write to it."""
-    kwh = md.kwh if list(md.kwh.columns) == list(claim.meters) else md.kwh.reindex(
-        columns=claim.meters)
-    return kwh.to_numpy().T
+    (consumers, then plants; a meter without data is all NaN): ``md.kwh``'s
+    own memory (:meth:`MeterData.meter_matrix`) when it holds exactly those
+    meters in that order (as :func:`read_claim_meters` returns them), else a
+    copy. Never write to it."""
+    if list(md.kwh.columns) == list(claim.meters):
+        return md.meter_matrix()
+    return md.kwh.reindex(columns=claim.meters).to_numpy().T
 
 
 def meter_sums(claim: Claim, mt: np.ndarray) -> dict:
@@ -729,17 +732,27 @@ def _plausibility_reason(plaus: dict) -> list[str]:
             + _names(shown, 8)]
 
 
-def recompute(claim: Claim, mt: np.ndarray, quality: dict, notes: list[str]):
+def recompute(claim: Claim, mt: np.ndarray, quality: dict, notes: list[str],
+              sums: dict | None = None):
     """Step "recompute": gaps bridged, metered arrays through the scenario kernel.
 
-    ``mt``: :func:`claim_matrix` (read only: the demand and generation given
-    to the kernel are copies, the bridged gaps in them only).
+    ``mt``: :func:`claim_matrix`, never written to. ``sums``: its
+    :func:`meter_sums`, if computed: when no consumer meter has a gap and
+    ``mt`` already is a writeable C-ordered array of the claim's dtype, its
+    consumer rows are the kernel's demand as they are (no copy of the
+    (consumer, hour) matrix; ``result.hourly["demand"]`` then shares
+    ``meter.kwh``'s memory); otherwise demand is a copy with its gaps bridged.
+    Generation (a few plant rows) is always a copy.
     """
     n_cons = len(claim.consumers)
     dtype = np.float32 if claim.options.dtype == "float32" else np.float64
-    demand = np.array(mt[:n_cons], dtype=dtype, order="C")
+    demand = mt[:n_cons]
+    gaps = sums is None or bool(sums["missing"][:n_cons].any())
+    if gaps or not (demand.dtype == dtype and demand.flags.c_contiguous
+                    and demand.flags.writeable):
+        demand = np.array(demand, dtype=dtype, order="C")
     generation = np.array(mt[n_cons:], dtype=np.float64, order="C")
-    notes += _bridge_gaps(demand, generation, quality)
+    notes += _bridge_gaps(demand, generation, quality, demand_gaps=gaps)
     savings = np.array([c.savings for c in claim.consumers])
     scenario = claim_scenario(claim, demand.sum(axis=1, dtype=np.float64) / (1 - savings))
     return metered_result(scenario, demand, generation, notes=notes)
@@ -797,7 +810,7 @@ def verify(claim, meter_files=None, *, fill: str | None = None,
     with _Timer(timings, "kernel"):
         notes = [f"meter data: {r}" for r in md.repairs]
         notes += _plausibility_reason(checks["plausibility"])
-        result = recompute(claim, mt, quality, notes)
+        result = recompute(claim, mt, quality, notes, sums)
         del mt
     with _Timer(timings, "evaluate"):
         figures, source, hourly, table = evaluate_claim(claim, result)

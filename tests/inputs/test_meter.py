@@ -621,3 +621,20 @@ def test_gaps_of_a_float32_matrix_are_filled_in_float64(how):
     np.testing.assert_array_equal(m32, m64)
     assert m32.sum() > 100
     np.testing.assert_array_equal(h32, h64.astype(np.float32))
+
+
+def test_meter_matrix_is_the_frames_memory_until_the_frame_is_replaced(tmp_path):
+    idx = pd.date_range("2023-01-01", periods=8760, freq="h")
+    df = pd.DataFrame({"timestamp": idx.strftime("%Y-%m-%d %H:%M"),
+                       "A": np.arange(8760) % 7 * 0.5, "B": np.arange(8760) % 5 * 0.25})
+    p = tmp_path / "w.csv"
+    df.to_csv(p, index=False)
+    md = read_meter(p, year=2023)
+    m = md.meter_matrix()
+    assert m.shape == (2, 8760) and m.flags.writeable
+    assert np.shares_memory(m, md.kwh.to_numpy())
+    np.testing.assert_array_equal(m, md.kwh.to_numpy().T)
+    md.kwh = md.kwh * 2                       # another frame: a copy of its values
+    m2 = md.meter_matrix()
+    assert not np.shares_memory(m2, m)
+    np.testing.assert_array_equal(m2, md.kwh.to_numpy().T)

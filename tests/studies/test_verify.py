@@ -519,3 +519,37 @@ def test_civil_hourly_sums_in_float64_for_float32_storage(truth, files, tmp_path
     for col, flow in (("civil_demand", "demand"), ("grid", "grid")):
         want = np.asarray(ds[flow].values, np.float64)[civil].sum(axis=0)
         np.testing.assert_allclose(v.hourly[col].to_numpy(), want, rtol=1e-12, atol=0)
+
+
+def test_demand_is_the_meter_matrix_without_gaps_and_a_copy_with_them(truth, files,
+                                                                      tmp_path):
+    # hourly data read for a float32 claim: without gaps the kernel takes the
+    # meter matrix's consumer rows as they are (no copy); with a gap, a copy
+    # whose gap is bridged, the meter data untouched; same figures as the
+    # copying path either way
+    from sim.studies import verify as vmod
+
+    claim = load_claim(write_claim(tmp_path, consistent(truth),
+                                   options={"dtype": "float32"}))
+    v = verify(claim, [files["wide60"]])
+    demand = v.result.hourly["demand"].values
+    assert demand.dtype == np.float32
+    assert np.shares_memory(demand, v.meter.kwh.to_numpy())
+    copied = vmod.recompute(claim, np.array(vmod.claim_matrix(claim, v.meter)),
+                            dict(v.quality), [])
+    assert not np.shares_memory(copied.hourly["demand"].values, v.meter.kwh.to_numpy())
+    pd.testing.assert_frame_equal(v.result.annual, copied.annual)
+    assert v.result.kpis == copied.kpis
+
+    md = v.meter
+    arr = np.array(md.kwh.to_numpy())
+    arr[100, 0] = np.nan                       # a consumer meter's gap
+    kwh = pd.DataFrame(arr, index=md.kwh.index, columns=md.kwh.columns, copy=False)
+    md_gap = type(md)(**{**md.__dict__, "kwh": kwh, "_array": arr})
+    assert np.shares_memory(vmod.claim_matrix(claim, md_gap), arr)
+    before = md_gap.kwh.copy()
+    g = verify(claim, meter_data=md_gap)
+    assert not np.shares_memory(g.result.hourly["demand"].values, md_gap.kwh.to_numpy())
+    assert g.quality["estimated_demand_hours"] == 1
+    assert np.isfinite(g.result.hourly["demand"].values).all()
+    pd.testing.assert_frame_equal(md_gap.kwh, before)

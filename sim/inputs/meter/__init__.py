@@ -261,8 +261,8 @@ def _meter_data(cells, hourly, filled_mask, problems, repairs, paths, dtype) -> 
     """The result: labelled frames, problems in a stable order."""
     g = cells.grid
     cols = pd.Index(cells.known, name="meter")
-    kwh = pd.DataFrame(hourly.astype(dtype, copy=False), index=g.hours, columns=cols,
-                       copy=False)
+    values = hourly.astype(dtype, copy=False)
+    kwh = pd.DataFrame(values, index=g.hours, columns=cols, copy=False)
     kwh.attrs.update({"unit": "kWh", "label": "interval start", "timezone": g.tz})
     filled = None
     if filled_mask is not None:
@@ -272,4 +272,4 @@ def _meter_data(cells, hourly, filled_mask, problems, repairs, paths, dtype) -> 
     return MeterData(kwh=kwh, problems=problems, source=", ".join(str(p) for p in paths),
                      interval_minutes=g.imin, repairs=repairs, filled=filled,
                      capacities_kw=pd.Series(cells.cap, index=cols, name="capacity_kw"),
-                     year=g.year, unknown_kwh=cells.unknown_kwh)
+                     year=g.year, unknown_kwh=cells.unknown_kwh, _array=values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["PROBLEM_KINDS", "MeterProblem", "MeterData"]
@@ -86,6 +87,25 @@ class MeterData:
     capacities_kw: pd.Series | None = None
     year: int | None = None
     unknown_kwh: pd.Series | None = None
+    #: the (hour, meter) array ``kwh`` was made on (see :meth:`meter_matrix`)
+    _array: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def meter_matrix(self) -> np.ndarray:
+        """``kwh`` as a (meter, hour) array [kWh], without a copy.
+
+        pandas hands out its memory read-only (copy-on-write); this is the
+        array the reader made ``kwh`` on, writeable so that compiled code
+        (numba types read-only arrays apart) can take it as its input
+        without a copy of the whole matrix. Never write to it: it *is*
+        ``kwh``. A copy of ``kwh``'s values if the frame no longer holds
+        that array (it was changed, or made otherwise).
+        """
+        values = self.kwh.to_numpy()
+        own = self._array
+        if (own is not None and own.shape == values.shape and own.dtype == values.dtype
+                and own.strides == values.strides and own.ctypes.data == values.ctypes.data):
+            return own.T
+        return np.array(values.T)
 
     def summary(self) -> pd.DataFrame:
         """The problems as a table, one row per problem.
