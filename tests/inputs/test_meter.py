@@ -638,3 +638,18 @@ def test_meter_matrix_is_the_frames_memory_until_the_frame_is_replaced(tmp_path)
     m2 = md.meter_matrix()
     assert not np.shares_memory(m2, m)
     np.testing.assert_array_equal(m2, md.kwh.to_numpy().T)
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_nan_cells_are_nonzero_of_isnan(layout):
+    from sim.inputs.meter.hourly import _nan_cells
+
+    rng = np.random.default_rng(2)
+    for share in (0.0, 0.01, 0.5, 1.0):
+        mat = rng.random((17, 300))
+        mat[rng.random(mat.shape) < share] = np.nan
+        mat = np.asarray(mat, order=layout)
+        got = _nan_cells(mat)
+        want = np.nonzero(np.isnan(mat))
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)

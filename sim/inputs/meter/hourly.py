@@ -7,6 +7,7 @@ for) is listed as ``gap_filled`` with its energy.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -16,11 +17,35 @@ from .model import MeterProblem
 from .text import _ranges
 
 
-def _missing(cells: Cells, probs: Problems, usable: np.ndarray) -> None:
-    """One ``missing`` problem per meter with native intervals without a value."""
+@nb.njit(cache=True, nogil=True)
+def _nan_cells(mat):
+    """(meter, slot) indices of the NaN cells of a (meter, slot) matrix, meter
+    by meter (``np.nonzero(np.isnan(mat))`` without its two (M, S) masks)."""
+    n_m, n_s = mat.shape
+    per = np.zeros(n_m, np.int64)
+    for m in range(n_m):
+        for s in range(n_s):
+            if np.isnan(mat[m, s]):
+                per[m] += 1
+    m_idx = np.empty(per.sum(), np.int64)
+    s_idx = np.empty(per.sum(), np.int64)
+    k = 0
+    for m in range(n_m):
+        if per[m]:
+            for s in range(n_s):
+                if np.isnan(mat[m, s]):
+                    m_idx[k] = m
+                    s_idx[k] = s
+                    k += 1
+    return m_idx, s_idx
+
+
+def _missing(cells: Cells, probs: Problems, nat_mat: np.ndarray) -> None:
+    """One ``missing`` problem per meter with native intervals without a value
+    (NaN in the (slot, meter) matrix ``nat_mat``)."""
     g = cells.grid
     S = g.S
-    m_idx, s_idx = np.nonzero((~usable).T)
+    m_idx, s_idx = _nan_cells(nat_mat.T)
     if not len(m_idx):
         return
     brk = np.flatnonzero(np.diff(m_idx)) + 1
@@ -83,11 +108,11 @@ def finish_hourly(cells: Cells, probs: Problems, nat_mat: np.ndarray, kept_pos
     """From the (slot, meter) matrix of kept values: list ``missing`` and
     ``incomplete_hour`` problems, sum 30-minute values to hours; (H, M) kWh."""
     g = cells.grid
-    usable = ~np.isnan(nat_mat)
-    _missing(cells, probs, usable)
+    _missing(cells, probs, nat_mat)
     cells.present = None
     if g.imin == 60:
         return nat_mat
+    usable = ~np.isnan(nat_mat)
     n_inc = _incomplete_hours(cells, probs, nat_mat, usable, kept_pos)
     del usable
     cells.repairs.append(f"summed 30-minute kWh into hours (both halves required; {n_inc} "
