@@ -344,7 +344,7 @@ def _pool_deliveries(led, tab, flows, share, comp_c):
     chunks; fills ``pooled``, ``community``, ``spilled``. Each chunk is read
     once (a derived flow is computed once), its hourly totals kept for the
     table. The chunks are computed and cast into buffers made once and
-    reused (fresh memory can be slow to come by, see :func:`_Blocks`)."""
+    reused (fresh memory can be slow to come by, see :class:`_Blocks`)."""
     pooled = flows["pooled"]
     community = flows["community"]
     n_r, n_t = pooled.shape
@@ -367,38 +367,31 @@ def _pool_deliveries(led, tab, flows, share, comp_c):
 
 
 class _Blocks:
-    """Reused buffers to read (R, T) flows a block of consumer rows at a time
-    as C-ordered float64, whatever they are (numpy arrays, derived flows in
-    float32 or float64: :class:`ConsumerRows`).
+    """One reused buffer to read (R, T) flows a block of consumer rows at a
+    time as C-ordered float64, whatever they are (numpy arrays, derived flows
+    in float32 or float64: :class:`ConsumerRows`).
 
-    A new (2,048 × 8,760) block is 72 MB in float32 and 144 MB in float64:
-    allocated for every block, as before, it was memory the system had to
-    provide afresh each time (on a virtual machine up to 2.7 s per GiB).
-    Same values: a float32 block is cast exactly as ``astype`` would.
+    A new (2,048 × 8,760) float64 block is 144 MB: allocated for every block,
+    as before, it was memory the system had to provide afresh each time (on a
+    virtual machine up to 2.7 s per GiB). A derived flow is computed straight
+    into the buffer (widened from float32 as it is written); a stored one is
+    used as it is if float64, else cast into the buffer. Same values as
+    ``astype(float64)``.
     """
 
     def __init__(self, flow, rows: int):
         self.rows, self.n_t = rows, flow.shape[1]
-        self._raw: dict = {}   # by dtype: the buffer a derived block is computed into
-        self._cast = None      # float64, for blocks that need a cast or a copy
-
-    def raw(self, flow, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` as stored (a view, or computed into a buffer)."""
-        if not isinstance(flow, ConsumerRows):
-            return np.asarray(flow[start:stop])
-        buf = self._raw.get(flow.dtype)
-        if buf is None:
-            buf = self._raw[flow.dtype] = np.empty((self.rows, self.n_t), flow.dtype)
-        return flow.rows_into(start, stop, buf[:stop - start])
+        self._buf = None
 
     def f64(self, flow, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` as a C-ordered float64 array."""
-        block = self.raw(flow, start, stop)
-        if block.dtype == np.float64 and block.flags.c_contiguous:
+        if self._buf is None:
+            self._buf = np.empty((self.rows, self.n_t))
+        out = self._buf[:stop - start]
+        block = (flow.rows_into(start, stop, out) if isinstance(flow, ConsumerRows)
+                 else np.asarray(flow[start:stop]))
+        if block is out or (block.dtype == np.float64 and block.flags.c_contiguous):
             return block
-        if self._cast is None:
-            self._cast = np.empty((self.rows, self.n_t))
-        out = self._cast[:stop - start]
         np.copyto(out, block)
         return out
 
@@ -454,7 +447,8 @@ class ConsumerRows:
 
     def rows_into(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
         """Rows ``start:stop``, computed into ``out`` ((stop - start, T), this
-        dtype) if the variable is a derived flow (:func:`sim.core.flows.rows_into`)."""
+        dtype or float64) if the variable is a derived flow
+        (:func:`sim.core.flows.rows_into`)."""
         return _rows_into(self.variable, start, stop, out)
 
     def sum(self, axis: int, dtype=None) -> np.ndarray:

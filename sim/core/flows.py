@@ -94,12 +94,17 @@ class DerivedFlow(BackendArray):
 
     def _span(self, r0: int, r1: int, out: np.ndarray | None = None) -> np.ndarray:
         """Rows ``r0:r1`` of the flow, all hours (:func:`sim.core.kernel.derive_rows`),
-        into ``out`` ((r1 - r0, T), the flow's dtype) if given."""
+        into ``out`` ((r1 - r0, T), the flow's dtype or float64) if given."""
         demand, onsite, slot, state, pf, cf = self._args
         if out is None:
             out = np.empty((max(0, r1 - r0), self.shape[1]), dtype=self.dtype)
         if r1 > r0:
-            derive = kernel.derive_rows if r1 - r0 >= SERIAL_ROWS else kernel.derive_rows_serial
+            if out.dtype != self.dtype:   # float64 from float32: widened as written
+                derive = kernel.derive_rows_float64
+            elif r1 - r0 >= SERIAL_ROWS:
+                derive = kernel.derive_rows
+            else:
+                derive = kernel.derive_rows_serial
             derive(self.code, demand[r0:r1], onsite[r0:r1], slot[r0:r1], *state, pf, cf, out)
         return out
 
@@ -117,8 +122,10 @@ def rows_into(variable: xr.Variable, start: int, stop: int, out: np.ndarray) -> 
         A flow of :func:`lazy_flows` as wrapped by ``sim.simulate``, or any
         other (R, T) variable.
     start, stop : int, the consumer rows
-    out : ndarray (stop - start, T)
-        In the variable's dtype; written only for a derived flow.
+    out : ndarray (stop - start, T), C-ordered
+        In the variable's dtype, or float64 (a float32 flow is then computed
+        in float32 and widened as written: the same values as ``astype``);
+        written only for a derived flow.
 
     Returns
     -------

@@ -643,7 +643,7 @@ def derive_rows(code, demand, onsite, slot, charge, discharge, export, residual,
     """
     for r in nb.prange(demand.shape[0]):
         _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
-                    pool_factor, community_factor, out)
+                    pool_factor, community_factor, out[r])
 
 
 @nb.njit(**_JIT)
@@ -656,19 +656,38 @@ def derive_rows_serial(code, demand, onsite, slot, charge, discharge, export, re
     function by its Python function, not by ``parallel``."""
     for r in range(demand.shape[0]):
         _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
-                    pool_factor, community_factor, out)
+                    pool_factor, community_factor, out[r])
+
+
+@nb.njit(parallel=True, **_JIT)
+def derive_rows_float64(code, demand, onsite, slot, charge, discharge, export, residual,
+                        soc, pool_factor, community_factor, out):
+    """:func:`derive_rows` into a float64 ``out`` whatever the inputs' dtype.
+
+    Each row is computed in the inputs' dtype (so the same bits) and widened
+    as it is written: a float32 flow read as float64 (for a matrix product)
+    without a float32 block in between (one pass over memory instead of
+    three; 72 MB less for a block of 2,048 consumers).
+    """
+    n_t = demand.shape[1]
+    for r in nb.prange(demand.shape[0]):
+        row = np.empty(n_t, dtype=demand.dtype)
+        _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
+                    pool_factor, community_factor, row)
+        for t in range(n_t):
+            out[r, t] = row[t]
 
 
 @nb.njit(**_JIT)
 def _derive_one(code, r, demand, onsite, slot, charge, discharge, export, residual, soc,
-                pool_factor, community_factor, out):
-    """Row ``r`` of :func:`derive_rows`."""
+                pool_factor, community_factor, out_row):
+    """Row ``r`` of :func:`derive_rows`, into ``out_row``."""
     i = slot[r]
     if code == 1 or code == 2 or code == 7:
-        _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out[r])
+        _state_row(i, charge if code == 1 else (discharge if code == 2 else soc), out_row)
     else:
         _derive_row(code, demand[r], onsite[r], i, charge, discharge, export, residual,
-                    pool_factor, community_factor, out[r])
+                    pool_factor, community_factor, out_row)
 
 
 @nb.njit(**_JIT)

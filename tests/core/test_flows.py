@@ -182,3 +182,20 @@ def test_rows_into_computes_a_derived_flow_into_the_given_buffer():
     sub = var[3::2]
     got = rows_into(sub, 2, 6, out[:4])
     np.testing.assert_array_equal(got, full["grid"][3::2][2:6])
+
+
+def test_rows_into_a_float64_buffer_widens_a_float32_flow_exactly():
+    from sim.core.flows import rows_into
+
+    kw = _system()
+    demand, onsite, offsite = kw.pop("demand"), kw.pop("onsite"), kw.pop("offsite")
+    out = match(demand, onsite, offsite, outputs="compact", dtype=np.float32, **kw)
+    full = match(demand, onsite, offsite, dtype=np.float32, **kw)
+    lazy = lazy_flows(out["demand"], out["onsite"], out["battery"], out["pool_factor"],
+                      out["community_factor"])
+    buf = np.full((40, demand.shape[1]), np.nan)
+    for name in KERNEL_OUTPUTS:
+        var = xr.Variable(("consumer", "time"), lazy[name])
+        got = rows_into(var, 20, 60, buf)
+        assert got is buf and got.dtype == np.float64
+        _assert_same_bits(got, full[name][20:60].astype(np.float64), name)
