@@ -343,7 +343,7 @@ def _pool_deliveries(led, tab, flows, share, comp_c):
     """Pooled and community energy by source: ledger (R, T) @ (T, G) in consumer
     chunks; fills ``pooled``, ``community``, ``spilled``. Each chunk is read
     once (a derived flow is computed once), its hourly totals kept for the
-    table. The chunks are computed and cast into buffers made once and
+    table. The chunks are computed (or cast) into one buffer made once and
     reused (fresh memory can be slow to come by, see :class:`_Blocks`)."""
     pooled = flows["pooled"]
     community = flows["community"]

@@ -98,6 +98,8 @@ class DerivedFlow(BackendArray):
         demand, onsite, slot, state, pf, cf = self._args
         if out is None:
             out = np.empty((max(0, r1 - r0), self.shape[1]), dtype=self.dtype)
+        if out.dtype not in (self.dtype, np.float64):
+            raise ValueError(f"out must be {self.dtype} or float64, not {out.dtype}")
         if r1 > r0:
             if out.dtype != self.dtype:   # float64 from float32: widened as written
                 derive = kernel.derive_rows_float64

@@ -308,11 +308,11 @@ class Accumulator:
     """The (slot, meter) matrix filled batch by batch, and the cells kept aside.
 
     ``mat`` (M*S,) float64, or float32 (see :func:`value_dtype`): the first
-    value of each (meter, slot); ``seen``
-    (M*S,) uint8: 1 where a cell was met.  Meter-major, so that a file sorted by
-    meter writes memory in order; the result is its (slot, meter) transpose, a
-    view (which is also a DataFrame's own layout).  Cells with a problem are kept
-    aside (position, slot, code, value) for the problem list.
+    value of each (meter, slot); ``seen`` (M*S,) uint8: 1 where a cell was
+    met.  Meter-major, so that a file sorted by meter writes memory in order;
+    the result is its (slot, meter) transpose, a view (which is also a
+    DataFrame's own layout).  Cells with a problem are kept aside (position,
+    slot, code, value) for the problem list.
 
     A cell's position is not kept (4 bytes a cell: 0.35 GB at 10,000 meters,
     memory that a virtual machine may take seconds to provide): the problem
