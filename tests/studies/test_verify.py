@@ -553,3 +553,40 @@ def test_demand_is_the_meter_matrix_without_gaps_and_a_copy_with_them(truth, fil
     assert g.quality["estimated_demand_hours"] == 1
     assert np.isfinite(g.result.hourly["demand"].values).all()
     pd.testing.assert_frame_equal(md_gap.kwh, before)
+
+
+def test_work_prepared_while_reading_changes_nothing(truth, files, tmp_path, monkeypatch):
+    # the claim-only work done in a thread while the meter files are read
+    # (verify._prepare_models) only fills caches: without it, or when it
+    # fails, the verification is the same
+    from sim.studies import verify as vmod
+
+    claim = write_claim(tmp_path, consistent(truth))
+    ahead = verify(claim, [files["long30"]])
+
+    def fail(claim):
+        raise RuntimeError("prepared work failed")
+    for stand_in in (lambda claim: None, fail):
+        from sim.studies import meter_checks
+        meter_checks._MODELLED.clear()
+        monkeypatch.setattr(vmod, "_prepare_models", stand_in)
+        v = verify(claim, [files["long30"]])
+        assert (v.verdict, v.reasons) == (ahead.verdict, ahead.reasons)
+        assert v.figures == ahead.figures
+        pd.testing.assert_frame_equal(v.table, ahead.table)
+        assert v.checks["plausibility"].keys() == ahead.checks["plausibility"].keys()
+
+
+def test_ahead_runs_its_work_in_a_thread_joined_at_the_end_of_the_block():
+    import threading
+
+    from sim.studies.verify import _Ahead
+
+    seen = []
+
+    def work(x):
+        seen.append((x, threading.current_thread().name))
+        raise ValueError("dropped: met again by a later step")
+    with _Ahead(work, 7):
+        pass
+    assert seen == [(7, "gxsim-prepare")]
