@@ -5,8 +5,6 @@ arrays (no weather, no generation models): the first hours carry the hand
 case, the rest of the year is zero. Other test modules of issue 3 import it.
 """
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -195,10 +193,8 @@ def test_initial_energy_of_a_battery_nobody_charges_is_unattributed():
 
 
 def test_demo_ledger(demo_result):
-    """The island demo: rows sum to renewable; the demo attributes in well under 1 s."""
-    t0 = time.perf_counter()
+    """The island demo: rows sum to renewable (its time is measured in benchmarks/)."""
     led, tab = check_ledger(demo_result)
-    assert time.perf_counter() - t0 < 1.0
     assert led.attrs["unattributed_kwh"] == 0
     # the municipal waste plant's own turbine feeds its site first
     assert tab.loc["waste_power", "self_consumed"] > 0
@@ -206,8 +202,9 @@ def test_demo_ledger(demo_result):
 
 def test_scales_to_ten_thousand_consumers():
     """10,000 consumer rows, 50 generators (20 on-site), a quarter year (to keep the
-    kernel's share of the test short): attribution under 2 s (a full year: ~0.8 s
-    measured on the dev machine)."""
+    kernel's share of the test short): rows sum to each consumer's renewable
+    (the time is measured by benchmarks/bench_verify.py, whose evaluation
+    attributes 10,000 consumers)."""
     rng = np.random.default_rng(1)
     n_r, n_g, T = 10_000, 50, 2190
     site = np.full(n_g, -1)
@@ -220,9 +217,7 @@ def test_scales_to_ten_thousand_consumers():
         onsite[site[g]] += gen[g]
     flows = match(demand, onsite, gen[20:].sum(0), community_kwh=500, community_kw=100,
                   dtype=np.float32)
-    t0 = time.perf_counter()
     att = accounting.attribute(gen, site, flows)
-    assert time.perf_counter() - t0 < 2.0
     renewable = (flows["direct"].astype(float) + flows["discharge"] + flows["pooled"]
                  + flows["community"]).sum(1)
     np.testing.assert_allclose(att.ledger.sum(0), renewable, rtol=1e-5, atol=1e-3)
