@@ -540,6 +540,13 @@ def test_demand_is_the_meter_matrix_without_gaps_and_a_copy_with_them(truth, fil
     assert not np.shares_memory(copied.hourly["demand"].values, v.meter.kwh.to_numpy())
     pd.testing.assert_frame_equal(v.result.annual, copied.annual)
     assert v.result.kpis == copied.kpis
+    # the shared meter data come out of the verification as they went in
+    md_in = vmod.read_claim_meters(claim, [files["wide60"]], "none",
+                                   vmod.sun_reference(claim))
+    kept = md_in.kwh.copy()
+    again = verify(claim, meter_data=md_in)
+    assert np.shares_memory(again.result.hourly["demand"].values, md_in.kwh.to_numpy())
+    pd.testing.assert_frame_equal(md_in.kwh, kept)
 
     md = v.meter
     arr = np.array(md.kwh.to_numpy())
