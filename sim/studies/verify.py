@@ -774,9 +774,11 @@ def _prepare_models(claim: Claim) -> None:
     """What later steps need from the claim alone, made while the meter files
     are read (that reading leaves a core idle part of the time: 0.4-0.6 s
     less in all at 10,000 meters): the plants' modelled output
-    (:func:`modelled_output`, cached), the consumers' archetype shapes (their
-    calendars are cached) and ``dask.array``, which xarray imports to make
-    its first Dataset when dask is installed (0.2-0.35 s)."""
+    (:func:`modelled_output`, cached), the calendar and holidays the
+    consumers' archetype shapes are made on (cached; the shapes themselves
+    are cheap and are made again by the clock check) and ``dask.array``,
+    which xarray imports to make its first Dataset when dask is installed
+    (0.2-0.35 s)."""
     from sim.core.engine import calendar_index
     from sim.physics.demand import demand_kwh
 
